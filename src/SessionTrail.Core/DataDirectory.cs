@@ -1,0 +1,44 @@
+namespace SessionTrail.Core;
+
+/// <summary>Where SessionTrail keeps its data when no --data is given.</summary>
+public static class DataDirectory
+{
+    /// <summary>Environment variable that overrides the default data directory.</summary>
+    public const string EnvironmentVariable = "SESSIONTRAIL_DATA";
+
+    /// <summary>
+    /// $SESSIONTRAIL_DATA if set; else /var/lib/sessiontrail for root on Linux;
+    /// else $XDG_DATA_HOME/sessiontrail or ~/.local/share/sessiontrail; on Windows
+    /// %ProgramData%\SessionTrail.
+    /// </summary>
+    public static string Default()
+    {
+        var fromEnv = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnv))
+        {
+            return Path.GetFullPath(fromEnv);
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData), "SessionTrail");
+        }
+
+        if (Environment.UserName == "root")
+        {
+            return "/var/lib/sessiontrail";
+        }
+
+        var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        var baseDir = string.IsNullOrWhiteSpace(xdg)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share")
+            : xdg;
+        return Path.Combine(baseDir, "sessiontrail");
+    }
+
+    /// <summary>The server's SQLite database inside a data directory.</summary>
+    public static string DatabasePath(string dataDir) => Path.Combine(dataDir, "sessiontrail.db");
+
+    /// <summary>The agent's state (queues, bookmarks, current session, status) inside a data directory.</summary>
+    public static string AgentDirectory(string dataDir) => Path.Combine(dataDir, "agent");
+}

@@ -1,0 +1,88 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using SessionTrail.Core.Records;
+
+namespace SessionTrail.Core.Formats;
+
+/// <summary>
+/// Writes records in SessionTrail's NDJSON wire format: one JSON object per line, UTF-8, "\n"
+/// terminated. Field names are the contract (see README "Wire format"); null fields are omitted.
+/// </summary>
+public static class NdjsonWriter
+{
+    /// <summary>The record as one line of UTF-8 JSON, including the trailing '\n'.</summary>
+    public static byte[] ToLine(TrailRecord record)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        Write(record, buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Appends the record as one line (with the trailing '\n') to <paramref name="output"/>.</summary>
+    public static void Write(TrailRecord record, IBufferWriter<byte> output)
+    {
+        using (var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("id", record.Id);
+            json.WriteString("kind", record.Kind);
+            json.WriteString("time", FormatTime(record.Time));
+            json.WriteString("host", record.Host);
+            WriteOptional(json, "session", record.Session);
+            switch (record)
+            {
+                case ProcessRecord p:
+                    json.WriteString("type", p.Type == ProcessEventType.Start ? "start" : "exit");
+                    json.WriteNumber("pid", p.Pid);
+                    WriteOptional(json, "ppid", p.ParentPid);
+                    WriteOptional(json, "exe", p.Executable);
+                    WriteOptional(json, "cmdline", p.CommandLine);
+                    WriteOptional(json, "uid", p.Uid);
+                    WriteOptional(json, "user", p.User);
+                    WriteOptional(json, "loginUid", p.LoginUid);
+                    WriteOptional(json, "auditSession", p.AuditSession);
+                    WriteOptional(json, "exitCode", p.ExitCode);
+                    break;
+                case SessionRecord s:
+                    json.WriteString("type", s.Type == SessionEventType.Start ? "start" : "end");
+                    WriteOptional(json, "user", s.User);
+                    WriteOptional(json, "stack", s.Stack);
+                    WriteOptional(json, "fleet", s.Fleet);
+                    WriteOptional(json, "accessMode", s.AccessMode);
+                    WriteOptional(json, "reservationTime", s.ReservationTime);
+                    WriteOptional(json, "instanceType", s.InstanceType);
+                    WriteOptional(json, "region", s.Region);
+                    WriteOptional(json, "imageArn", s.ImageArn);
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown record type {record.GetType().Name}", nameof(record));
+            }
+
+            json.WriteEndObject();
+        }
+
+        output.GetSpan(1)[0] = (byte)'\n';
+        output.Advance(1);
+    }
+
+    /// <summary>ISO-8601 UTC with millisecond precision, e.g. 2026-11-22T07:32:51.123Z.</summary>
+    public static string FormatTime(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static void WriteOptional(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is not null)
+        {
+            json.WriteString(name, value);
+        }
+    }
+
+    private static void WriteOptional(Utf8JsonWriter json, string name, long? value)
+    {
+        if (value is { } v)
+        {
+            json.WriteNumber(name, v);
+        }
+    }
+}
