@@ -1,1 +1,25 @@
-Console.WriteLine("bench");
+// Benchmarks that print figures (see README "Performance"). They are not tests and assert nothing.
+//   dotnet run -c Release --project bench/SessionTrail.Bench -- <name> [options]
+using SessionTrail.Bench;
+
+var benches = new Dictionary<string, (string Help, Func<string[], Task<int>> Run)>(StringComparer.OrdinalIgnoreCase)
+{
+    ["capture"] = ("kernel process capture completeness at a spawn rate (root)", CaptureBench.RunAsync),
+    ["ingest"] = ("server ingest throughput over real HTTP, durable", IngestBench.RunAsync),
+    ["reports"] = ("report latency over 1M (and 10M) runs", ReportBench.RunAsync),
+    ["queue"] = ("agent disk queue enqueue/dequeue/ack throughput", QueueBench.RunAsync),
+    ["idle"] = ("agent idle CPU and memory (runs the real executable)", IdleBench.RunAsync),
+};
+
+if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))
+{
+    Console.Error.WriteLine("usage: SessionTrail.Bench <name> [options]");
+    foreach (var (name, b) in benches)
+    {
+        Console.Error.WriteLine($"  {name,-8} {b.Help}");
+    }
+
+    return 2;
+}
+
+return await bench.Run(args[1..]);

@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Globalization;
+using SessionTrail.Agent.Status;
+
+namespace SessionTrail.Cli.Commands;
+
+/// <summary>`sessiontrail agent`: capture this host's processes and deliver them to a server.</summary>
+internal static class AgentCommand
+{
+    public static Command Create()
+    {
+        var data = CommonOptions.Data();
+        var config = CommonOptions.Config();
+        var server = CommonOptions.Server();
+        var token = CommonOptions.Token();
+        var batch = new Option<int?>("--batch-max-records")
+        {
+            Description = "Most records per request to the server (default 5000).",
+            HelpName = "N",
+        };
+        var command = new Command(
+            "agent",
+            """
+            Capture every process users start on this host and deliver the records to a SessionTrail
+            server. Records wait in a disk queue under DIR/agent until the server has acknowledged them,
+            so restarts, crashes and server outages lose nothing. Run as root for kernel capture.
+            Ctrl+C (SIGINT/SIGTERM) stops intake, flushes for up to 10 s and keeps the rest on disk.
+            """)
+        {
+            data, config, server, token, batch,
+        };
+        command.SetAction((parse, stop) => Failure.GuardAsync("agent", async () =>
+        {
+            using var logs = Logging.Create();
+            var overrides = new Dictionary<string, string?>
+            {
+                ["DataDir"] = CommonOptions.FullData(parse.GetValue(data)!),
+                ["ServerUrl"] = parse.GetValue(server),
+                ["Token"] = parse.GetValue(token),
+                ["BatchMaxRecords"] = parse.GetValue(batch)?.ToString(CultureInfo.InvariantCulture),
+            };
+            var runner = AgentRunner.Create(parse.GetValue(config), overrides, logs);
+            await runner.RunAsync(line => Console.WriteLine($"sessiontrail agent: {line}; data in {runner.DataDir}"), stop);
+            Console.WriteLine("sessiontrail agent: stopped");
+            return 0;
+        }));
+
+        var statusData = CommonOptions.Data();
+        var json = new Option<bool>("--json") { Description = "Print the raw status JSON." };
+        var status = new Command("status", "Show the running agent's queues, dropped records and recent delivery errors (DIR/agent/status.json).")
+        {
+            statusData, json,
+        };
+        status.SetAction((parse, _) => Failure.GuardAsync("agent status", () =>
+        {
+            var dir = CommonOptions.FullData(parse.GetValue(statusData)!);
+            var s = AgentStatus.Read(dir);
+            if (s is null)
+            {
+                Console.Error.WriteLine($"sessiontrail agent status: no status in {AgentStatus.FilePath(dir)} (is an agent running with --data {dir}?)");
+                return Task.FromResult(Failure.ExitCode);
+            }
+
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(s.ToJson());
+                return Task.FromResult(0);
+            }
+
+            var age = DateTimeOffset.UtcNow - s.WrittenAt;
+            Console.WriteLine($"agent {s.AgentId}: {s.State} since {s.StartedAt:u} (status written {age.TotalSeconds:F0} s ago)");
+            foreach (var sink in s.Sinks)
+            {
+                Console.WriteLine($"  sink {sink.Name}: {sink.PendingRecords} pending ({sink.PendingBytes} bytes, oldest {sink.OldestPendingSeconds?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} s), " +
+                                  $"{sink.AckedTotal} delivered, {sink.DroppedTotal} dropped, {sink.DeadLetteredTotal} dead-lettered{(sink.Full ? ", QUEUE FULL" : "")}");
+                foreach (var e in sink.RecentErrors)
+                {
+                    Console.WriteLine($"    {e}");
+                }
+            }
+
+            foreach (var source in s.Sources)
+            {
+                Console.WriteLine($"  source {source.Name}: {source.State}, {source.Restarts} restarts{(source.LastError is null ? "" : ", last error: " + source.LastError)}");
+            }
+
+            return Task.FromResult(0);
+        }));
+        command.Add(status);
+        return command;
+    }
+}

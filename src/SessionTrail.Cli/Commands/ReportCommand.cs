@@ -1,0 +1,125 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using SessionTrail.Cli.Output;
+using SessionTrail.Server.Reports;
+using SessionTrail.Server.Store;
+
+namespace SessionTrail.Cli.Commands;
+
+/// <summary>`sessiontrail report NAME`: the usage reports, from a data directory or a server.</summary>
+internal static class ReportCommand
+{
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
+    public static Command Create()
+    {
+        var name = new Argument<string>("NAME")
+        {
+            Description = "top-apps | launches | runs | concurrency | last-used | sessions",
+        };
+        name.AcceptOnlyFromAmong([.. ReportService.ReportNames]);
+        var from = new Option<string?>("--from") { Description = "Only runs that end at or after this date/time (2026-11-01 or ISO-8601; UTC).", HelpName = "D" };
+        var to = new Option<string?>("--to") { Description = "Only runs that start before this date/time (UTC).", HelpName = "D" };
+        var user = new Option<string?>("--user") { Description = "Only runs of this user.", HelpName = "U" };
+        var format = new Option<ReportFormat>("--format")
+        {
+            Description = "table (for people), csv, or json (exactly the API's JSON).",
+            DefaultValueFactory = _ => ReportFormat.Table,
+        };
+        var data = CommonOptions.Data();
+        var server = CommonOptions.Server();
+        var token = CommonOptions.Token();
+        var command = new Command(
+            "report",
+            """
+            Answer a usage question. top-apps: total run time per program; launches: runs per program;
+            runs: every run with start, end, duration and how it ended; concurrency: peak simultaneous
+            users and runs per program per day; last-used: per user and program, for reclaiming
+            licences; sessions: every session with its run count. Reads DIR/sessiontrail.db directly
+            (also while the server runs), or asks a server with --server URL --token T.
+            """)
+        {
+            name, from, to, user, format, data, server, token,
+        };
+        command.SetAction((parse, ct) => Failure.GuardAsync("report", async () =>
+        {
+            var report = parse.GetValue(name)!;
+            var filter = new ReportFilter(ParseTime("--from", parse.GetValue(from)), ParseTime("--to", parse.GetValue(to)), parse.GetValue(user));
+            JsonElement rows;
+            IReadOnlyList<string> columns;
+            if (parse.GetValue(server) is { } url)
+            {
+                rows = await FromServerAsync(url, parse.GetValue(token), report, parse.GetValue(from), parse.GetValue(to), filter.User, ct);
+                columns = [];
+            }
+            else
+            {
+                var dir = CommonOptions.FullData(parse.GetValue(data)!);
+                if (!File.Exists(Core.DataDirectory.DatabasePath(dir)))
+                {
+                    throw new FileNotFoundException($"no SessionTrail database in {dir}: run `sessiontrail up` (or `server`) first, or give --data DIR or --server URL");
+                }
+
+                using var store = SqliteStore.OpenReadOnly(dir);
+                var table = new ReportService(store).Run(report, filter);
+                rows = JsonSerializer.SerializeToElement(table.RowsAsObjects, Web);
+                columns = table.Columns;
+            }
+
+            ReportRenderer.Render(rows, columns, parse.GetValue(format), Console.Out);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>A date (midnight UTC) or an ISO-8601 time; an error names the option.</summary>
+    internal static DateTimeOffset? ParseTime(string option, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t))
+        {
+            return t;
+        }
+
+        throw new FormatException($"{option} '{value}' is not a date or time; use 2026-11-01 or 2026-11-01T08:00:00Z");
+    }
+
+    private static async Task<JsonElement> FromServerAsync(string url, string? token, string report, string? from, string? to, string? user, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            throw new ArgumentException("--server needs --token (or $SESSIONTRAIL_TOKEN)");
+        }
+
+        var query = new List<string>();
+        void Add(string key, string? value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                query.Add(key + "=" + Uri.EscapeDataString(value));
+            }
+        }
+
+        Add("from", from);
+        Add("to", to);
+        Add("user", user);
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var uri = new Uri($"{url.TrimEnd('/')}/api/v1/reports/{report}{(query.Count > 0 ? "?" + string.Join('&', query) : "")}");
+        using var response = await http.GetAsync(uri, ct);
+        var body = await response.Content.ReadAsStringAsync(ct);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new HttpRequestException($"{uri} answered {(int)response.StatusCode} {response.ReasonPhrase}: {body}");
+        }
+
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+}

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+
+namespace SessionTrail.EndToEnd.Tests.Infrastructure;
+
+/// <summary>What the end-to-end tests need from the machine: root, a non-root user, short programs.</summary>
+public static class Machine
+{
+    /// <summary>Uid of the throw-away interactive user the tests run programs as (in the default capture range).</summary>
+    public const int TestUid = 47011;
+
+    public const string TestUserName = "sttest";
+
+    public static bool IsRoot => Environment.UserName == "root";
+
+    /// <summary>Creates the test user once (a real passwd entry, so names resolve); needs root.</summary>
+    public static void EnsureTestUser()
+    {
+        if (File.ReadLines("/etc/passwd").Any(l => l.StartsWith(TestUserName + ":", StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        Run("useradd", "--no-create-home", "--uid", TestUid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--shell", "/bin/sh", TestUserName);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> distinct copies of /bin/true in a new folder everyone can read and run.
+    /// Names are prefix-000, prefix-001, ...
+    /// </summary>
+    public static IReadOnlyList<string> MakePrograms(string dir, string prefix, int count)
+    {
+        Directory.CreateDirectory(dir);
+        File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+        var paths = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var path = Path.Combine(dir, $"{prefix}-{i:000}");
+            File.Copy("/bin/true", path, overwrite: true);
+            File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+            paths.Add(path);
+        }
+
+        return paths;
+    }
+
+    /// <summary>Runs each program once, one after another, as the test user, from one shell.</summary>
+    public static async Task RunAsTestUserAsync(IEnumerable<string> programs)
+    {
+        var script = string.Join('\n', programs.Select(p => $"'{p}'")) + "\n";
+        var psi = new ProcessStartInfo("setpriv")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { $"--reuid={TestUid}", $"--regid={TestUid}", "--clear-groups", "--", "/bin/sh", "-s" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        await p.StandardInput.WriteAsync(script);
+        p.StandardInput.Close();
+        var err = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"the programs did not all run (exit {p.ExitCode}): {err}");
+        }
+    }
+
+    private static void Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed: {err}");
+        }
+    }
+}
