@@ -155,7 +155,7 @@ public sealed partial class SinkSender
         Directory.CreateDirectory(Path.GetDirectoryName(_deadLetterPath)!);
         using (var file = new FileStream(_deadLetterPath, FileMode.Append, FileAccess.Write, FileShare.Read))
         {
-            using (var json = new Utf8JsonWriter(file))
+            using (var json = new Utf8JsonWriter(file, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
                 json.WriteStartObject();
                 json.WriteStartObject("deadLetter");

@@ -329,11 +329,6 @@ public sealed partial class DiskQueue : IDisposable
             _dirty = false;
         }
 
-        if (_full && DiskBytes() < _options.MaxBytes * 9 / 10)
-        {
-            _full = false;
-        }
-
         _dataAvailable.TrySetResult();
         _dataAvailable = NewSignal();
     }
@@ -405,7 +400,7 @@ public sealed partial class DiskQueue : IDisposable
 
     private void UpdateFullAfterFree()
     {
-        if (_full && DiskBytes() < _options.MaxBytes * 9 / 10)
+        if (_full && DiskBytes() < _options.MaxBytes / 2)
         {
             _full = false;
             LogQueueNoLongerFull(_logger, Name);

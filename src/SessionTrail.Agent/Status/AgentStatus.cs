@@ -78,7 +78,7 @@ public sealed record SinkStatus
 
     public long RetriesTotal { get; init; }
 
-    /// <summary>True while the queue is at its size cap.</summary>
+    /// <summary>True from when the queue hit its size cap until it is back below half of it.</summary>
     public bool Full { get; init; }
 
     public IReadOnlyList<ErrorEntry> RecentErrors { get; init; } = [];
