@@ -1,0 +1,386 @@
+using Microsoft.Extensions.Logging;
+using SessionTrail.Agent.Config;
+using SessionTrail.Agent.Delivery;
+using SessionTrail.Agent.Ids;
+using SessionTrail.Agent.Pipeline;
+using SessionTrail.Agent.Pipes;
+using SessionTrail.Agent.Platform.Linux;
+using SessionTrail.Agent.Queue;
+using SessionTrail.Agent.Sessions;
+using SessionTrail.Agent.Sinks;
+using SessionTrail.Agent.Sources;
+using SessionTrail.Agent.Status;
+using SessionTrail.Core;
+
+namespace SessionTrail.Agent;
+
+/// <summary>
+/// The agent: sources → bounded channel → pump (pipes, ids) → one durable queue per sink → one sender per sink.
+/// </summary>
+/// <remarks>
+/// Soft stop (cancelling <see cref="RunAsync"/>'s token), in this order: (1) sources are cancelled and
+/// awaited (intake stops); (2) the channel is drained into the queues; (3) senders keep delivering until
+/// their queue is empty or <see cref="AgentOptions.FlushDeadline"/> (counted from the stop) passes;
+/// (4) queues are fsynced and closed (cursors are persisted at each acknowledgement), the id sequence is
+/// persisted, and a final status is written. Nothing accepted from a source is lost: what was not
+/// delivered stays in the queues for the next run.
+/// </remarks>
+public sealed partial class AgentHost : IDisposable
+{
+    private readonly AgentOptions _options;
+    private readonly IReadOnlyList<IRecordSource> _sources;
+    private readonly IReadOnlyList<ISink> _extraSinks;
+    private readonly IReadOnlyList<IRecordPipe> _pipes;
+    private readonly ILiveSessionProbe? _sessionProbe;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _notable = new(0, 1);
+    private readonly List<SourceState> _sourceStates = [];
+    private readonly List<SinkSender> _senders = [];
+    private string _state = "starting";
+    private string _agentId = "";
+    private DateTimeOffset _startedAt;
+
+    public AgentHost(AgentOptions options, IEnumerable<IRecordSource> sources, IEnumerable<ISink>? extraSinks, ILoggerFactory loggerFactory, TimeProvider time)
+        : this(options, sources, extraSinks, loggerFactory, time, pipes: null, sessionProbe: OperatingSystem.IsLinux() ? new LinuxSessionProbe() : null)
+    {
+    }
+
+    /// <param name="pipes">Pipes run before session attribution (e.g. filters); null for none.</param>
+    /// <param name="sessionProbe">Ends audit sessions that have no live process; null disables it.</param>
+    public AgentHost(AgentOptions options, IEnumerable<IRecordSource> sources, IEnumerable<ISink>? extraSinks, ILoggerFactory loggerFactory, TimeProvider time, IEnumerable<IRecordPipe>? pipes, ILiveSessionProbe? sessionProbe)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        options.Validate();
+        _options = options;
+        _sources = [.. sources];
+        _extraSinks = [.. extraSinks ?? []];
+        _pipes = [.. pipes ?? []];
+        _sessionProbe = sessionProbe;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<AgentHost>();
+        _time = time;
+    }
+
+    /// <summary>
+    /// Runs until <paramref name="stop"/> is cancelled, then stops softly (see remarks) and returns.
+    /// Throws at start-up when the data directory or a queue cannot be opened.
+    /// </summary>
+    public async Task RunAsync(CancellationToken stop)
+    {
+        var agentDir = DataDirectory.AgentDirectory(_options.DataDir);
+        Directory.CreateDirectory(agentDir);
+        _startedAt = _time.GetUtcNow();
+        var ids = RecordIdGenerator.Open(agentDir);
+        _agentId = ids.AgentId;
+
+        var ownedSinks = new List<IDisposable>();
+        var sinks = new List<ISink>();
+        if (!string.IsNullOrWhiteSpace(_options.ServerUrl))
+        {
+            var server = new SessionTrailServerSink(new Uri(_options.ServerUrl), _options.Token!, _loggerFactory.CreateLogger<SessionTrailServerSink>());
+            ownedSinks.Add(server);
+            sinks.Add(server);
+        }
+
+        sinks.AddRange(_extraSinks);
+        var duplicate = sinks.GroupBy(s => s.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InvalidOperationException($"Two sinks are named '{duplicate.Key}'; sink names must be unique.");
+        }
+
+        var queueOptions = new DiskQueueOptions
+        {
+            MaxBytes = _options.QueueMaxBytes,
+            FullPolicy = _options.QueueFullPolicy,
+            Fsync = _options.FsyncPolicy,
+            FsyncInterval = _options.FsyncInterval,
+        };
+        var queueLogger = _loggerFactory.CreateLogger<DiskQueue>();
+        var senderLogger = _loggerFactory.CreateLogger<SinkSender>();
+        var backoff = new Backoff(_options.RetryInitialDelay, _options.RetryMaxDelay);
+        var queues = new List<DiskQueue>();
+        try
+        {
+            foreach (var sink in sinks)
+            {
+                var queue = DiskQueue.Open(Path.Combine(agentDir, "queues", sink.Name), queueOptions, queueLogger, _time);
+                queues.Add(queue);
+                var sender = new SinkSender(sink, queue, _options.BatchMaxRecords, _options.BatchMaxBytes, backoff, Path.Combine(agentDir, "dead-letter"), _time, senderLogger);
+                sender.NotableChange += SignalNotable;
+                _senders.Add(sender);
+            }
+
+            await RunPipelineAsync(ids, queues, stop);
+        }
+        finally
+        {
+            foreach (var queue in queues)
+            {
+                queue.Dispose();
+            }
+
+            foreach (var owned in ownedSinks)
+            {
+                owned.Dispose();
+            }
+        }
+    }
+
+    private async Task RunPipelineAsync(RecordIdGenerator ids, List<DiskQueue> queues, CancellationToken stop)
+    {
+        var tracker = new SessionTracker();
+        var userNames = new UserNames();
+        IReadOnlyList<IRecordPipe> pipes = [.. _pipes, new SessionAttributionPipe(tracker, userNames.Lookup)];
+        var pump = new RecordPump(_options.ChannelCapacity, pipes, ids, queues, _loggerFactory.CreateLogger<RecordPump>());
+
+        var sources = new List<IRecordSource>(_sources)
+        {
+            new SessionFileSource(_options.DataDir, tracker, _options.Host, _options.SessionFilePollInterval, _time, _loggerFactory.CreateLogger<SessionFileSource>()),
+        };
+        if (_sessionProbe is not null)
+        {
+            sources.Add(new AuditSessionReaper(tracker, _sessionProbe, _options.SessionProbeInterval, _time, _loggerFactory.CreateLogger<AuditSessionReaper>()));
+        }
+
+        using var deadline = new CancellationTokenSource();
+        using var drain = new CancellationTokenSource();
+        using var statusStop = new CancellationTokenSource();
+        var pumpTask = Task.Run(() => pump.RunAsync(deadline.Token), CancellationToken.None);
+        var senderTasks = _senders.Select(s => Task.Run(() => SuperviseSenderAsync(s, drain.Token, deadline.Token), CancellationToken.None)).ToList();
+        var statusTask = Task.Run(() => StatusLoopAsync(statusStop.Token), CancellationToken.None);
+        _state = "running";
+        LogStarted(_logger, ids.AgentId, _senders.Count, sources.Count);
+        var sourceTasks = sources.Select(s =>
+        {
+            var state = new SourceState(s.Name);
+            lock (_sourceStates)
+            {
+                _sourceStates.Add(state);
+            }
+
+            return Task.Run(() => SuperviseSourceAsync(s, state, pump, stop), CancellationToken.None);
+        }).ToList();
+
+        // (1) Intake: sources run until the stop token; they return (or are abandoned when they throw).
+        await Task.WhenAll(sourceTasks);
+        _state = "stopping";
+        LogStopping(_logger, _options.FlushDeadline);
+        SignalNotable();
+        using var deadlineTimer = _time.CreateTimer(_ => deadline.Cancel(), null, _options.FlushDeadline, Timeout.InfiniteTimeSpan);
+
+        // (2) Drain the channel into the queues.
+        pump.Complete();
+        await pumpTask;
+
+        // (3) Flush: senders deliver what is queued, until empty or the deadline.
+        await drain.CancelAsync();
+        await Task.WhenAll(senderTasks);
+
+        // (4) Persist: fsync queues (cursors were persisted at each ack), persist the sequence.
+        foreach (var queue in queues)
+        {
+            queue.Flush();
+        }
+
+        ids.Persist();
+        await statusStop.CancelAsync();
+        await statusTask;
+        _state = "stopped";
+        WriteStatus();
+        var pending = queues.Sum(q => q.GetStats().PendingRecords);
+        LogStopped(_logger, pending);
+    }
+
+    private async Task SuperviseSourceAsync(IRecordSource source, SourceState state, IRecordOutput output, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            state.State = "running";
+            try
+            {
+                await source.RunAsync(output, stop);
+                if (!stop.IsCancellationRequested)
+                {
+                    state.State = "completed";
+                    LogSourceCompleted(_logger, source.Name);
+                    SignalNotable();
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex)
+            {
+                state.Fail(_time.GetUtcNow(), ex.GetType().Name + ": " + ex.Message);
+                LogSourceFailed(_logger, source.Name, _options.SourceRestartDelay, ex);
+                SignalNotable();
+                try
+                {
+                    await Task.Delay(_options.SourceRestartDelay, _time, stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                state.Restarts++;
+            }
+        }
+
+        state.State = "stopped";
+    }
+
+    private async Task SuperviseSenderAsync(SinkSender sender, CancellationToken drain, CancellationToken deadline)
+    {
+        while (!deadline.IsCancellationRequested)
+        {
+            try
+            {
+                await sender.RunAsync(drain, deadline);
+                return;
+            }
+            catch (Exception ex)
+            {
+                sender.Errors.Add(_time.GetUtcNow(), "sender failed: " + ex.Message);
+                LogSenderFailed(_logger, sender.Sink.Name, ex);
+                SignalNotable();
+                try
+                {
+                    await Task.Delay(_options.SourceRestartDelay, _time, deadline);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    public void Dispose() => _notable.Dispose();
+
+    private void SignalNotable()
+    {
+        try
+        {
+            _notable.Release();
+        }
+        catch (Exception ex) when (ex is SemaphoreFullException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task StatusLoopAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            WriteStatus();
+            try
+            {
+                using var interval = new CancellationTokenSource(_options.StatusInterval, _time);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop, interval.Token);
+                await _notable.WaitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    /// <summary>The current status (also written to DIR/agent/status.json).</summary>
+    public AgentStatus GetStatus()
+    {
+        var now = _time.GetUtcNow();
+        var sinks = _senders.Select(s =>
+        {
+            var q = s.Queue.GetStats();
+            return new SinkStatus
+            {
+                Name = s.Sink.Name,
+                PendingRecords = q.PendingRecords,
+                PendingBytes = q.PendingBytes,
+                OldestPendingSeconds = q.OldestPendingSince is { } since ? Math.Max(0, (now - since).TotalSeconds) : null,
+                AckedTotal = q.AckedTotal,
+                DroppedTotal = q.DroppedTotal,
+                DeadLetteredTotal = s.DeadLetteredTotal,
+                RetriesTotal = s.RetriesTotal,
+                Full = q.Full,
+                RecentErrors = s.Errors.Snapshot(),
+            };
+        }).ToList();
+        List<SourceStatus> sources;
+        lock (_sourceStates)
+        {
+            sources = [.. _sourceStates.Select(s => s.Snapshot())];
+        }
+
+        return new AgentStatus { WrittenAt = now, AgentId = _agentId, State = _state, StartedAt = _startedAt, Sinks = sinks, Sources = sources };
+    }
+
+    private void WriteStatus()
+    {
+        try
+        {
+            GetStatus().Write(_options.DataDir);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            LogStatusWriteFailed(_logger, ex);
+        }
+    }
+
+    private sealed class SourceState(string name)
+    {
+        private readonly Lock _lock = new();
+        private string? _lastError;
+        private DateTimeOffset? _lastErrorTime;
+
+        public volatile string State = "starting";
+
+        public int Restarts { get; set; }
+
+        public void Fail(DateTimeOffset at, string error)
+        {
+            lock (_lock)
+            {
+                State = "restarting";
+                _lastError = error;
+                _lastErrorTime = at;
+            }
+        }
+
+        public SourceStatus Snapshot()
+        {
+            lock (_lock)
+            {
+                return new SourceStatus { Name = name, State = State, Restarts = Restarts, LastError = _lastError, LastErrorTime = _lastErrorTime };
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Agent {AgentId} started: {Sinks} sinks, {Sources} sources")]
+    private static partial void LogStarted(ILogger logger, string agentId, int sinks, int sources);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Agent stopping: intake stopped, flushing sinks (deadline {Deadline})")]
+    private static partial void LogStopping(ILogger logger, TimeSpan deadline);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Agent stopped; {Pending} records remain queued for the next run")]
+    private static partial void LogStopped(ILogger logger, long pending);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Source {Source} failed; restarting in {Delay}")]
+    private static partial void LogSourceFailed(ILogger logger, string source, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Source {Source} completed on its own")]
+    private static partial void LogSourceCompleted(ILogger logger, string source);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "Sender for sink {Sink} failed; restarting")]
+    private static partial void LogSenderFailed(ILogger logger, string sink, Exception exception);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Could not write agent status")]
+    private static partial void LogStatusWriteFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,193 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using SessionTrail.Agent.Queue;
+using SessionTrail.Agent.Sinks;
+using SessionTrail.Core.Formats;
+
+namespace SessionTrail.Agent.Delivery;
+
+/// <summary>
+/// The one loop that moves a sink's queue into the sink: read a batch at the cursor, deliver it
+/// (retrying with back-off, splitting when too large, dead-lettering when rejected), then acknowledge.
+/// </summary>
+/// <remarks>
+/// Invariant: a batch is acknowledged only after the sink accepted it or it was written to the
+/// dead-letter file; a stop before that leaves it in the queue (resent after the restart).
+/// </remarks>
+public sealed partial class SinkSender
+{
+    private readonly ISink _sink;
+    private readonly DiskQueue _queue;
+    private readonly int _maxRecords;
+    private readonly long _maxBytes;
+    private readonly Backoff _backoff;
+    private readonly string _deadLetterPath;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private long _deadLettered;
+    private long _retries;
+
+    public SinkSender(ISink sink, DiskQueue queue, int maxRecords, long maxBytes, Backoff backoff, string deadLetterDirectory, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        _sink = sink;
+        _queue = queue;
+        _maxRecords = maxRecords;
+        _maxBytes = maxBytes;
+        _backoff = backoff;
+        _deadLetterPath = Path.Combine(deadLetterDirectory, sink.Name + ".ndjson");
+        _time = time;
+        _logger = logger;
+    }
+
+    public ISink Sink => _sink;
+
+    public DiskQueue Queue => _queue;
+
+    public RecentErrors Errors { get; } = new();
+
+    public long DeadLetteredTotal => Interlocked.Read(ref _deadLettered);
+
+    public long RetriesTotal => Interlocked.Read(ref _retries);
+
+    /// <summary>Raised after an error or a dead-letter, so that status is rewritten promptly.</summary>
+    public event Action? NotableChange;
+
+    /// <summary>
+    /// Sends until <paramref name="stop"/> (hard: returns at once, the in-flight batch stays queued) or,
+    /// once <paramref name="drain"/> is cancelled, until the queue is empty.
+    /// </summary>
+    public async Task RunAsync(CancellationToken drain, CancellationToken stop)
+    {
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(drain, stop);
+        while (!stop.IsCancellationRequested)
+        {
+            var batch = _queue.ReadBatch(_maxRecords, _maxBytes);
+            if (batch.Count == 0)
+            {
+                if (drain.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                try
+                {
+                    await _queue.WaitForDataAsync(wake.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                continue;
+            }
+
+            if (!await DeliverAsync(batch.Records, stop))
+            {
+                return;
+            }
+
+            _queue.Acknowledge(batch);
+        }
+    }
+
+    /// <summary>True when delivered or dead-lettered; false when stopped first.</summary>
+    private async Task<bool> DeliverAsync(IReadOnlyList<ReadOnlyMemory<byte>> lines, CancellationToken stop)
+    {
+        var attempt = 0;
+        while (true)
+        {
+            SinkResult result;
+            try
+            {
+                result = await _sink.SendAsync(lines, stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception ex)
+            {
+                result = SinkResult.Retryable(ex.GetType().Name + ": " + ex.Message);
+            }
+
+            switch (result.Outcome)
+            {
+                case SinkOutcome.Success:
+                    return true;
+                case SinkOutcome.Rejected:
+                    DeadLetter(lines, result.Reason ?? "rejected");
+                    return true;
+                case SinkOutcome.TooLarge when lines.Count == 1:
+                    DeadLetter(lines, "too large even alone: " + result.Reason);
+                    return true;
+                case SinkOutcome.TooLarge:
+                    var half = lines.Count / 2;
+                    var first = lines.Take(half).ToList();
+                    var second = lines.Skip(half).ToList();
+                    LogSplitting(_logger, _sink.Name, lines.Count);
+                    return await DeliverAsync(first, stop) && await DeliverAsync(second, stop);
+                default:
+                    attempt++;
+                    Interlocked.Increment(ref _retries);
+                    var delay = _backoff.Delay(attempt, result.RetryAfter);
+                    var reason = result.Reason ?? "retryable failure";
+                    Errors.Add(_time.GetUtcNow(), reason);
+                    LogRetrying(_logger, _sink.Name, lines.Count, reason, attempt, delay);
+                    NotableChange?.Invoke();
+                    try
+                    {
+                        await Task.Delay(delay, _time, stop);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return false;
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    private void DeadLetter(IReadOnlyList<ReadOnlyMemory<byte>> lines, string reason)
+    {
+        var now = _time.GetUtcNow();
+        Directory.CreateDirectory(Path.GetDirectoryName(_deadLetterPath)!);
+        using (var file = new FileStream(_deadLetterPath, FileMode.Append, FileAccess.Write, FileShare.Read))
+        {
+            using (var json = new Utf8JsonWriter(file, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            {
+                json.WriteStartObject();
+                json.WriteStartObject("deadLetter");
+                json.WriteString("time", NdjsonWriter.FormatTime(now));
+                json.WriteString("sink", _sink.Name);
+                json.WriteString("reason", reason);
+                json.WriteNumber("records", lines.Count);
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+
+            file.WriteByte((byte)'\n');
+            foreach (var line in lines)
+            {
+                file.Write(line.Span);
+            }
+
+            file.Flush(flushToDisk: true);
+        }
+
+        Interlocked.Add(ref _deadLettered, lines.Count);
+        Errors.Add(now, "dead-lettered " + lines.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " records: " + reason);
+        LogDeadLettered(_logger, _sink.Name, lines.Count, reason, _deadLetterPath);
+        NotableChange?.Invoke();
+    }
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Sink {Sink}: delivery of {Records} records failed ({Reason}); retry {Attempt} in {Delay}")]
+    private static partial void LogRetrying(ILogger logger, string sink, int records, string reason, int attempt, TimeSpan delay);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Sink {Sink} REJECTED {Records} records ({Reason}); written to dead-letter file {Path}")]
+    private static partial void LogDeadLettered(ILogger logger, string sink, int records, string reason, string path);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Information, Message = "Sink {Sink}: batch of {Records} records too large, splitting")]
+    private static partial void LogSplitting(ILogger logger, string sink, int records);
+}

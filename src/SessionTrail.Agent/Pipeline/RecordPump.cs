@@ -1,0 +1,116 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using SessionTrail.Agent.Ids;
+using SessionTrail.Agent.Pipes;
+using SessionTrail.Agent.Queue;
+using SessionTrail.Agent.Sources;
+using SessionTrail.Core.Formats;
+using SessionTrail.Core.Records;
+
+namespace SessionTrail.Agent.Pipeline;
+
+/// <summary>
+/// Sources write into a bounded channel; one pump loop runs the pipes, assigns the record id (once,
+/// before fan-out, so every sink sees the same id), serialises the NDJSON line and appends it to every
+/// sink's durable queue.
+/// </summary>
+/// <remarks>
+/// Invariants: sources never wait on disk or network, only on channel space (back-pressure).
+/// <see cref="Complete"/> stops intake; <see cref="RunAsync"/> then drains everything already accepted
+/// into the queues before it returns. If the queues block (Block policy) past <c>force</c>, records are
+/// appended above the cap rather than lost.
+/// </remarks>
+public sealed partial class RecordPump : IRecordOutput
+{
+    private readonly Channel<TrailRecord> _channel;
+    private readonly IReadOnlyList<IRecordPipe> _pipes;
+    private readonly RecordIdGenerator _ids;
+    private readonly IReadOnlyList<DiskQueue> _queues;
+    private readonly ILogger _logger;
+    private long _enqueueFailures;
+
+    public RecordPump(int capacity, IEnumerable<IRecordPipe> pipes, RecordIdGenerator ids, IReadOnlyList<DiskQueue> queues, ILogger logger)
+    {
+        _channel = Channel.CreateBounded<TrailRecord>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _pipes = [.. pipes.Select(p => p is SafePipe ? p : new SafePipe(p, logger))];
+        _ids = ids;
+        _queues = queues;
+        _logger = logger;
+    }
+
+    /// <summary>Records that could not be written to a queue (disk error), logged each time.</summary>
+    public long EnqueueFailures => Interlocked.Read(ref _enqueueFailures);
+
+    /// <summary>Accepts a record; waits while the channel is full. Throws <see cref="ChannelClosedException"/> after <see cref="Complete"/>.</summary>
+    public ValueTask WriteAsync(TrailRecord record, CancellationToken cancellationToken) =>
+        _channel.Writer.WriteAsync(record, cancellationToken);
+
+    /// <summary>Stops intake; <see cref="RunAsync"/> finishes after draining.</summary>
+    public void Complete() => _channel.Writer.TryComplete();
+
+    /// <summary>Pumps until <see cref="Complete"/> and the channel is empty.</summary>
+    public async Task RunAsync(CancellationToken force)
+    {
+        await foreach (var record in _channel.Reader.ReadAllAsync(CancellationToken.None))
+        {
+            TrailRecord? current = record;
+            foreach (var pipe in _pipes)
+            {
+                current = pipe.Process(current);
+                if (pipe is IEmittingPipe emitting)
+                {
+                    foreach (var emitted in emitting.TakeEmitted())
+                    {
+                        await FanOutAsync(emitted, force);
+                    }
+                }
+
+                if (current is null)
+                {
+                    break;
+                }
+            }
+
+            if (current is not null)
+            {
+                await FanOutAsync(current, force);
+            }
+        }
+    }
+
+    private async Task FanOutAsync(TrailRecord record, CancellationToken force)
+    {
+        if (record.Id.Length == 0)
+        {
+            record = record with { Id = _ids.Next() };
+        }
+
+        var line = NdjsonWriter.ToLine(record);
+        foreach (var queue in _queues)
+        {
+            try
+            {
+                try
+                {
+                    await queue.EnqueueAsync(line, force);
+                }
+                catch (OperationCanceledException) when (force.IsCancellationRequested)
+                {
+                    await queue.EnqueueAsync(line, CancellationToken.None, force: true);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Interlocked.Increment(ref _enqueueFailures);
+                LogEnqueueFailed(_logger, queue.Name, record.Id, ex);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Error, Message = "Could not write record {Id} to queue {Queue}; it is lost for that sink")]
+    private static partial void LogEnqueueFailed(ILogger logger, string queue, string id, Exception exception);
+}

@@ -1,0 +1,136 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.Extensions.Logging;
+
+namespace SessionTrail.Agent.Sinks;
+
+/// <summary>
+/// Sends batches to a SessionTrail server: POST {Url}/api/v1/ingest, gzip NDJSON, bearer token.
+/// 200 → success; 400 → rejected (dead letter); 401/403 → retryable, logged as "token rejected";
+/// 413 → too large (split); 408, 429, 5xx, connection errors and timeouts → retryable (Retry-After honoured).
+/// </summary>
+public sealed partial class SessionTrailServerSink : ISink, IDisposable
+{
+    public const string IngestPath = "api/v1/ingest";
+
+    private readonly HttpClient _http;
+    private readonly Uri _ingestUri;
+    private readonly AuthenticationHeaderValue _authorization;
+    private readonly ILogger _logger;
+
+    /// <param name="handler">For tests; default a <see cref="SocketsHttpHandler"/>.</param>
+    public SessionTrailServerSink(Uri serverUrl, string token, ILogger logger, HttpMessageHandler? handler = null, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(serverUrl);
+        ArgumentException.ThrowIfNullOrWhiteSpace(token);
+        var baseUri = serverUrl.AbsoluteUri.EndsWith('/') ? serverUrl : new Uri(serverUrl.AbsoluteUri + "/");
+        _ingestUri = new Uri(baseUri, IngestPath);
+        _authorization = new AuthenticationHeaderValue("Bearer", token);
+        _logger = logger;
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            Timeout = timeout ?? TimeSpan.FromSeconds(60),
+        };
+    }
+
+    public string Name => "server";
+
+    public async Task<SinkResult> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> lines, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        using var request = new HttpRequestMessage(HttpMethod.Post, _ingestUri);
+        request.Headers.Authorization = _authorization;
+        var content = new ByteArrayContent(Gzip(lines));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+        content.Headers.ContentEncoding.Add("gzip");
+        request.Content = content;
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException ex)
+        {
+            return SinkResult.Retryable("server unreachable: " + ex.Message);
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return SinkResult.Retryable("request timed out");
+        }
+
+        using (response)
+        {
+            var status = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+            {
+                return SinkResult.Success;
+            }
+
+            var body = await ReadBodyAsync(response, cancellationToken);
+            var retryAfter = RetryAfter(response);
+            switch (response.StatusCode)
+            {
+                case HttpStatusCode.BadRequest:
+                    return SinkResult.Rejected("server rejected the batch (400): " + body);
+                case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
+                    LogTokenRejected(_logger, status, _ingestUri);
+                    return SinkResult.Retryable($"token rejected ({status}); check the agent's Token", retryAfter);
+                case HttpStatusCode.RequestEntityTooLarge:
+                    return SinkResult.TooLarge("413 " + body);
+                default:
+                    return SinkResult.Retryable($"server answered {status}: {body}", retryAfter);
+            }
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    internal static byte[] Gzip(IReadOnlyList<ReadOnlyMemory<byte>> lines)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            foreach (var line in lines)
+            {
+                gzip.Write(line.Span);
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static async Task<string> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            return body.Length > 500 ? body[..500] : body;
+        }
+        catch (HttpRequestException)
+        {
+            return "";
+        }
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+
+        return null;
+    }
+
+    [LoggerMessage(EventId = 1601, Level = LogLevel.Error, Message = "TOKEN REJECTED by the server ({Status}) at {Url}; records stay queued until a valid token is configured")]
+    private static partial void LogTokenRejected(ILogger logger, int status, Uri url);
+}

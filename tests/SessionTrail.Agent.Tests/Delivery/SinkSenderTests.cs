@@ -1,0 +1,134 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using SessionTrail.Agent.Delivery;
+using SessionTrail.Agent.Queue;
+using SessionTrail.Agent.Sinks;
+using SessionTrail.Agent.Tests.Fakes;
+
+namespace SessionTrail.Agent.Tests.Delivery;
+
+public sealed class SinkSenderTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly FakeTimeProvider _time = new();
+
+    public void Dispose()
+    {
+        _time.Dispose();
+        _dir.Dispose();
+    }
+
+    private DiskQueue OpenQueue() =>
+        DiskQueue.Open(Path.Combine(_dir.Path, "q"), new DiskQueueOptions { Fsync = FsyncPolicy.Never }, NullLogger.Instance, TimeProvider.System);
+
+    private SinkSender Sender(ISink sink, DiskQueue queue, int maxRecords = 100) =>
+        new(sink, queue, maxRecords, 1 << 20, new Backoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60), random: () => 0), Path.Combine(_dir.Path, "dead-letter"), _time, NullLogger.Instance);
+
+    private static async Task Fill(DiskQueue q, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await q.EnqueueAsync(Encoding.UTF8.GetBytes($"{{\"id\":\"a:{i}\"}}\n"), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Runs the sender in drain mode: it returns once the queue is empty.</summary>
+    private static Task Drain(SinkSender sender, CancellationToken stop = default)
+    {
+        var drained = new CancellationToken(canceled: true);
+        return Task.Run(() => sender.RunAsync(drained, stop), CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task ARetryableFailureIsRetriedOnTheBackoffScheduleWithoutSleeping()
+    {
+        using var queue = OpenQueue();
+        await Fill(queue, 3);
+        var sink = new FakeSink("s", (_, call) => call <= 2 ? SinkResult.Retryable("boom") : SinkResult.Success);
+        var sender = Sender(sink, queue);
+
+        var run = Drain(sender);
+        await _time.WaitForTimerCreatedAsync();
+        Assert.Equal([TimeSpan.FromSeconds(1)], _time.PendingDelays());
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await _time.WaitForTimerCreatedAsync();
+        Assert.Equal([TimeSpan.FromSeconds(2)], _time.PendingDelays());
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(3, sink.Calls);
+        Assert.Equal(3, sink.Accepted.Count);
+        Assert.Equal(0, queue.GetStats().PendingRecords);
+        Assert.Equal(2, sender.Errors.Snapshot().Count);
+        Assert.Equal("boom", sender.Errors.Snapshot()[0].Message);
+    }
+
+    [Fact]
+    public async Task ARejectedBatchGoesToTheDeadLetterFileWithTheReasonAndIsAcknowledged()
+    {
+        using var queue = OpenQueue();
+        await Fill(queue, 2);
+        var sink = new FakeSink("srv", (_, _) => SinkResult.Rejected("line 1: field 'pid': expected a number"));
+        var sender = Sender(sink, queue);
+
+        await Drain(sender).WaitAsync(TimeSpan.FromSeconds(10));
+
+        var deadLetter = File.ReadAllLines(Path.Combine(_dir.Path, "dead-letter", "srv.ndjson"));
+        Assert.Equal(3, deadLetter.Length);
+        Assert.Contains("line 1: field 'pid'", deadLetter[0], StringComparison.Ordinal);
+        Assert.Equal("{\"id\":\"a:0\"}", deadLetter[1]);
+        Assert.Equal(2, sender.DeadLetteredTotal);
+        Assert.Equal(0, queue.GetStats().PendingRecords);
+        Assert.Contains("dead-lettered 2", sender.Errors.Snapshot().Single().Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ATooLargeBatchIsSplitUntilItFits()
+    {
+        using var queue = OpenQueue();
+        await Fill(queue, 10);
+        var sink = new FakeSink("s", (lines, _) => lines.Count > 3 ? SinkResult.TooLarge("413") : SinkResult.Success);
+        var sender = Sender(sink, queue);
+
+        await Drain(sender).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([.. Enumerable.Range(0, 10).Select(i => $"{{\"id\":\"a:{i}\"}}\n")], sink.Accepted);
+        Assert.Equal([10, 5, 2, 3, 5, 2, 3], sink.BatchSizes);
+        Assert.Equal(0, queue.GetStats().PendingRecords);
+    }
+
+    [Fact]
+    public async Task WhenStoppedDuringRetriesTheBatchStaysInTheQueue()
+    {
+        using var queue = OpenQueue();
+        await Fill(queue, 4);
+        var sink = new FakeSink("s", (_, _) => SinkResult.Retryable("down"));
+        var sender = Sender(sink, queue);
+        using var stop = new CancellationTokenSource();
+
+        var run = Task.Run(() => sender.RunAsync(CancellationToken.None, stop.Token));
+        await _time.WaitForTimerCreatedAsync();
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(4, queue.GetStats().PendingRecords);
+        Assert.Equal(1, sender.RetriesTotal);
+    }
+
+    [Fact]
+    public async Task AnExceptionFromTheSinkCountsAsRetryable()
+    {
+        using var queue = OpenQueue();
+        await Fill(queue, 1);
+        var sink = new FakeSink("s", (_, call) => call == 1 ? throw new InvalidOperationException("kaput") : SinkResult.Success);
+        var sender = Sender(sink, queue);
+
+        var run = Drain(sender);
+        await _time.WaitForTimerCreatedAsync();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Single(sink.Accepted);
+        Assert.Contains("kaput", sender.Errors.Snapshot().Single().Message, StringComparison.Ordinal);
+    }
+}
