@@ -1,0 +1,383 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using SessionTrail.Core.Records;
+
+namespace SessionTrail.Core.Formats;
+
+/// <summary>
+/// A body (or line) that is not valid SessionTrail NDJSON. <see cref="Line"/> is 1-based;
+/// <see cref="Field"/> names the offending field, or is null when the line as a whole is wrong
+/// (not JSON, too long, not an object).
+/// </summary>
+public sealed class NdjsonFormatException : FormatException
+{
+    public NdjsonFormatException(int line, string? field, string problem)
+        : base(field is null ? $"line {line}: {problem}" : $"line {line}: field '{field}': {problem}")
+    {
+        Line = line;
+        Field = field;
+        Problem = problem;
+    }
+
+    public NdjsonFormatException()
+    {
+    }
+
+    public NdjsonFormatException(string message)
+        : base(message)
+    {
+    }
+
+    public NdjsonFormatException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>1-based line number of the offending line.</summary>
+    public int Line { get; }
+
+    /// <summary>The offending field, or null for a line-level problem.</summary>
+    public string? Field { get; }
+
+    /// <summary>What is wrong, without the "line N: field 'f':" prefix.</summary>
+    public string Problem { get; } = "";
+}
+
+/// <summary>
+/// Reads SessionTrail's NDJSON wire format (the format <see cref="NdjsonWriter"/> writes), strictly:
+/// every non-blank line is one JSON object; <c>id</c> (non-empty, at most 200 characters), <c>kind</c>
+/// ("process"|"session"), <c>time</c> (ISO-8601 with "Z" or an offset) and <c>host</c> are required;
+/// a process record needs <c>type</c> start|exit and <c>pid</c> (integer ≥ 0), and <c>exe</c> for a start;
+/// a session record needs <c>type</c> start|end and <c>session</c>.
+/// Unknown extra fields are ignored (forward compatible: a newer agent may send more).
+/// Blank lines, CRLF line ends, a UTF-8 BOM and a trailing newline are accepted.
+/// On failure: throws <see cref="NdjsonFormatException"/> naming the line and field — and never any
+/// other exception, for any byte input.
+/// </summary>
+public static partial class NdjsonReader
+{
+    /// <summary>Default limit for one line, in bytes (256 KiB).</summary>
+    public const int DefaultMaxLineBytes = 256 * 1024;
+
+    /// <summary>Longest accepted record id, in characters.</summary>
+    public const int MaxIdLength = 200;
+
+    /// <summary>Parses a whole body. Throws <see cref="NdjsonFormatException"/> on the first bad line.</summary>
+    public static List<TrailRecord> Parse(ReadOnlySpan<byte> body, int maxLineBytes = DefaultMaxLineBytes)
+    {
+        var records = new List<TrailRecord>();
+        if (body.StartsWith("\uFEFF"u8))
+        {
+            body = body[3..];
+        }
+
+        var lineNumber = 0;
+        while (!body.IsEmpty)
+        {
+            lineNumber++;
+            var newline = body.IndexOf((byte)'\n');
+            var line = newline < 0 ? body : body[..newline];
+            body = newline < 0 ? default : body[(newline + 1)..];
+            if (line.Length > maxLineBytes)
+            {
+                throw new NdjsonFormatException(lineNumber, null, $"line is longer than {maxLineBytes} bytes");
+            }
+
+            if (!line.IsEmpty && line[^1] == (byte)'\r')
+            {
+                line = line[..^1];
+            }
+
+            if (line.Trim(" \t"u8).IsEmpty)
+            {
+                continue;
+            }
+
+            records.Add(ParseLine(line, lineNumber));
+        }
+
+        return records;
+    }
+
+    /// <summary>Reads <paramref name="stream"/> to the end and parses it (see <see cref="Parse(ReadOnlySpan{byte}, int)"/>).</summary>
+    public static List<TrailRecord> Parse(Stream stream, int maxLineBytes = DefaultMaxLineBytes)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        return Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), maxLineBytes);
+    }
+
+    /// <summary>Parses one line (without its newline) as record number <paramref name="lineNumber"/>.</summary>
+    public static TrailRecord ParseLine(ReadOnlySpan<byte> line, int lineNumber)
+    {
+        var fields = new LineFields();
+        var current = (string?)null;
+        try
+        {
+            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 32 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new NdjsonFormatException(lineNumber, null, "expected a JSON object");
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var field = FieldOf(ref reader);
+                current = field == Field.Unknown ? null : Names[(int)field];
+                if (!reader.Read())
+                {
+                    break;
+                }
+
+                if (field == Field.Unknown)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                if (!fields.Seen.Add(field))
+                {
+                    throw new NdjsonFormatException(lineNumber, current, "appears more than once");
+                }
+
+                fields.Read(field, ref reader, lineNumber);
+                current = null;
+            }
+
+            // Anything after the closing brace (a second value, garbage) makes the reader throw.
+            while (reader.Read())
+            {
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new NdjsonFormatException(lineNumber, null, $"invalid JSON at byte {e.BytePositionInLine ?? 0}");
+        }
+        catch (InvalidOperationException)
+        {
+            // Utf8JsonReader.GetString on invalid UTF-8 inside a string.
+            throw new NdjsonFormatException(lineNumber, current, "invalid UTF-8 in a string");
+        }
+
+        return fields.ToRecord(lineNumber);
+    }
+
+    private enum Field
+    {
+        Id,
+        Kind,
+        Time,
+        Host,
+        Session,
+        Type,
+        Pid,
+        ParentPid,
+        Exe,
+        CommandLine,
+        Uid,
+        User,
+        LoginUid,
+        AuditSession,
+        ExitCode,
+        Stack,
+        Fleet,
+        AccessMode,
+        ReservationTime,
+        InstanceType,
+        Region,
+        ImageArn,
+        Unknown,
+    }
+
+    private static readonly string[] Names =
+    [
+        "id", "kind", "time", "host", "session", "type", "pid", "ppid", "exe", "cmdline", "uid", "user",
+        "loginUid", "auditSession", "exitCode", "stack", "fleet", "accessMode", "reservationTime",
+        "instanceType", "region", "imageArn",
+    ];
+
+    private static readonly byte[][] Utf8Names = Names.Select(Encoding.UTF8.GetBytes).ToArray();
+
+    private static Field FieldOf(ref Utf8JsonReader reader)
+    {
+        for (var i = 0; i < Utf8Names.Length; i++)
+        {
+            if (reader.ValueTextEquals(Utf8Names[i]))
+            {
+                return (Field)i;
+            }
+        }
+
+        return Field.Unknown;
+    }
+
+    // yyyy-MM-ddTHH:mm:ss[.fraction](Z|±HH:mm): a time without a zone is ambiguous and rejected.
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    private static partial Regex IsoTime();
+
+    private static string TokenName(JsonTokenType type) => type switch
+    {
+        JsonTokenType.String => "string",
+        JsonTokenType.Number => "number",
+        JsonTokenType.True or JsonTokenType.False => "boolean",
+        JsonTokenType.Null => "null",
+        JsonTokenType.StartObject => "object",
+        JsonTokenType.StartArray => "array",
+        _ => type.ToString(),
+    };
+
+    private sealed class LineFields
+    {
+        public HashSet<Field> Seen { get; } = [];
+
+        private readonly string?[] strings = new string?[Names.Length];
+        private readonly long?[] numbers = new long?[Names.Length];
+
+        public void Read(Field field, ref Utf8JsonReader reader, int line)
+        {
+            var name = Names[(int)field];
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                return; // null is the same as absent; required fields are checked in ToRecord.
+            }
+
+            switch (field)
+            {
+                case Field.Pid or Field.ParentPid or Field.ExitCode:
+                    numbers[(int)field] = ReadInteger(ref reader, line, name, int.MinValue, int.MaxValue);
+                    break;
+                case Field.Uid or Field.LoginUid or Field.AuditSession:
+                    numbers[(int)field] = ReadInteger(ref reader, line, name, long.MinValue, long.MaxValue);
+                    break;
+                default:
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        throw new NdjsonFormatException(line, name, $"expected a string, got {TokenName(reader.TokenType)}");
+                    }
+
+                    strings[(int)field] = reader.GetString();
+                    break;
+            }
+        }
+
+        private static long ReadInteger(ref Utf8JsonReader reader, int line, string name, long min, long max)
+        {
+            if (reader.TokenType != JsonTokenType.Number)
+            {
+                throw new NdjsonFormatException(line, name, $"expected an integer, got {TokenName(reader.TokenType)}");
+            }
+
+            if (!reader.TryGetInt64(out var value) || value < min || value > max)
+            {
+                var raw = reader.ValueSpan.Length > 40 ? "a number" : Encoding.ASCII.GetString(reader.ValueSpan);
+                throw new NdjsonFormatException(line, name, $"expected an integer in range, got {raw}");
+            }
+
+            return value;
+        }
+
+        private string? Str(Field f) => strings[(int)f];
+
+        private string Required(Field f, int line, string? why = null)
+        {
+            var value = strings[(int)f];
+            if (string.IsNullOrEmpty(value))
+            {
+                throw new NdjsonFormatException(line, Names[(int)f], why ?? "required");
+            }
+
+            return value;
+        }
+
+        private int? Int(Field f) => numbers[(int)f] is { } v ? (int)v : null;
+
+        public TrailRecord ToRecord(int line)
+        {
+            var id = Required(Field.Id, line);
+            if (id.Length > MaxIdLength)
+            {
+                throw new NdjsonFormatException(line, "id", $"longer than {MaxIdLength} characters");
+            }
+
+            var kind = Required(Field.Kind, line);
+            var timeText = Required(Field.Time, line);
+            if (!IsoTime().IsMatch(timeText)
+                || !DateTimeOffset.TryParse(timeText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
+            {
+                throw new NdjsonFormatException(line, "time", $"expected an ISO-8601 time with Z or an offset, got '{Clip(timeText)}'");
+            }
+
+            var host = Required(Field.Host, line);
+            var type = Required(Field.Type, line);
+            switch (kind)
+            {
+                case RecordKinds.Process:
+                    var processType = type switch
+                    {
+                        "start" => ProcessEventType.Start,
+                        "exit" => ProcessEventType.Exit,
+                        _ => throw new NdjsonFormatException(line, "type", $"unknown process type '{Clip(type)}' (expected start or exit)"),
+                    };
+                    var pid = Int(Field.Pid) ?? throw new NdjsonFormatException(line, "pid", "required");
+                    if (pid < 0)
+                    {
+                        throw new NdjsonFormatException(line, "pid", $"must be >= 0, got {pid}");
+                    }
+
+                    if (processType == ProcessEventType.Start)
+                    {
+                        Required(Field.Exe, line, "required for a process start");
+                    }
+
+                    return new ProcessRecord
+                    {
+                        Id = id,
+                        Time = time.ToUniversalTime(),
+                        Host = host,
+                        Session = Str(Field.Session),
+                        Type = processType,
+                        Pid = pid,
+                        ParentPid = Int(Field.ParentPid),
+                        Executable = Str(Field.Exe),
+                        CommandLine = Str(Field.CommandLine),
+                        Uid = numbers[(int)Field.Uid],
+                        User = Str(Field.User),
+                        LoginUid = numbers[(int)Field.LoginUid],
+                        AuditSession = numbers[(int)Field.AuditSession],
+                        ExitCode = Int(Field.ExitCode),
+                    };
+                case RecordKinds.Session:
+                    var sessionType = type switch
+                    {
+                        "start" => SessionEventType.Start,
+                        "end" => SessionEventType.End,
+                        _ => throw new NdjsonFormatException(line, "type", $"unknown session type '{Clip(type)}' (expected start or end)"),
+                    };
+                    var session = Required(Field.Session, line, "required for a session record");
+                    return new SessionRecord
+                    {
+                        Id = id,
+                        Time = time.ToUniversalTime(),
+                        Host = host,
+                        Session = session,
+                        Type = sessionType,
+                        User = Str(Field.User),
+                        Stack = Str(Field.Stack),
+                        Fleet = Str(Field.Fleet),
+                        AccessMode = Str(Field.AccessMode),
+                        ReservationTime = Str(Field.ReservationTime),
+                        InstanceType = Str(Field.InstanceType),
+                        Region = Str(Field.Region),
+                        ImageArn = Str(Field.ImageArn),
+                    };
+                default:
+                    throw new NdjsonFormatException(line, "kind", $"unknown kind '{Clip(kind)}' (expected process or session)");
+            }
+        }
+
+        private static string Clip(string s) => s.Length <= 40 ? s : string.Concat(s.AsSpan(0, 40), "…");
+    }
+}

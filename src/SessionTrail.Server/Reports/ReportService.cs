@@ -1,0 +1,268 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using SessionTrail.Core.Formats;
+using SessionTrail.Server.Store;
+
+namespace SessionTrail.Server.Reports;
+
+/// <summary>
+/// Report filters. A run counts when it overlaps [<see cref="From"/>, <see cref="To"/>) — it started
+/// before To and was still running at or after From (an open run runs until now); <c>launches</c>
+/// counts runs that started inside the window; <c>top-apps</c> seconds are clipped to the window.
+/// <see cref="User"/> is an exact user name.
+/// </summary>
+public sealed record ReportFilter(DateTimeOffset? From = null, DateTimeOffset? To = null, string? User = null)
+{
+    public static readonly ReportFilter None = new();
+}
+
+/// <summary>
+/// Computes the usage reports from the store (SQL over the materialized runs; <c>concurrency</c> is a
+/// sweep over the runs SQL returns sorted). Callable without HTTP (the CLI opens the store read-only).
+/// Throws <see cref="UnknownReportException"/> for an unknown name; database errors propagate.
+/// </summary>
+public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
+{
+    private const long DayMillis = 86_400_000;
+
+    /// <summary>The report names, in the order they are documented.</summary>
+    public static readonly IReadOnlyList<string> ReportNames = ["top-apps", "launches", "runs", "concurrency", "last-used", "sessions"];
+
+    private readonly TimeProvider clock = time ?? TimeProvider.System;
+
+    /// <summary>Runs report <paramref name="name"/> (one of <see cref="ReportNames"/>).</summary>
+    public ReportTable Run(string name, ReportFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        using var connection = store.OpenConnection();
+        var q = new Query(connection, filter, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return name switch
+        {
+            "top-apps" => new(name, TopAppRow.Columns, TopApps(q)),
+            "launches" => new(name, LaunchRow.Columns, Launches(q)),
+            "runs" => new(name, RunRow.Columns, Runs(q)),
+            "concurrency" => new(name, ConcurrencyRow.Columns, Concurrency(q)),
+            "last-used" => new(name, LastUsedRow.Columns, LastUsed(q)),
+            "sessions" => new(name, SessionRow.Columns, Sessions(q)),
+            _ => throw new UnknownReportException(name),
+        };
+    }
+
+    private const string RunEnd = "COALESCE(r.end, $now)";
+    private const string RunFilter = $"r.start < $to AND ({RunEnd} > $from OR r.start >= $from) AND ($user IS NULL OR r.user_id = (SELECT id FROM users WHERE name = $user))";
+
+    private static List<IReportRow> TopApps(Query q) => q.Rows(
+        $"""
+        SELECT a.path, g.runs, g.users, g.ms
+        FROM (SELECT r.app_id, COUNT(*) AS runs, COUNT(DISTINCT r.user_id) AS users,
+                     SUM(MAX(0, MIN({RunEnd}, $to) - MAX(r.start, $from))) AS ms
+              FROM runs r WHERE {RunFilter} GROUP BY r.app_id) g
+        JOIN apps a ON a.id = g.app_id
+        ORDER BY g.ms DESC, a.path
+        """,
+        r => new TopAppRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2), Seconds(r.GetInt64(3))));
+
+    private static List<IReportRow> Launches(Query q) => q.Rows(
+        """
+        SELECT a.path, g.launches, g.users
+        FROM (SELECT r.app_id, COUNT(*) AS launches, COUNT(DISTINCT r.user_id) AS users
+              FROM runs r
+              WHERE r.start >= $from AND r.start < $to AND ($user IS NULL OR r.user_id = (SELECT id FROM users WHERE name = $user))
+              GROUP BY r.app_id) g
+        JOIN apps a ON a.id = g.app_id
+        ORDER BY g.launches DESC, a.path
+        """,
+        r => new LaunchRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
+
+    private static List<IReportRow> Runs(Query q) => q.Rows(
+        $"""
+        SELECT a.path, r.pid, r.host, u.name, r.session, r.start, r.end, {RunEnd} - r.start, r.ended_by
+        FROM runs r JOIN apps a ON a.id = r.app_id LEFT JOIN users u ON u.id = r.user_id
+        WHERE {RunFilter}
+        ORDER BY r.start, r.start_seq
+        """,
+        r => new RunRow(
+            r.GetString(0),
+            r.GetInt64(1),
+            r.GetString(2),
+            NullableString(r, 3),
+            NullableString(r, 4),
+            Time(r.GetInt64(5)),
+            r.IsDBNull(6) ? null : Time(r.GetInt64(6)),
+            Seconds(r.GetInt64(7)),
+            r.GetInt64(8) switch { 1 => "exit", 2 => "session_end", _ => "open" }));
+
+    private static List<IReportRow> LastUsed(Query q) => q.Rows(
+        $"""
+        SELECT u.name, a.path, g.last, g.runs
+        FROM (SELECT r.user_id, r.app_id, MAX(r.start) AS last, COUNT(*) AS runs
+              FROM runs r WHERE {RunFilter} GROUP BY r.user_id, r.app_id) g
+        JOIN apps a ON a.id = g.app_id LEFT JOIN users u ON u.id = g.user_id
+        ORDER BY g.last, u.name, a.path
+        """,
+        r => new LastUsedRow(NullableString(r, 0), r.GetString(1), Time(r.GetInt64(2)), r.GetInt64(3)));
+
+    private static List<IReportRow> Sessions(Query q) => q.Rows(
+        """
+        SELECT s.id, s.user, s.host, s.start, s.end, (SELECT COUNT(*) FROM runs r WHERE r.session = s.id) AS runs,
+               COALESCE(s.start, (SELECT MIN(r.start) FROM runs r WHERE r.session = s.id), s.end) AS first
+        FROM sessions s
+        WHERE ($user IS NULL OR s.user = $user)
+          AND COALESCE(s.start, (SELECT MIN(r.start) FROM runs r WHERE r.session = s.id), s.end, 0) < $to
+          AND (COALESCE(s.end, $now) > $from OR COALESCE(s.start, s.end, 0) >= $from)
+        ORDER BY first, s.id
+        """,
+        r => new SessionRow(
+            r.GetString(0),
+            NullableString(r, 1),
+            NullableString(r, 2),
+            r.IsDBNull(3) ? null : Time(r.GetInt64(3)),
+            r.IsDBNull(4) ? null : Time(r.GetInt64(4)),
+            r.GetInt64(5)));
+
+    /// <summary>
+    /// Per app and UTC day: the most runs, and the most distinct users, running at the same moment.
+    /// Runs are clipped to the window and cut at day boundaries; at one instant, ends count before starts
+    /// (a run ending at 10:00 and one starting at 10:00 never overlap).
+    /// </summary>
+    private static List<IReportRow> Concurrency(Query q)
+    {
+        var rows = new List<IReportRow>();
+        using var cmd = q.Command(
+            $"""
+            SELECT a.path, r.user_id, MAX(r.start, $from), MIN({RunEnd}, $to)
+            FROM runs r JOIN apps a ON a.id = r.app_id
+            WHERE {RunFilter}
+            ORDER BY a.path
+            """);
+        using var reader = cmd.ExecuteReader();
+        string? app = null;
+        var pieces = new List<(long Day, long Start, long End, long User)>();
+        while (reader.Read())
+        {
+            var path = reader.GetString(0);
+            if (app is not null && path != app)
+            {
+                Sweep(app, pieces, rows);
+                pieces.Clear();
+            }
+
+            app = path;
+            var user = reader.IsDBNull(1) ? -1 : reader.GetInt64(1);
+            var start = reader.GetInt64(2);
+            var end = Math.Max(reader.GetInt64(3), start + 1);
+            for (var day = FloorDay(start); day < end; day += DayMillis)
+            {
+                pieces.Add((day, Math.Max(start, day), Math.Min(end, day + DayMillis), user));
+            }
+        }
+
+        if (app is not null)
+        {
+            Sweep(app, pieces, rows);
+        }
+
+        return rows;
+    }
+
+    private static void Sweep(string app, List<(long Day, long Start, long End, long User)> pieces, List<IReportRow> rows)
+    {
+        var events = new List<(long Day, long Time, int Delta, long User)>(pieces.Count * 2);
+        foreach (var p in pieces)
+        {
+            events.Add((p.Day, p.Start, +1, p.User));
+            events.Add((p.Day, p.End, -1, p.User));
+        }
+
+        events.Sort((a, b) => a.Day != b.Day ? a.Day.CompareTo(b.Day) : a.Time != b.Time ? a.Time.CompareTo(b.Time) : a.Delta.CompareTo(b.Delta));
+        var perUser = new Dictionary<long, int>();
+        var i = 0;
+        while (i < events.Count)
+        {
+            var day = events[i].Day;
+            long running = 0, users = 0, peakRuns = 0, peakUsers = 0;
+            perUser.Clear();
+            for (; i < events.Count && events[i].Day == day; i++)
+            {
+                var e = events[i];
+                running += e.Delta;
+                perUser.TryGetValue(e.User, out var count);
+                var after = count + e.Delta;
+                perUser[e.User] = after;
+                if (count == 0 && after > 0 && e.User >= 0)
+                {
+                    users++;
+                }
+                else if (count > 0 && after == 0 && e.User >= 0)
+                {
+                    users--;
+                }
+
+                peakRuns = Math.Max(peakRuns, running);
+                peakUsers = Math.Max(peakUsers, users);
+            }
+
+            var dayText = DateTimeOffset.FromUnixTimeMilliseconds(day).UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            rows.Add(new ConcurrencyRow(app, dayText, peakUsers, peakRuns));
+        }
+    }
+
+    private static long FloorDay(long millis) => millis - (((millis % DayMillis) + DayMillis) % DayMillis);
+
+    private static double Seconds(long millis) => millis / 1000.0;
+
+    private static string Time(long millis) => NdjsonWriter.FormatTime(DateTimeOffset.FromUnixTimeMilliseconds(millis));
+
+    private static string? NullableString(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    /// <summary>A read connection with the filter bound as $from, $to, $user, $now.</summary>
+    private sealed class Query(SqliteConnection connection, ReportFilter filter, long now)
+    {
+        public SqliteCommand Command(string sql)
+        {
+            var cmd = connection.CreateCommand();
+            cmd.CommandText = sql;
+            cmd.Parameters.AddWithValue("$from", filter.From is { } f ? f.ToUnixTimeMilliseconds() : long.MinValue);
+            cmd.Parameters.AddWithValue("$to", filter.To is { } t ? t.ToUnixTimeMilliseconds() : long.MaxValue);
+            cmd.Parameters.AddWithValue("$user", (object?)filter.User ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$now", now);
+            return cmd;
+        }
+
+        public List<IReportRow> Rows(string sql, Func<SqliteDataReader, IReportRow> map)
+        {
+            using var cmd = Command(sql);
+            using var reader = cmd.ExecuteReader();
+            var rows = new List<IReportRow>();
+            while (reader.Read())
+            {
+                rows.Add(map(reader));
+            }
+
+            return rows;
+        }
+    }
+}
+
+/// <summary>Thrown for a report name that is not one of <see cref="ReportService.ReportNames"/>.</summary>
+public sealed class UnknownReportException : ArgumentException
+{
+    public UnknownReportException(string name)
+        : base($"Unknown report '{name}'. Valid reports: {string.Join(", ", ReportService.ReportNames)}.")
+    {
+        ReportName = name;
+    }
+
+    public UnknownReportException()
+    {
+        ReportName = "";
+    }
+
+    public UnknownReportException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        ReportName = "";
+    }
+
+    public string ReportName { get; }
+}

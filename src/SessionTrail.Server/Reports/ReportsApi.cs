@@ -1,0 +1,72 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace SessionTrail.Server.Reports;
+
+/// <summary>
+/// <c>GET /api/v1/reports/{name}?from=&amp;to=&amp;user=</c>: the report as a JSON array. 404 naming the valid
+/// reports for an unknown name; 400 naming the parameter for a date that is not ISO-8601.
+/// </summary>
+public static class ReportsApi
+{
+    public sealed record UnknownReportError(string Error, IReadOnlyList<string> Reports);
+
+    public sealed record ParameterError(string Error, string Parameter);
+
+    public static RouteGroupBuilder MapReports(this RouteGroupBuilder api)
+    {
+        api.MapGet("/reports/{name}", Handle);
+        return api;
+    }
+
+    private static IResult Handle(string name, string? from, string? to, string? user, ReportService reports)
+    {
+        if (!ReportService.ReportNames.Contains(name))
+        {
+            return TypedResults.NotFound(new UnknownReportError(
+                $"unknown report '{name}'; valid reports: {string.Join(", ", ReportService.ReportNames)}", ReportService.ReportNames));
+        }
+
+        if (!TryParseTime(from, out var fromTime))
+        {
+            return BadTime("from", from!);
+        }
+
+        if (!TryParseTime(to, out var toTime))
+        {
+            return BadTime("to", to!);
+        }
+
+        var table = reports.Run(name, new ReportFilter(fromTime, toTime, string.IsNullOrEmpty(user) ? null : user));
+        return TypedResults.Json(table.RowsAsObjects);
+    }
+
+    /// <summary>ISO-8601 date or time; without a zone it is UTC. Empty or absent means no bound.</summary>
+    public static bool TryParseTime(string? text, out DateTimeOffset? time)
+    {
+        time = null;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return true;
+        }
+
+        string[] formats =
+        [
+            "yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF",
+            "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK",
+        ];
+        if (DateTimeOffset.TryParseExact(
+            text.Trim(), formats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        {
+            time = parsed;
+            return true;
+        }
+
+        return false;
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.BadRequest<ParameterError> BadTime(string parameter, string value) => TypedResults.BadRequest(new ParameterError(
+        $"parameter '{parameter}': expected an ISO-8601 date or time (e.g. 2026-11-01 or 2026-11-01T08:00:00Z), got '{value}'", parameter));
+}

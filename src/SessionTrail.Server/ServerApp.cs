@@ -1,0 +1,93 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SessionTrail.Server.Auth;
+using SessionTrail.Server.Health;
+using SessionTrail.Server.Ingest;
+using SessionTrail.Server.Reports;
+using SessionTrail.Server.Store;
+
+namespace SessionTrail.Server;
+
+/// <summary>The SessionTrail collector: ingest API, reports API, health, over one <see cref="SqliteStore"/>.</summary>
+public static class ServerApp
+{
+    /// <summary>
+    /// Validates <paramref name="options"/>, opens (creating/migrating) the store and builds the app.
+    /// Throws <see cref="ArgumentException"/> for a bad setting and the store's exception when the
+    /// database cannot be opened — before anything listens. The app owns and disposes the store.
+    /// </summary>
+    public static WebApplication Build(ServerOptions options, string[]? args = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
+        builder.WebHost.UseUrls(options.Urls);
+        var store = SqliteStore.Open(options.DataDir);
+        builder.Services.AddSingleton(_ => store);
+        builder.Services.AddSingleton<IRecordStore>(sp => sp.GetRequiredService<SqliteStore>());
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<TokenStore>();
+        builder.Services.AddSingleton(sp => new ReportService(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>()));
+
+        var app = builder.Build();
+        ServerLog.StoreOpened(app.Logger, store.DatabasePath);
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = WriteErrorAsync,
+            SuppressDiagnosticsCallback = _ => true,
+        });
+        app.MapHealth();
+        var api = app.MapGroup("/api/v1").AddEndpointFilter<BearerTokenFilter>();
+        api.MapIngest();
+        api.MapReports();
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+            ServerLog.Listening(app.Logger, addresses is null ? options.Urls : string.Join(", ", addresses));
+        });
+        return app;
+    }
+
+    /// <summary>Builds, starts and runs the server until <paramref name="ct"/> is cancelled (or the host stops), then stops it.</summary>
+    public static async Task RunAsync(ServerOptions options, CancellationToken ct)
+    {
+        await using var app = Build(options);
+        await app.StartAsync(ct);
+        await app.WaitForShutdownAsync(ct);
+    }
+
+    /// <summary>The addresses Kestrel actually listens on (useful with port 0).</summary>
+    public static IReadOnlyList<string> Addresses(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
+    }
+
+    private static async Task WriteErrorAsync(HttpContext http)
+    {
+        var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+        if (error is BadHttpRequestException bad)
+        {
+            http.Response.StatusCode = bad.StatusCode;
+            await http.Response.WriteAsJsonAsync(new ErrorResponse(bad.Message));
+            return;
+        }
+
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerApp));
+        if (error is not null)
+        {
+            ServerLog.Unhandled(logger, error, http.Request.Method, http.Request.Path);
+        }
+
+        http.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        await http.Response.WriteAsJsonAsync(new ErrorResponse("internal server error; see the server log"));
+    }
+}

@@ -1,0 +1,105 @@
+using Microsoft.Data.Sqlite;
+
+namespace SessionTrail.Server.Store;
+
+/// <summary>
+/// The SQLite schema, versioned with <c>PRAGMA user_version</c>. Each migration runs once, in order,
+/// inside one transaction; a database newer than this build is refused with a clear error.
+/// Times are stored as INTEGER milliseconds since the Unix epoch, UTC.
+/// </summary>
+internal static class Schema
+{
+    private static readonly string[] Migrations =
+    [
+        // 1: raw events, sessions, materialized runs, tokens.
+        """
+        CREATE TABLE apps(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);
+        CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+
+        -- Every process record as received; id is the record id (duplicates are dropped on it).
+        CREATE TABLE process_events(
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            type INTEGER NOT NULL,          -- 0 start, 1 exit
+            time INTEGER NOT NULL,
+            session TEXT, ppid INTEGER, exe TEXT, cmdline TEXT, uid INTEGER, user TEXT,
+            login_uid INTEGER, audit_session INTEGER, exit_code INTEGER);
+        CREATE INDEX process_events_pairing ON process_events(host, pid, type, time);
+
+        -- Every session record as received.
+        CREATE TABLE session_events(
+            id TEXT PRIMARY KEY,
+            session TEXT NOT NULL,
+            host TEXT NOT NULL,
+            type INTEGER NOT NULL,          -- 0 start, 1 end
+            time INTEGER NOT NULL,
+            user TEXT, stack TEXT, fleet TEXT, access_mode TEXT, reservation_time TEXT,
+            instance_type TEXT, region TEXT, image_arn TEXT);
+
+        -- One row per session id: merged from its start/end records (and known from process records).
+        CREATE TABLE sessions(
+            id TEXT PRIMARY KEY,
+            host TEXT, user TEXT, stack TEXT, fleet TEXT, access_mode TEXT, reservation_time TEXT,
+            instance_type TEXT, region TEXT, image_arn TEXT,
+            start INTEGER, end INTEGER);
+
+        -- One row per process start, kept paired at ingest time (see SqliteStore pairing rule).
+        CREATE TABLE runs(
+            start_seq INTEGER PRIMARY KEY,  -- process_events.seq of the start
+            exit_seq INTEGER,               -- process_events.seq of the paired exit
+            app_id INTEGER NOT NULL,
+            user_id INTEGER,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            session TEXT,
+            start INTEGER NOT NULL,
+            end INTEGER,                    -- exit time, session end, or NULL while open
+            ended_by INTEGER NOT NULL);     -- 0 open, 1 exit, 2 session_end
+        CREATE INDEX runs_session ON runs(session) WHERE session IS NOT NULL;
+        CREATE INDEX runs_app ON runs(app_id, user_id, start, end);
+        CREATE INDEX runs_start ON runs(start);
+
+        CREATE TABLE tokens(
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            hash BLOB NOT NULL UNIQUE,      -- SHA-256 of the token; the token itself is never stored
+            created INTEGER NOT NULL);
+        """,
+    ];
+
+    /// <summary>The schema version this build writes.</summary>
+    public static int CurrentVersion => Migrations.Length;
+
+    /// <summary>Brings the database up to <see cref="CurrentVersion"/>.</summary>
+    public static void Migrate(SqliteConnection connection)
+    {
+        var version = UserVersion(connection);
+        if (version > CurrentVersion)
+        {
+            throw new InvalidOperationException(
+                $"The database has schema version {version}, newer than this build's {CurrentVersion}; upgrade sessiontrail.");
+        }
+
+        for (var v = version; v < CurrentVersion; v++)
+        {
+            using var tx = connection.BeginTransaction();
+            using (var cmd = connection.CreateCommand())
+            {
+                cmd.Transaction = tx;
+                cmd.CommandText = Migrations[v] + $"\nPRAGMA user_version = {v + 1};";
+                cmd.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+        }
+    }
+
+    public static int UserVersion(SqliteConnection connection)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "PRAGMA user_version";
+        return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

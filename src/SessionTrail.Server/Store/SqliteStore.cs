@@ -1,0 +1,168 @@
+using Microsoft.Data.Sqlite;
+using SessionTrail.Core;
+using SessionTrail.Core.Records;
+
+namespace SessionTrail.Server.Store;
+
+/// <summary>
+/// The embedded event store: one SQLite database (<see cref="DataDirectory.DatabasePath"/>) in WAL mode,
+/// so that readers (reports, the CLI in another process) never block the writer.
+///
+/// Durability: <c>synchronous=FULL</c>. In WAL mode NORMAL would only skip the fsync of the WAL at each
+/// commit, which means a power loss can roll back the last transactions — transactions whose records the
+/// agent has already deleted from its queue after our 200. With one commit per HTTP batch (thousands of
+/// records) the extra fsync costs little, so every acknowledged batch is on disk.
+///
+/// Pairing rule, kept at ingest time whatever the arrival order: on one host, a process start is paired
+/// with the first exit of the same pid at or after it, before any later start of that pid (pids are
+/// reused). Events are ordered by (time, start-before-exit, arrival). An exit with no start is kept as an
+/// event and makes no run. A run with no exit ends at its session's end (when the session ended at or
+/// after the start), else it is open.
+///
+/// Thread-safety: ingest is serialized on one writer connection; every reader opens its own connection.
+/// </summary>
+public sealed class SqliteStore : IRecordStore, IDisposable
+{
+    private readonly string connectionString;
+    private readonly SqliteConnection? writer;
+    private readonly Lock writeLock = new();
+    private IngestCommands? commands;
+
+    private SqliteStore(string path, bool readOnly)
+    {
+        DatabasePath = path;
+        ReadOnly = readOnly;
+        connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        if (!readOnly)
+        {
+            writer = new SqliteConnection(connectionString);
+            writer.Open();
+            Execute(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
+            Schema.Migrate(writer);
+        }
+    }
+
+    /// <summary>Path of the database file.</summary>
+    public string DatabasePath { get; }
+
+    /// <summary>True for a store opened with <see cref="OpenReadOnly"/>: <see cref="Ingest"/> throws.</summary>
+    public bool ReadOnly { get; }
+
+    /// <summary>
+    /// Opens (creating the directory, file and schema when missing) the store in <paramref name="dataDir"/>
+    /// for reading and writing. Throws when the database cannot be opened or is newer than this build.
+    /// </summary>
+    public static SqliteStore Open(string dataDir)
+    {
+        Directory.CreateDirectory(dataDir);
+        return new SqliteStore(DataDirectory.DatabasePath(dataDir), readOnly: false);
+    }
+
+    /// <summary>
+    /// Opens the store in <paramref name="dataDir"/> read-only — safe while a server writes to it (WAL).
+    /// Throws <see cref="FileNotFoundException"/> when there is no database yet, and
+    /// <see cref="InvalidOperationException"/> when its schema is not one this build reads.
+    /// </summary>
+    public static SqliteStore OpenReadOnly(string dataDir)
+    {
+        var path = DataDirectory.DatabasePath(dataDir);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"No SessionTrail database at {path}.", path);
+        }
+
+        var store = new SqliteStore(path, readOnly: true);
+        using var connection = store.OpenConnection();
+        var version = Schema.UserVersion(connection);
+        if (version != Schema.CurrentVersion)
+        {
+            store.Dispose();
+            throw new InvalidOperationException(
+                $"The database at {path} has schema version {version}; this build reads version {Schema.CurrentVersion}.");
+        }
+
+        return store;
+    }
+
+    /// <summary>A new open connection for reading (the caller disposes it).</summary>
+    public SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        Execute(connection, "PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;");
+        return connection;
+    }
+
+    /// <inheritdoc />
+    public IngestResult Ingest(IReadOnlyList<TrailRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        if (writer is null)
+        {
+            throw new InvalidOperationException("The store was opened read-only.");
+        }
+
+        lock (writeLock)
+        {
+            commands ??= new IngestCommands(writer);
+            using var tx = writer.BeginTransaction();
+            try
+            {
+                var result = commands.Ingest(tx, records);
+                tx.Commit();
+                commands.Committed();
+                return result;
+            }
+            catch
+            {
+                commands.RolledBack();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> inside the writer lock and one transaction (tokens, bulk loads).</summary>
+    internal T Write<T>(Func<SqliteConnection, SqliteTransaction, T> action)
+    {
+        if (writer is null)
+        {
+            throw new InvalidOperationException("The store was opened read-only.");
+        }
+
+        lock (writeLock)
+        {
+            using var tx = writer.BeginTransaction();
+            var result = action(writer, tx);
+            tx.Commit();
+            return result;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (writeLock)
+        {
+            commands?.Dispose();
+            commands = null;
+            writer?.Dispose();
+        }
+
+        using var probe = new SqliteConnection(connectionString);
+        SqliteConnection.ClearPool(probe);
+    }
+
+    internal static void Execute(SqliteConnection connection, string sql)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    internal static long ToMillis(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+}

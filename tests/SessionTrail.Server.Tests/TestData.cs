@@ -1,0 +1,88 @@
+using SessionTrail.Core.Records;
+using SessionTrail.Server.Reports;
+using SessionTrail.Server.Store;
+
+namespace SessionTrail.Server.Tests;
+
+/// <summary>A data directory under /tmp, deleted on dispose.</summary>
+public sealed class TempDataDir : IDisposable
+{
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "st-test-" + Guid.NewGuid().ToString("N"));
+
+    public TempDataDir() => Directory.CreateDirectory(Path);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>A clock that always says <see cref="Now"/>.</summary>
+public sealed class FixedClock(DateTimeOffset now) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = now;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
+
+/// <summary>Record builders; times are minutes after <see cref="T0"/> (2026-11-01 08:00 UTC).</summary>
+public static class R
+{
+    public static readonly DateTimeOffset T0 = new(2026, 11, 1, 8, 0, 0, TimeSpan.Zero);
+
+    public static DateTimeOffset At(double minutes) => T0.AddMinutes(minutes);
+
+    public static string Iso(double minutes) => Core.Formats.NdjsonWriter.FormatTime(At(minutes));
+
+    public static ProcessRecord Start(string id, int pid, double minutes, string exe = "/usr/bin/vim", string? user = "alice", string? session = null, string host = "h1") =>
+        new() { Id = id, Type = ProcessEventType.Start, Pid = pid, Time = At(minutes), Executable = exe, User = user, Session = session, Host = host };
+
+    public static ProcessRecord Exit(string id, int pid, double minutes, string host = "h1") =>
+        new() { Id = id, Type = ProcessEventType.Exit, Pid = pid, Time = At(minutes), Host = host };
+
+    public static SessionRecord SessionStart(string id, string session, double minutes, string? user = "alice", string host = "h1") =>
+        new() { Id = id, Type = SessionEventType.Start, Session = session, Time = At(minutes), User = user, Host = host, Stack = "stack", Fleet = "fleet" };
+
+    public static SessionRecord SessionEnd(string id, string session, double minutes, string host = "h1") =>
+        new() { Id = id, Type = SessionEventType.End, Session = session, Time = At(minutes), Host = host };
+}
+
+/// <summary>A fresh store in a temp directory with a report service on a fixed clock.</summary>
+public sealed class StoreFixture : IDisposable
+{
+    private readonly TempDataDir dir = new();
+
+    public StoreFixture(double nowMinutes = 24 * 60)
+    {
+        Clock = new FixedClock(R.At(nowMinutes));
+        Store = SqliteStore.Open(dir.Path);
+        Reports = new ReportService(Store, Clock);
+    }
+
+    public string DataDir => dir.Path;
+
+    public FixedClock Clock { get; }
+
+    public SqliteStore Store { get; }
+
+    public ReportService Reports { get; }
+
+    public IngestResult Ingest(params TrailRecord[] records) => Store.Ingest(records);
+
+    public List<T> Report<T>(string name, ReportFilter? filter = null) =>
+        Reports.Run(name, filter ?? ReportFilter.None).Rows.Cast<T>().ToList();
+
+    public List<RunRow> Runs() => Report<RunRow>("runs");
+
+    public void Dispose()
+    {
+        Store.Dispose();
+        dir.Dispose();
+    }
+}
