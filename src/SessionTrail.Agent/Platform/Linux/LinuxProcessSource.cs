@@ -50,6 +50,9 @@ public sealed class LinuxProcessSource : IRecordSource
     /// <summary>Completes once the source is capturing (kernel sockets subscribed or first /proc scan done).</summary>
     internal Task Ready => _ready.Task;
 
+    /// <summary>Test hook: called on the source's loop with the pid of every exit event it has fully processed.</summary>
+    internal Action<int>? ExitReleased { get; set; }
+
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
@@ -107,7 +110,11 @@ public sealed class LinuxProcessSource : IRecordSource
         var channel = Channel.CreateUnbounded<KernelInput>(new UnboundedChannelOptions { SingleReader = true });
         var failure = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var clock = new MonotonicClock(_time);
-        var tracker = new ProcessTracker(_options, Stats, new UserNameCache(_time), clock.ToWallClock, _time, Environment.MachineName, _agentPid, fanotify is not null);
+        var releasedExits = new List<int>();
+        var tracker = new ProcessTracker(_options, Stats, new UserNameCache(_time), clock.ToWallClock, _time, Environment.MachineName, _agentPid, fanotify is not null)
+        {
+            ExitReleased = ExitReleased is null ? null : releasedExits.Add,
+        };
 
         connector.Start(
             (ev, snapshot) => channel.Writer.TryWrite(new KernelInput(ev, snapshot, 0, null, null)),
@@ -183,6 +190,12 @@ public sealed class LinuxProcessSource : IRecordSource
 
                 tracker.Drain(_time.GetTimestamp(), records);
                 await WriteAllAsync(output, records, cancellationToken);
+                foreach (int pid in releasedExits)
+                {
+                    ExitReleased?.Invoke(pid);
+                }
+
+                releasedExits.Clear();
 
                 waitForData ??= reader.WaitToReadAsync(cancellationToken).AsTask();
                 var delay = tracker.NextDeadline() is { } deadline

@@ -55,6 +55,9 @@ internal sealed class ProcessTracker
 
     internal ExecPathJoiner Joiner => _joiner;
 
+    /// <summary>Called with the pid of every exit released (emitted or not): every record before it is released too.</summary>
+    internal Action<int>? ExitReleased { get; set; }
+
     /// <summary>What the table knows about <paramref name="pid"/> (tests).</summary>
     internal ShadowProcess? Lookup(int pid) => _table.GetValueOrDefault(pid);
 
@@ -131,6 +134,7 @@ internal sealed class ProcessTracker
             }
             else if (item is PendingExit exit && exit.Start.Emitted)
             {
+                ExitReleased?.Invoke(exit.Start.Pid);
                 _stats.AddExit();
                 output.Add(new ProcessRecord
                 {
@@ -142,6 +146,11 @@ internal sealed class ProcessTracker
                     Executable = exit.Start.Executable,
                     ExitCode = exit.ExitCode,
                 });
+            }
+
+            else if (item is PendingExit filteredExit)
+            {
+                ExitReleased?.Invoke(filteredExit.Start.Pid);
             }
 
             _queue.Dequeue();
