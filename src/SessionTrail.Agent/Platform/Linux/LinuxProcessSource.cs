@@ -42,6 +42,9 @@ public sealed class LinuxProcessSource : IRecordSource
         _agentPid = agentProcessId;
     }
 
+    /// <summary>How often the shadow table is checked against /proc for exits lost with dropped events.</summary>
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromSeconds(30);
+
     public string Name => "linux-processes";
 
     /// <summary>Counters, readable while the source runs.</summary>
@@ -159,6 +162,8 @@ public sealed class LinuxProcessSource : IRecordSource
 
         var records = new List<ProcessRecord>(256);
         var reader = channel.Reader;
+        long nextPrune = _time.GetTimestamp() + (PruneEvery.Ticks * _time.TimestampFrequency / TimeSpan.TicksPerSecond);
+        long enobufsSeen = 0;
         Task<bool>? waitForData = null;
         try
         {
@@ -186,6 +191,22 @@ public sealed class LinuxProcessSource : IRecordSource
                         tracker.Drain(now, records);
                         await WriteAllAsync(output, records, cancellationToken);
                     }
+                }
+
+                // Lost events (ENOBUFS) leave rows of processes whose exit was never seen: a /proc
+                // listing repairs the table soon after a loss, and every PruneEvery anyway.
+                if (Stats.Enobufs != enobufsSeen)
+                {
+                    enobufsSeen = Stats.Enobufs;
+                    nextPrune = Math.Min(nextPrune, _time.GetTimestamp() + _time.TimestampFrequency);
+                }
+
+                if (_time.GetTimestamp() >= nextPrune)
+                {
+                    long listedAt = _time.GetTimestamp();
+                    var alive = ProcFs.ListPids().ToHashSet();
+                    tracker.Prune(alive, listedAt, Libc.MonotonicNowNs());
+                    nextPrune = _time.GetTimestamp() + (PruneEvery.Ticks * _time.TimestampFrequency / TimeSpan.TicksPerSecond);
                 }
 
                 tracker.Drain(_time.GetTimestamp(), records);

@@ -87,16 +87,46 @@ internal sealed class ProcessTracker
         }
     }
 
+    /// <summary>
+    /// Repairs the table after lost events (ENOBUFS): every process created before
+    /// <paramref name="listedAt"/> that is not in <paramref name="alive"/> (a /proc listing taken at
+    /// <paramref name="listedAt"/>) has exited unseen. Its row goes, and an exit is queued (time
+    /// <paramref name="monotonicNowNs"/>, exit code unknown) when its start was emitted.
+    /// Returns how many rows were removed.
+    /// </summary>
+    public int Prune(IReadOnlySet<int> alive, long listedAt, ulong monotonicNowNs)
+    {
+        var gone = new List<int>();
+        foreach (var (pid, entry) in _table)
+        {
+            if (entry.CreatedAt < listedAt && !alive.Contains(pid))
+            {
+                gone.Add(pid);
+            }
+        }
+
+        foreach (int pid in gone)
+        {
+            _table.Remove(pid, out var entry);
+            if (entry!.LastStart is { } start)
+            {
+                _queue.Enqueue(new PendingExit(start, monotonicNowNs, null));
+            }
+        }
+
+        return gone.Count;
+    }
+
     public void OnConnector(in ConnectorEvent ev, ProcSnapshot? snapshot, long now)
     {
         _stats.AddEvents(1);
         switch (ev.Kind)
         {
             case ConnectorEventKind.Fork when ev.Pid == ev.Tgid:
-                OnFork(ev);
+                OnFork(ev, now);
                 break;
             case ConnectorEventKind.Uid:
-                GetOrAdd(ev.Tgid).Uid = ev.Ruid;
+                GetOrAdd(ev.Tgid, now).Uid = ev.Ruid;
                 break;
             case ConnectorEventKind.Exec:
                 OnExec(ev, snapshot, now);
@@ -165,11 +195,12 @@ internal sealed class ProcessTracker
             ? s.ReceivedAt + _joinWindowTicks
             : null;
 
-    private void OnFork(in ConnectorEvent ev)
+    private void OnFork(in ConnectorEvent ev, long now)
     {
         var parent = GetOrAdd(ev.ParentTgid);
         var child = new ShadowProcess
         {
+            CreatedAt = now,
             ParentPid = ev.ParentTgid,
             Uid = parent.Uid,
             LoginUid = parent.LoginUid,
@@ -181,7 +212,7 @@ internal sealed class ProcessTracker
 
     private void OnExec(in ConnectorEvent ev, ProcSnapshot? snapshot, long now)
     {
-        var entry = GetOrAdd(ev.Tgid);
+        var entry = GetOrAdd(ev.Tgid, now);
         if (snapshot is not null)
         {
             entry.Apply(snapshot);
@@ -251,11 +282,11 @@ internal sealed class ProcessTracker
         });
     }
 
-    private ShadowProcess GetOrAdd(int pid)
+    private ShadowProcess GetOrAdd(int pid, long now = long.MinValue)
     {
         if (!_table.TryGetValue(pid, out var entry))
         {
-            entry = new ShadowProcess();
+            entry = new ShadowProcess { CreatedAt = now };
             _table[pid] = entry;
         }
 
@@ -265,6 +296,9 @@ internal sealed class ProcessTracker
     /// <summary>One row of the shadow process table.</summary>
     internal sealed class ShadowProcess
     {
+        /// <summary>When the row was made (timestamp); rows seeded or made before a /proc listing may be pruned by it.</summary>
+        public long CreatedAt { get; init; }
+
         public int? ParentPid { get; set; }
 
         public long? Uid { get; set; }
@@ -319,12 +353,12 @@ internal sealed class ProcessTracker
         public void SetPath(string path) => Path ??= path;
     }
 
-    internal sealed class PendingExit(PendingStart start, ulong timestampNs, int exitCode) : PendingItem
+    internal sealed class PendingExit(PendingStart start, ulong timestampNs, int? exitCode) : PendingItem
     {
         public PendingStart Start { get; } = start;
 
         public ulong TimestampNs { get; } = timestampNs;
 
-        public int ExitCode { get; } = exitCode;
+        public int? ExitCode { get; } = exitCode;
     }
 }

@@ -257,6 +257,36 @@ public sealed class ProcessTrackerTests
     }
 
     [Fact]
+    public void AfterLostEventsPruningEndsCapturedProcessesThatAreGoneAndKeepsLiveOnes()
+    {
+        Fork(10, 90);
+        Fan(90, "/usr/bin/gone");
+        Exec(90);
+        Fork(10, 91);
+        Fan(91, "/usr/bin/alive");
+        Exec(91);
+        Drain();
+        _out.Clear();
+        _now += 10;
+        int removed = _tracker.Prune(new HashSet<int> { 5, 10, Agent, 91 }, listedAt: _now, monotonicNowNs: 9_000);
+        Assert.Equal(1, removed);
+        var exit = Assert.Single(Drain());
+        Assert.Equal((ProcessEventType.Exit, 90, (int?)null), (exit.Type, exit.Pid, exit.ExitCode));
+        Assert.NotNull(_tracker.Lookup(91));
+        Exit(90); // the real exit arriving later is not emitted twice
+        Assert.Single(Drain());
+    }
+
+    [Fact]
+    public void PruningKeepsRowsMadeAfterTheListing()
+    {
+        _now += 10;
+        Fork(10, 92);
+        Assert.Equal(0, _tracker.Prune(new HashSet<int> { 5, 10, Agent }, listedAt: _now - 5, monotonicNowNs: 1));
+        Assert.NotNull(_tracker.Lookup(92));
+    }
+
+    [Fact]
     public void ConnectorTimestampsBecomeUtcWallClock()
     {
         var clock = new MonotonicClock(Epoch, 5_000_000_000);
