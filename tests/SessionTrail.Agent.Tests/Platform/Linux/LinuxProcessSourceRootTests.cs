@@ -111,6 +111,36 @@ public sealed class LinuxProcessSourceRootTests(ITestOutputHelper output) : IDis
     }
 
     [Fact]
+    public async Task AScriptIsRecordedByItsPathAndWhatItExecsInTheSamePidByItsOwn()
+    {
+        if (CannotRun())
+        {
+            return;
+        }
+
+        var target = CopyTrue(1)[0];
+        var script = Path.Combine(_dir, "launch.sh");
+        File.WriteAllText(script, $"#!/bin/sh\nexec {target}\n");
+        File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+        var sink = new RecordingOutput(r => r.Executable?.StartsWith(_dir, StringComparison.Ordinal) == true, expected: 3);
+        var source = new LinuxProcessSource(OptionsFor(_dir), NullLogger<LinuxProcessSource>.Instance, TimeProvider.System, agentProcessId: -1);
+        using var cts = new CancellationTokenSource();
+        var run = source.RunAsync(sink, cts.Token);
+        await source.Ready.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await RunAsTestUserAsync(script);
+        await sink.Complete.WaitAsync(TimeSpan.FromSeconds(30));
+        await cts.CancelAsync();
+        await run;
+
+        var records = sink.Records;
+        Assert.Equal(
+            [$"Start {script}", $"Start {target}", $"Exit {target}"],
+            records.Select(r => $"{r.Type} {r.Executable}"));
+        Assert.Single(records.Select(r => r.Pid).Distinct());
+    }
+
+    [Fact]
     public async Task TheAgentsOwnChildrenAreNotCaptured()
     {
         if (CannotRun())
