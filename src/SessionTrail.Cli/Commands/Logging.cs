@@ -18,7 +18,6 @@ internal static class Logging
             o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
             o.ColorBehavior = LoggerColorBehavior.Disabled;
         });
-        b.AddConsoleFormatter<SimpleConsoleFormatter, SimpleConsoleFormatterOptions>();
-        b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        b.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     });
 }

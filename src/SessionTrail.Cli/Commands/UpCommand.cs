@@ -59,7 +59,7 @@ internal static class UpCommand
     /// <summary>The URL the local agent uses: the first listening address, with a wildcard host made loopback.</summary>
     internal static string LocalUrl(IReadOnlyList<string> addresses)
     {
-        var first = addresses.FirstOrDefault() ?? CommonOptions.DefaultUrls;
+        var first = addresses.Count > 0 ? addresses[0] : CommonOptions.DefaultUrls;
         var uri = new UriBuilder(first.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal));
         if (uri.Host is "0.0.0.0" or "[::]" or "::" or "localhost")
         {

@@ -51,7 +51,7 @@ public sealed class LinuxProcessSource : IRecordSource
     public CaptureStats Stats { get; } = new();
 
     /// <summary>Completes once the source is capturing (kernel sockets subscribed or first /proc scan done).</summary>
-    internal Task Ready => _ready.Task;
+    public Task Ready => _ready.Task;
 
     /// <summary>Test hook: called on the source's loop with the pid of every exit event it has fully processed.</summary>
     internal Action<int>? ExitReleased { get; set; }
