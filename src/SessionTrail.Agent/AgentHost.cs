@@ -87,6 +87,12 @@ public sealed partial class AgentHost : IDisposable
         }
 
         sinks.AddRange(_extraSinks);
+        var badName = sinks.FirstOrDefault(s => string.IsNullOrEmpty(s.Name) || !s.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || s.Name.StartsWith('.'));
+        if (badName is not null)
+        {
+            throw new InvalidOperationException($"Sink name '{badName.Name}' must be letters, digits, '-', '_' or '.' (it names a folder).");
+        }
+
         var duplicate = sinks.GroupBy(s => s.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {

@@ -57,29 +57,39 @@ public sealed partial class RecordPump : IRecordOutput
     {
         await foreach (var record in _channel.Reader.ReadAllAsync(CancellationToken.None))
         {
-            TrailRecord? current = record;
-            foreach (var pipe in _pipes)
+            try
             {
-                current = pipe.Process(current);
-                if (pipe is IEmittingPipe emitting)
-                {
-                    foreach (var emitted in emitting.TakeEmitted())
-                    {
-                        await FanOutAsync(emitted, force);
-                    }
-                }
-
-                if (current is null)
-                {
-                    break;
-                }
+                await ProcessAsync(record, force);
             }
-
-            if (current is not null)
+            catch (Exception ex)
             {
-                await FanOutAsync(current, force);
+                // One bad record must not stop the pump (sources would then block forever).
+                LogRecordFailed(_logger, record.GetType().Name, ex);
             }
         }
+    }
+
+    private async Task ProcessAsync(TrailRecord record, CancellationToken force)
+    {
+        TrailRecord? current = record;
+        foreach (var pipe in _pipes)
+        {
+            current = pipe.Process(current);
+            if (pipe is IEmittingPipe emitting)
+            {
+                foreach (var emitted in emitting.TakeEmitted())
+                {
+                    await FanOutAsync(emitted, force);
+                }
+            }
+
+            if (current is null)
+            {
+                return;
+            }
+        }
+
+        await FanOutAsync(current, force);
     }
 
     private async Task FanOutAsync(TrailRecord record, CancellationToken force)
@@ -110,6 +120,9 @@ public sealed partial class RecordPump : IRecordOutput
             }
         }
     }
+
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Error, Message = "A {RecordType} record could not be processed and was dropped")]
+    private static partial void LogRecordFailed(ILogger logger, string recordType, Exception exception);
 
     [LoggerMessage(EventId = 1401, Level = LogLevel.Error, Message = "Could not write record {Id} to queue {Queue}; it is lost for that sink")]
     private static partial void LogEnqueueFailed(ILogger logger, string queue, string id, Exception exception);

@@ -45,6 +45,7 @@ public sealed partial class DiskQueue : IDisposable
     private long _droppedTotal;
     private bool _full;
     private bool _dirty;
+    private bool _consumerWaiting;
     private bool _disposed;
     private TaskCompletionSource _dataAvailable = NewSignal();
     private TaskCompletionSource _spaceFreed = NewSignal();
@@ -139,7 +140,9 @@ public sealed partial class DiskQueue : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             var records = new List<ReadOnlyMemory<byte>>();
             long bytes = 0;
+            var start = _cursor;
             var position = _cursor;
+            var inLastSegment = 0;
             var index = _segments.FindIndex(s => s.Index == _cursor.Segment);
             while (index >= 0 && index < _segments.Count && records.Count < maxRecords)
             {
@@ -169,7 +172,7 @@ public sealed partial class DiskQueue : IDisposable
                         var length = BinaryPrimitives.ReadInt32LittleEndian(chunk.AsSpan(pos));
                         if (records.Count > 0 && bytes + length > maxBytes)
                         {
-                            return new QueueBatch(records, position, bytes);
+                            return new QueueBatch(records, start, position, bytes, inLastSegment);
                         }
 
                         if (pos + HeaderBytes + length > chunk.Length)
@@ -185,7 +188,13 @@ public sealed partial class DiskQueue : IDisposable
                             }
                         }
 
+                        if (position.Segment != segment.Index)
+                        {
+                            inLastSegment = 0;
+                        }
+
                         records.Add(chunk.AsMemory(pos + HeaderBytes, length));
+                        inLastSegment++;
                         bytes += length;
                         pos += HeaderBytes + length;
                         position = new QueuePosition(segment.Index, offset + pos);
@@ -204,7 +213,7 @@ public sealed partial class DiskQueue : IDisposable
                 index++;
             }
 
-            return new QueueBatch(records, position, bytes);
+            return new QueueBatch(records, start, position, bytes, inLastSegment);
         }
     }
 
@@ -213,7 +222,13 @@ public sealed partial class DiskQueue : IDisposable
     {
         lock (_lock)
         {
-            return PendingRecordsLocked() > 0 ? Task.CompletedTask : _dataAvailable.Task.WaitAsync(cancellationToken);
+            if (PendingRecordsLocked() > 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            _consumerWaiting = true;
+            return _dataAvailable.Task.WaitAsync(cancellationToken);
         }
     }
 
@@ -239,10 +254,23 @@ public sealed partial class DiskQueue : IDisposable
                 return; // dropped (DropOldest) while the batch was in flight
             }
 
-            var acked = CountRecords(_cursor, batch.End);
-            _ackedInCursorSegment = batch.End.Segment == _cursor.Segment
-                ? _ackedInCursorSegment + acked
-                : CountFrames(endSegment, 0, batch.End.Offset);
+            long acked;
+            if (batch.Start == _cursor)
+            {
+                // Usual case: the batch was read at the cursor and nothing was dropped meanwhile.
+                acked = batch.Count;
+                _ackedInCursorSegment = batch.End.Segment == _cursor.Segment
+                    ? _ackedInCursorSegment + acked
+                    : batch.RecordsInLastSegment;
+            }
+            else
+            {
+                acked = CountRecords(_cursor, batch.End);
+                _ackedInCursorSegment = batch.End.Segment == _cursor.Segment
+                    ? _ackedInCursorSegment + acked
+                    : CountFrames(endSegment, 0, batch.End.Offset);
+            }
+
             _cursor = batch.End;
             _ackedTotal += acked;
             NormalizeCursor();
@@ -329,8 +357,12 @@ public sealed partial class DiskQueue : IDisposable
             _dirty = false;
         }
 
-        _dataAvailable.TrySetResult();
-        _dataAvailable = NewSignal();
+        if (_consumerWaiting)
+        {
+            _consumerWaiting = false;
+            _dataAvailable.TrySetResult();
+            _dataAvailable = NewSignal();
+        }
     }
 
     private Segment RollLocked()
@@ -557,16 +589,26 @@ public sealed partial class DiskQueue : IDisposable
 
     private void FsyncIfDirty()
     {
+        // fsync outside the lock so that appends continue meanwhile; a segment roll fsyncs the old
+        // segment itself before closing it, so a handle closed under us needs nothing more.
+        SafeFileHandle? handle;
+        lock (_lock)
+        {
+            if (!_dirty || _disposed || _writeHandle is null)
+            {
+                return;
+            }
+
+            handle = _writeHandle;
+            _dirty = false;
+        }
+
         try
         {
-            lock (_lock)
-            {
-                if (_dirty && !_disposed && _writeHandle is not null)
-                {
-                    RandomAccess.FlushToDisk(_writeHandle);
-                    _dirty = false;
-                }
-            }
+            RandomAccess.FlushToDisk(handle);
+        }
+        catch (ObjectDisposedException)
+        {
         }
         catch (Exception ex)
         {

@@ -18,16 +18,23 @@ public readonly record struct QueuePosition(long Segment, long Offset) : ICompar
 /// <summary>Records read from a queue; acknowledge <see cref="End"/> once the sink has accepted them all.</summary>
 public sealed class QueueBatch
 {
-    internal QueueBatch(IReadOnlyList<ReadOnlyMemory<byte>> records, QueuePosition end, long bytes)
+    internal QueueBatch(IReadOnlyList<ReadOnlyMemory<byte>> records, QueuePosition start, QueuePosition end, long bytes, int recordsInLastSegment)
     {
         Records = records;
+        Start = start;
         End = end;
         Bytes = bytes;
+        RecordsInLastSegment = recordsInLastSegment;
     }
 
     public IReadOnlyList<ReadOnlyMemory<byte>> Records { get; }
 
+    /// <summary>The cursor when the batch was read.</summary>
+    public QueuePosition Start { get; }
+
     public QueuePosition End { get; }
+
+    internal int RecordsInLastSegment { get; }
 
     /// <summary>Payload bytes (without framing).</summary>
     public long Bytes { get; }

@@ -283,4 +283,41 @@ public sealed class DiskQueueTests : IDisposable
         await q.EnqueueAsync(Line(1), CancellationToken.None);
         await wait.WaitAsync(TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public async Task AcknowledgingABatchWhoseRecordsWereDroppedMeanwhileChangesNothing()
+    {
+        using var q = Open(new DiskQueueOptions { MaxBytes = 64 * 1024, FullPolicy = QueueFullPolicy.DropOldest });
+        await Fill(q, 0, 10);
+        var inFlight = q.ReadBatch(5, 1 << 20);
+        await Fill(q, 10, 3000); // the cap drops the in-flight records' segment
+        var before = q.GetStats();
+        Assert.True(before.DroppedTotal >= 10);
+
+        q.Acknowledge(inFlight);
+
+        Assert.Equal(before.PendingRecords, q.GetStats().PendingRecords);
+        Assert.Equal(0, q.GetStats().AckedTotal);
+        Assert.Equal(Encoding.UTF8.GetString(Line((int)before.DroppedTotal)), Texts(q.ReadBatch(1, 1 << 20))[0]);
+    }
+
+    [Fact]
+    public async Task AQueueAbandonedWithoutClosingLikeAfterKill9LosesNothingAndResendsOnlyUnacknowledged()
+    {
+        var options = new DiskQueueOptions { SegmentBytes = 4096, Fsync = FsyncPolicy.Never };
+        var abandoned = Open(options); // never disposed: no final fsync, no clean close
+        await Fill(abandoned, 0, 200);
+        abandoned.Acknowledge(abandoned.ReadBatch(120, 1 << 20));
+        _ = abandoned.ReadBatch(50, 1 << 20); // in flight when "killed": not acknowledged
+
+        using var restarted = Open(options);
+        var resent = new List<string>();
+        while (restarted.ReadBatch(1000, 1 << 20) is { Count: > 0 } b)
+        {
+            resent.AddRange(Texts(b));
+            restarted.Acknowledge(b);
+        }
+
+        Assert.Equal([.. Enumerable.Range(120, 80).Select(i => Encoding.UTF8.GetString(Line(i)))], resent);
+    }
 }
