@@ -71,7 +71,11 @@ public sealed class LinuxProcessSource : IRecordSource
             return;
         }
 
-        var connector = ProcConnectorSocket.TryOpen(_options.ReceiveBufferBytes, _options.MaxCommandLineLength, out var connectorError);
+        var connector = ProcConnectorSocket.TryOpen(
+            _options.ReceiveBufferBytes,
+            _options.MaxCommandLineLength,
+            uid => uid >= _options.MinUid && uid <= _options.MaxUid,
+            out var connectorError);
         if (connector is null)
         {
             if (_options.Mode == CaptureMode.Kernel)
