@@ -215,7 +215,7 @@ internal sealed class ProcessTracker
         var entry = GetOrAdd(ev.Tgid, now);
         if (snapshot is not null)
         {
-            entry.Apply(snapshot);
+            entry.ApplyAtExec(snapshot);
         }
 
         var start = new PendingStart
@@ -310,6 +310,20 @@ internal sealed class ProcessTracker
         public bool AgentFamily { get; set; }
 
         public PendingStart? LastStart { get; set; }
+
+        /// <summary>
+        /// At exec, /proc is read after the event, so it may already show a later state (a setuid and
+        /// another exec). The uid and parent known from FORK/UID events are exact, so they win; /proc
+        /// fills only what events do not give. Login uid and session (no events; set once per login)
+        /// come from /proc.
+        /// </summary>
+        public void ApplyAtExec(ProcSnapshot s)
+        {
+            ParentPid ??= s.ParentPid;
+            Uid ??= s.Uid;
+            LoginUid = s.LoginUid ?? LoginUid;
+            SessionId = s.SessionId ?? SessionId;
+        }
 
         public void Apply(ProcSnapshot s)
         {
