@@ -16,7 +16,8 @@ namespace SessionTrail.Bench;
 /// (this same program, re-run under a non-root uid with setpriv) start them with posix_spawn at the
 /// rate. It prints, per rate: achieved spawn rate, % of spawned pids seen with a start carrying the
 /// right path, % with an exit, missed count, ENOBUFS count and other counters.
-/// Usage: <c>bench capture [--rates 1000,5000] [--seconds 4] [--uid 65500] [--rcvbuf 16777216]</c> (root needed).
+/// Usage: <c>bench capture [--rates 1000,5000] [--seconds 4] [--uid 65500] [--rcvbuf 16777216]</c>, or <c>bench capture --idle SECONDS</c> for the
+/// source's CPU and RSS with nothing to capture (root needed).
 /// </summary>
 public static class CaptureBench
 {
@@ -43,6 +44,11 @@ public static class CaptureBench
         {
             Console.Error.WriteLine("bench capture needs root (fanotify and the netlink process connector; setpriv to a test uid).");
             return 2;
+        }
+
+        if (Option(args, "--idle", "") is { Length: > 0 } idle)
+        {
+            return await MeasureIdleAsync(TimeSpan.FromSeconds(double.Parse(idle, CultureInfo.InvariantCulture)));
         }
 
         Console.WriteLine($"capture completeness: kernel mode, workload uid {uid}, {seconds:0.#} s per rate, {Environment.ProcessorCount} cores");
@@ -180,6 +186,28 @@ public static class CaptureBench
     }
 
     /// <summary>The command that started this process, minus the arguments given to <see cref="RunAsync"/>.</summary>
+    /// <summary>CPU and memory of this process while the source runs with nothing to capture (other processes still exec).</summary>
+    private static async Task<int> MeasureIdleAsync(TimeSpan duration)
+    {
+        var source = new LinuxProcessSource(new ProcessCaptureOptions { Mode = CaptureMode.Kernel }, NullLogger<LinuxProcessSource>.Instance, TimeProvider.System);
+        using var cts = new CancellationTokenSource();
+        var run = source.RunAsync(new CountingOutput("/nonexistent"), cts.Token);
+        await source.Ready.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(5)); // start-up work (seeding, JIT tiering) is not idle
+        GC.Collect();
+        var me = Process.GetCurrentProcess();
+        var cpuBefore = me.TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        await Task.Delay(duration);
+        me.Refresh();
+        double cpuPct = 100 * (me.TotalProcessorTime - cpuBefore).TotalSeconds / sw.Elapsed.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"source idle for {sw.Elapsed.TotalSeconds:0.0} s: {cpuPct:0.00}% of one core, RSS {me.WorkingSet64 / 1048576.0:0.0} MB, {source.Stats.EventsSeen} kernel events seen (other processes on the host)"));
+        await cts.CancelAsync();
+        await run;
+        return 0;
+    }
+
     private static List<string> SelfCommand(string[] args)
     {
         var all = Environment.GetCommandLineArgs();

@@ -225,7 +225,7 @@ public sealed class LinuxProcessSource : IRecordSource
                 waitForData ??= reader.WaitToReadAsync(cancellationToken).AsTask();
                 var delay = tracker.NextDeadline() is { } deadline
                     ? _time.GetElapsedTime(_time.GetTimestamp(), deadline)
-                    : TimeSpan.FromMilliseconds(250);
+                    : TimeSpan.FromSeconds(1);
                 if (delay > TimeSpan.Zero)
                 {
                     using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

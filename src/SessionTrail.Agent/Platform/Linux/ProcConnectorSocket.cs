@@ -7,7 +7,7 @@ namespace SessionTrail.Agent.Platform.Linux;
 /// one dedicated thread. The thread hands each event, with a /proc snapshot read at once for EXEC
 /// events (while the process may still be alive), to a callback. ENOBUFS (the kernel dropped events
 /// because the socket buffer was full) is reported to a callback and reading goes on. Dispose stops
-/// the thread (within the 200 ms poll timeout) and closes the socket.
+/// the thread (within the 500 ms poll timeout) and closes the socket.
 /// </summary>
 internal sealed unsafe class ProcConnectorSocket : IDisposable
 {
@@ -86,7 +86,7 @@ internal sealed unsafe class ProcConnectorSocket : IDisposable
             while (!_stop)
             {
                 pfd.Revents = 0;
-                int ready = Libc.poll(&pfd, 1, 200);
+                int ready = Libc.poll(&pfd, 1, 500);
                 if (ready <= 0)
                 {
                     if (ready < 0 && Marshal.GetLastPInvokeError() != Libc.EINTR)
