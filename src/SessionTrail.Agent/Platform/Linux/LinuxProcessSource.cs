@@ -178,6 +178,7 @@ public sealed class LinuxProcessSource : IRecordSource
                     throw new InvalidOperationException(await failure.Task);
                 }
 
+                int batch = 0;
                 while (reader.TryRead(out var input))
                 {
                     long now = _time.GetTimestamp();
@@ -190,7 +191,8 @@ public sealed class LinuxProcessSource : IRecordSource
                         tracker.OnFanExec(input.FanPid, input.Path, input.Interpreter, now);
                     }
 
-                    if (records.Count == 0 && tracker.Pending > 1024)
+                    // Under a flood, release records every 512 events instead of after the flood.
+                    if (++batch % 512 == 0)
                     {
                         tracker.Drain(now, records);
                         await WriteAllAsync(output, records, cancellationToken);

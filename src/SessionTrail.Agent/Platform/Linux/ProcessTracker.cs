@@ -25,6 +25,7 @@ internal sealed class ProcessTracker
     private readonly CaptureStats _stats;
     private readonly long _joinWindowTicks;
     private readonly bool _waitForFanotify;
+    private long _lastExpire = long.MinValue / 2;
 
     public ProcessTracker(
         ProcessCaptureOptions options,
@@ -186,7 +187,12 @@ internal sealed class ProcessTracker
             _queue.Dequeue();
         }
 
-        _joiner.Expire(now);
+        // Expiry walks every pid with joiner state: at most every 50 ms, not on every drain.
+        if (now - _lastExpire >= _joinWindowTicks / 4)
+        {
+            _lastExpire = now;
+            _joiner.Expire(now);
+        }
     }
 
     /// <summary>When the head of the queue becomes ready by itself (its join window ends); null when nothing waits.</summary>
