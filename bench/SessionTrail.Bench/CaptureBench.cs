@@ -16,7 +16,8 @@ namespace SessionTrail.Bench;
 /// (this same program, re-run under a non-root uid with setpriv) start them with posix_spawn at the
 /// rate. It prints, per rate: achieved spawn rate, % of spawned pids seen with a start carrying the
 /// right path, % with an exit, missed count, ENOBUFS count and other counters.
-/// Usage: <c>bench capture [--rates 1000,5000] [--seconds 4] [--uid 65500]</c> (root needed).
+/// Usage: <c>bench capture [--rates 1000,5000] [--seconds 4] [--uid 65500] [--rcvbuf 16777216]</c>, or <c>bench capture --idle SECONDS</c> for the
+/// source's CPU and RSS with nothing to capture (root needed).
 /// </summary>
 public static class CaptureBench
 {
@@ -38,18 +39,24 @@ public static class CaptureBench
         var rates = Option(args, "--rates", "1000,5000").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
         double seconds = double.Parse(Option(args, "--seconds", "4"), CultureInfo.InvariantCulture);
         int uid = int.Parse(Option(args, "--uid", "65500"), CultureInfo.InvariantCulture);
+        int receiveBuffer = int.Parse(Option(args, "--rcvbuf", (16 * 1024 * 1024).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         if (!OperatingSystem.IsLinux() || Libc.geteuid() != 0)
         {
             Console.Error.WriteLine("bench capture needs root (fanotify and the netlink process connector; setpriv to a test uid).");
             return 2;
         }
 
+        if (Option(args, "--idle", "") is { Length: > 0 } idle)
+        {
+            return await MeasureIdleAsync(TimeSpan.FromSeconds(double.Parse(idle, CultureInfo.InvariantCulture)));
+        }
+
         Console.WriteLine($"capture completeness: kernel mode, workload uid {uid}, {seconds:0.#} s per rate, {Environment.ProcessorCount} cores");
-        Console.WriteLine("target/s  achieved/s  spawned  starts-ok  exits-ok  missed  wrong-path  ENOBUFS  fan-unmatched");
+        Console.WriteLine("target/s  achieved/s  spawned  starts-ok  exits-ok  missed  wrong-path  ENOBUFS  fan-unmatched  agent-cpu-us/exec");
         int failures = 0;
         foreach (int rate in rates)
         {
-            var result = await MeasureAsync(rate, (int)(rate * seconds), uid, args);
+            var result = await MeasureAsync(rate, (int)(rate * seconds), uid, receiveBuffer, args);
             Console.WriteLine(result);
             failures += result.Missed > 0 ? 1 : 0;
         }
@@ -58,7 +65,7 @@ public static class CaptureBench
     }
 
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private static async Task<Result> MeasureAsync(int rate, int count, int uid, string[] originalArgs)
+    private static async Task<Result> MeasureAsync(int rate, int count, int uid, int receiveBuffer, string[] originalArgs)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"st-bench-{rate}-{Guid.NewGuid():N}"[..32]);
         Directory.CreateDirectory(dir);
@@ -71,6 +78,7 @@ public static class CaptureBench
                 MinUid = uid,
                 MaxUid = uid,
                 Include = [dir + "/**"],
+                ReceiveBufferBytes = receiveBuffer,
             };
             using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
             var source = new LinuxProcessSource(options, loggerFactory.CreateLogger<LinuxProcessSource>(), TimeProvider.System, agentProcessId: -1);
@@ -79,11 +87,13 @@ public static class CaptureBench
             var run = source.RunAsync(sink, cts.Token);
             await source.Ready.WaitAsync(TimeSpan.FromSeconds(30));
 
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var (spawned, achieved) = await RunSpawnerAsync(dir, rate, count, uid, originalArgs);
             sink.Expect(spawned.Count);
             await Task.WhenAny(sink.AllSeen, Task.Delay(TimeSpan.FromSeconds(10)));
             await cts.CancelAsync();
             await run;
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 
             int startsOk = 0, exitsOk = 0, wrongPath = 0;
             var starts = sink.Starts;
@@ -105,7 +115,7 @@ public static class CaptureBench
                 exitsOk += exits.Contains(pid) ? 1 : 0;
             }
 
-            return new Result(rate, achieved, spawned.Count, startsOk, exitsOk, spawned.Count - startsOk, wrongPath, source.Stats.Enobufs, source.Stats.FanotifyUnmatched);
+            return new Result(rate, achieved, spawned.Count, startsOk, exitsOk, spawned.Count - startsOk, wrongPath, source.Stats.Enobufs, source.Stats.FanotifyUnmatched, cpu.TotalMicroseconds / Math.Max(1, spawned.Count));
         }
         finally
         {
@@ -176,6 +186,28 @@ public static class CaptureBench
     }
 
     /// <summary>The command that started this process, minus the arguments given to <see cref="RunAsync"/>.</summary>
+    /// <summary>CPU and memory of this process while the source runs with nothing to capture (other processes still exec).</summary>
+    private static async Task<int> MeasureIdleAsync(TimeSpan duration)
+    {
+        var source = new LinuxProcessSource(new ProcessCaptureOptions { Mode = CaptureMode.Kernel }, NullLogger<LinuxProcessSource>.Instance, TimeProvider.System);
+        using var cts = new CancellationTokenSource();
+        var run = source.RunAsync(new CountingOutput("/nonexistent"), cts.Token);
+        await source.Ready.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(5)); // start-up work (seeding, JIT tiering) is not idle
+        GC.Collect();
+        var me = Process.GetCurrentProcess();
+        var cpuBefore = me.TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        await Task.Delay(duration);
+        me.Refresh();
+        double cpuPct = 100 * (me.TotalProcessorTime - cpuBefore).TotalSeconds / sw.Elapsed.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"source idle for {sw.Elapsed.TotalSeconds:0.0} s: {cpuPct:0.00}% of one core, RSS {me.WorkingSet64 / 1048576.0:0.0} MB, {source.Stats.EventsSeen} kernel events seen (other processes on the host)"));
+        await cts.CancelAsync();
+        await run;
+        return 0;
+    }
+
     private static List<string> SelfCommand(string[] args)
     {
         var all = Environment.GetCommandLineArgs();
@@ -208,11 +240,11 @@ public static class CaptureBench
     [DllImport("libc", SetLastError = true)]
     private static extern int link(string oldPath, string newPath);
 
-    private sealed record Result(int Target, double Achieved, int Spawned, int StartsOk, int ExitsOk, int Missed, int WrongPath, long Enobufs, long FanUnmatched)
+    private sealed record Result(int Target, double Achieved, int Spawned, int StartsOk, int ExitsOk, int Missed, int WrongPath, long Enobufs, long FanUnmatched, double CpuMicrosPerSpawn)
     {
         public override string ToString() =>
             string.Create(CultureInfo.InvariantCulture,
-                $"{Target,8}  {Achieved,10:0}  {Spawned,7}  {Pct(StartsOk),8}  {Pct(ExitsOk),8}  {Missed,6}  {WrongPath,10}  {Enobufs,7}  {FanUnmatched,13}");
+                $"{Target,8}  {Achieved,10:0}  {Spawned,7}  {Pct(StartsOk),8}  {Pct(ExitsOk),8}  {Missed,6}  {WrongPath,10}  {Enobufs,7}  {FanUnmatched,13}  {CpuMicrosPerSpawn,13:0}");
 
         private string Pct(int n) => Spawned == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{100.0 * n / Spawned:0.00}%");
     }
@@ -302,58 +334,77 @@ public static class CaptureBench
         {
             var paths = Directory.GetFiles(dir).Order(StringComparer.Ordinal).Take(count).ToArray();
             var encoded = paths.Select(p => Encoding.UTF8.GetBytes(p + "\0")).ToArray();
-            var env = Encoding.UTF8.GetBytes("PATH=/usr/bin:/bin\0");
-            var output = new StringBuilder();
+            int threads = Math.Max(1, Math.Min(Environment.ProcessorCount, 4));
+            var outputs = new StringBuilder[threads];
+            int spawned = 0, failed = 0;
             var sw = Stopwatch.StartNew();
-            int running = 0;
-            fixed (byte* e = env)
+            var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
             {
-                byte** envp = stackalloc byte*[2];
-                envp[0] = e;
-                envp[1] = null;
-                byte** argv = stackalloc byte*[2];
-                argv[1] = null;
-                for (int i = 0; i < encoded.Length; i++)
+                outputs[t] = new StringBuilder();
+                // Thread t starts programs t, t + threads, ...; program i is due at i / rate seconds.
+                for (int i = t; i < encoded.Length; i += threads)
                 {
-                    // Pace: program i starts at i / rate seconds.
                     double due = (double)i / rate;
                     while (sw.Elapsed.TotalSeconds < due)
                     {
-                        running -= Reap(block: false);
+                        Reap(block: false);
                         if (due - sw.Elapsed.TotalSeconds > 0.002)
                         {
                             Thread.Sleep(1);
                         }
                     }
 
-                    fixed (byte* p = encoded[i])
+                    int pid = SpawnOne(encoded[i]);
+                    if (pid <= 0)
                     {
-                        argv[0] = p;
-                        int pid;
-                        int rc = posix_spawn(&pid, p, 0, 0, argv, envp);
-                        if (rc != 0)
-                        {
-                            Console.Error.WriteLine($"posix_spawn {paths[i]}: {rc}");
-                            return 1;
-                        }
-
-                        running++;
-                        output.Append(pid).Append(' ').Append(i).Append('\n');
+                        Interlocked.Increment(ref failed);
+                        return;
                     }
 
-                    running -= Reap(block: false);
+                    Interlocked.Increment(ref spawned);
+                    outputs[t].Append(pid).Append(' ').Append(i).Append('\n');
+                    Reap(block: false);
                 }
-            }
-
+            })).ToList();
+            workers.ForEach(w => w.Start());
+            workers.ForEach(w => w.Join());
             double achieved = encoded.Length / sw.Elapsed.TotalSeconds;
-            while (running > 0)
+            while (Reap(block: true) > 0)
             {
-                running -= Reap(block: true);
             }
 
-            output.Append("rate ").Append(achieved.ToString("0.0", CultureInfo.InvariantCulture)).Append('\n');
-            Console.Out.Write(output.ToString());
+            if (failed > 0)
+            {
+                Console.Error.WriteLine($"posix_spawn failed {failed} times");
+                return 1;
+            }
+
+            var all = new StringBuilder();
+            foreach (var o in outputs)
+            {
+                all.Append(o);
+            }
+
+            all.Append("rate ").Append(achieved.ToString("0.0", CultureInfo.InvariantCulture)).Append('\n');
+            Console.Out.Write(all.ToString());
             return 0;
+        }
+
+        private static int SpawnOne(byte[] path)
+        {
+            var env = "PATH=/usr/bin:/bin\0"u8;
+            fixed (byte* p = path)
+            fixed (byte* e = env)
+            {
+                byte** envp = stackalloc byte*[2];
+                envp[0] = e;
+                envp[1] = null;
+                byte** argv = stackalloc byte*[2];
+                argv[0] = p;
+                argv[1] = null;
+                int pid;
+                return posix_spawn(&pid, p, 0, 0, argv, envp) == 0 ? pid : -1;
+            }
         }
 
         private static int Reap(bool block)

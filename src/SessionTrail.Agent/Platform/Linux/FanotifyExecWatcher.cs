@@ -124,7 +124,7 @@ internal sealed unsafe class FanotifyExecWatcher : IDisposable
                 }
 
                 pfd.Revents = 0;
-                int ready = Libc.poll(&pfd, 1, 200);
+                int ready = Libc.poll(&pfd, 1, 500);
                 if (ready <= 0)
                 {
                     if (ready < 0 && Marshal.GetLastPInvokeError() != Libc.EINTR)

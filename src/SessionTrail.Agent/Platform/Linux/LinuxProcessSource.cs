@@ -71,7 +71,11 @@ public sealed class LinuxProcessSource : IRecordSource
             return;
         }
 
-        var connector = ProcConnectorSocket.TryOpen(_options.ReceiveBufferBytes, _options.MaxCommandLineLength, out var connectorError);
+        var connector = ProcConnectorSocket.TryOpen(
+            _options.ReceiveBufferBytes,
+            _options.MaxCommandLineLength,
+            uid => uid >= _options.MinUid && uid <= _options.MaxUid,
+            out var connectorError);
         if (connector is null)
         {
             if (_options.Mode == CaptureMode.Kernel)
@@ -174,6 +178,7 @@ public sealed class LinuxProcessSource : IRecordSource
                     throw new InvalidOperationException(await failure.Task);
                 }
 
+                int batch = 0;
                 while (reader.TryRead(out var input))
                 {
                     long now = _time.GetTimestamp();
@@ -186,7 +191,8 @@ public sealed class LinuxProcessSource : IRecordSource
                         tracker.OnFanExec(input.FanPid, input.Path, input.Interpreter, now);
                     }
 
-                    if (records.Count == 0 && tracker.Pending > 1024)
+                    // Under a flood, release records every 512 events instead of after the flood.
+                    if (++batch % 512 == 0)
                     {
                         tracker.Drain(now, records);
                         await WriteAllAsync(output, records, cancellationToken);
@@ -221,7 +227,7 @@ public sealed class LinuxProcessSource : IRecordSource
                 waitForData ??= reader.WaitToReadAsync(cancellationToken).AsTask();
                 var delay = tracker.NextDeadline() is { } deadline
                     ? _time.GetElapsedTime(_time.GetTimestamp(), deadline)
-                    : TimeSpan.FromMilliseconds(250);
+                    : TimeSpan.FromSeconds(1);
                 if (delay > TimeSpan.Zero)
                 {
                     using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -7,23 +7,26 @@ namespace SessionTrail.Agent.Platform.Linux;
 /// one dedicated thread. The thread hands each event, with a /proc snapshot read at once for EXEC
 /// events (while the process may still be alive), to a callback. ENOBUFS (the kernel dropped events
 /// because the socket buffer was full) is reported to a callback and reading goes on. Dispose stops
-/// the thread (within the 200 ms poll timeout) and closes the socket.
+/// the thread (within the 500 ms poll timeout) and closes the socket.
 /// </summary>
 internal sealed unsafe class ProcConnectorSocket : IDisposable
 {
     private readonly int _fd;
     private readonly int _maxCommandLine;
+    private readonly Func<long, bool> _uidOfInterest;
     private Thread? _thread;
     private volatile bool _stop;
 
-    private ProcConnectorSocket(int fd, int maxCommandLine)
+    private ProcConnectorSocket(int fd, int maxCommandLine, Func<long, bool> uidOfInterest)
     {
         _fd = fd;
         _maxCommandLine = maxCommandLine;
+        _uidOfInterest = uidOfInterest;
     }
 
     /// <summary>Opens, binds and subscribes; null with the errno and step that failed.</summary>
-    public static ProcConnectorSocket? TryOpen(int receiveBufferBytes, int maxCommandLine, out string error)
+    /// <param name="uidOfInterest">Processes of other uids get only their status read at exec (they will be filtered out).</param>
+    public static ProcConnectorSocket? TryOpen(int receiveBufferBytes, int maxCommandLine, Func<long, bool> uidOfInterest, out string error)
     {
         int fd = Libc.socket(Libc.AF_NETLINK, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, Libc.NETLINK_CONNECTOR);
         if (fd < 0)
@@ -58,7 +61,7 @@ internal sealed unsafe class ProcConnectorSocket : IDisposable
         }
 
         error = "";
-        return new ProcConnectorSocket(fd, maxCommandLine);
+        return new ProcConnectorSocket(fd, maxCommandLine, uidOfInterest);
     }
 
     /// <summary>Starts the reader thread. <paramref name="onFailed"/> gets the errno of an unrecoverable read error.</summary>
@@ -83,7 +86,7 @@ internal sealed unsafe class ProcConnectorSocket : IDisposable
             while (!_stop)
             {
                 pfd.Revents = 0;
-                int ready = Libc.poll(&pfd, 1, 200);
+                int ready = Libc.poll(&pfd, 1, 500);
                 if (ready <= 0)
                 {
                     if (ready < 0 && Marshal.GetLastPInvokeError() != Libc.EINTR)
@@ -116,7 +119,7 @@ internal sealed unsafe class ProcConnectorSocket : IDisposable
                 ProcConnectorMessage.Parse(buffer.AsSpan(0, (int)n), events);
                 foreach (var ev in events)
                 {
-                    var snapshot = ev.Kind == ConnectorEventKind.Exec ? ProcFs.Read(ev.Tgid, _maxCommandLine) : null;
+                    var snapshot = ev.Kind == ConnectorEventKind.Exec ? ProcFs.Read(ev.Tgid, _maxCommandLine, uidOfInterest: _uidOfInterest) : null;
                     onEvent(ev, snapshot);
                 }
             }

@@ -31,7 +31,11 @@ internal static class ProcFs
     public const long Unset = 4294967295;
 
     /// <summary>Reads everything still readable about <paramref name="pid"/>; null when the process is already gone.</summary>
-    public static ProcSnapshot? Read(int pid, int maxCommandLineLength, bool withStartTicks = false)
+    /// <remarks>
+    /// When <paramref name="uidOfInterest"/> says no to the process's real uid, only the status fields
+    /// are read: nothing else is needed to filter it out, and system processes are most execs.
+    /// </remarks>
+    public static ProcSnapshot? Read(int pid, int maxCommandLineLength, bool withStartTicks = false, Func<long, bool>? uidOfInterest = null)
     {
         Span<byte> path = stackalloc byte[48];
         Span<byte> buf = stackalloc byte[4096];
@@ -43,6 +47,11 @@ internal static class ProcFs
         }
 
         var status = ParseStatus(buf[..n]);
+        if (uidOfInterest is not null && status.Uid is { } uid && !uidOfInterest(uid))
+        {
+            return new ProcSnapshot { ParentPid = status.ParentPid, Uid = status.Uid };
+        }
+
         string? exe = Libc.ReadLink(ProcPath(pid, "exe", path));
         n = Libc.ReadSmallFile(ProcPath(pid, "loginuid", path), buf);
         long? loginUid = n > 0 ? ParseAuditId(buf[..n]) : null;

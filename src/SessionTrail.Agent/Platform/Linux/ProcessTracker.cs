@@ -25,6 +25,7 @@ internal sealed class ProcessTracker
     private readonly CaptureStats _stats;
     private readonly long _joinWindowTicks;
     private readonly bool _waitForFanotify;
+    private long _lastExpire = long.MinValue / 2;
 
     public ProcessTracker(
         ProcessCaptureOptions options,
@@ -186,7 +187,12 @@ internal sealed class ProcessTracker
             _queue.Dequeue();
         }
 
-        _joiner.Expire(now);
+        // Expiry walks every pid with joiner state: at most every 50 ms, not on every drain.
+        if (now - _lastExpire >= _joinWindowTicks / 4)
+        {
+            _lastExpire = now;
+            _joiner.Expire(now);
+        }
     }
 
     /// <summary>When the head of the queue becomes ready by itself (its join window ends); null when nothing waits.</summary>
@@ -215,7 +221,7 @@ internal sealed class ProcessTracker
         var entry = GetOrAdd(ev.Tgid, now);
         if (snapshot is not null)
         {
-            entry.Apply(snapshot);
+            entry.ApplyAtExec(snapshot);
         }
 
         var start = new PendingStart
@@ -310,6 +316,20 @@ internal sealed class ProcessTracker
         public bool AgentFamily { get; set; }
 
         public PendingStart? LastStart { get; set; }
+
+        /// <summary>
+        /// At exec, /proc is read after the event, so it may already show a later state (a setuid and
+        /// another exec). The uid and parent known from FORK/UID events are exact, so they win; /proc
+        /// fills only what events do not give. Login uid and session (no events; set once per login)
+        /// come from /proc.
+        /// </summary>
+        public void ApplyAtExec(ProcSnapshot s)
+        {
+            ParentPid ??= s.ParentPid;
+            Uid ??= s.Uid;
+            LoginUid = s.LoginUid ?? LoginUid;
+            SessionId = s.SessionId ?? SessionId;
+        }
 
         public void Apply(ProcSnapshot s)
         {

@@ -82,15 +82,40 @@ public sealed class ProcessTrackerTests
     }
 
     [Fact]
-    public void WhatProcSaidAtExecWinsOverInheritance()
+    public void AtExecProcGivesLoginUidSessionAndCommandLineWhileEventsDecideUid()
     {
         Fork(10, 12);
         Fan(12, "/usr/bin/vim");
-        Exec(12, snapshot: new ProcSnapshot { ParentPid = 10, Uid = 1003, LoginUid = 1001, SessionId = 8, CommandLine = "vim a.txt", Executable = "/usr/bin/vim" });
+        Exec(12, snapshot: new ProcSnapshot { ParentPid = 10, Uid = 1001, LoginUid = 1005, SessionId = 8, CommandLine = "vim a.txt", Executable = "/usr/bin/vim" });
         var start = Assert.Single(Drain());
-        Assert.Equal(1003, start.Uid);
+        Assert.Equal(1001, start.Uid);
+        Assert.Equal(1005, start.LoginUid);
         Assert.Equal(8, start.AuditSession);
         Assert.Equal("vim a.txt", start.CommandLine);
+    }
+
+    [Fact]
+    public void AProcSnapshotTakenAfterALaterSetuidDoesNotReattributeTheEarlierExec()
+    {
+        // root runs setpriv (exec 1), which drops to uid 1001 and execs the shell (exec 2); /proc
+        // was read for exec 1 only after the setuid.
+        Fork(5, 24);
+        Fan(24, "/usr/bin/setpriv");
+        Exec(24, snapshot: new ProcSnapshot { ParentPid = 5, Uid = 1001, Executable = "/usr/bin/dash" });
+        _tracker.OnConnector(new(ConnectorEventKind.Uid, 1, 24, 24, Ruid: 1001), null, _now);
+        Fan(24, "/usr/bin/dash");
+        Exec(24);
+        var start = Assert.Single(Drain());
+        Assert.Equal(("/usr/bin/dash", (long?)1001), (start.Executable, start.Uid));
+    }
+
+    [Fact]
+    public void AnExecOfAProcessNeverSeenBeforeTakesEverythingFromProc()
+    {
+        Fan(25, "/usr/bin/htop");
+        Exec(25, snapshot: new ProcSnapshot { ParentPid = 10, Uid = 1001, Executable = "/usr/bin/htop" });
+        var start = Assert.Single(Drain());
+        Assert.Equal((10, (long?)1001), (start.ParentPid, start.Uid));
     }
 
     [Fact]
