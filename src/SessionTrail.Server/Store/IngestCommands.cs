@@ -17,10 +17,8 @@ internal sealed class IngestCommands : IDisposable
 
     private readonly List<SqliteCommand> all = [];
     private readonly SqliteCommand insertProcess;
-    private readonly SqliteCommand nextStart;
-    private readonly SqliteCommand firstExitFrom;
+    private readonly SqliteCommand startNeighbours;
     private readonly SqliteCommand previousStart;
-    private readonly SqliteCommand startAtOrBefore;
     private readonly SqliteCommand detachExit;
     private readonly SqliteCommand insertRun;
     private readonly SqliteCommand attachExit;
@@ -40,6 +38,9 @@ internal sealed class IngestCommands : IDisposable
     private readonly Dictionary<string, long> users = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> pendingApps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> pendingUsers = new(StringComparer.Ordinal);
+
+    // What a session row says (end, user id), valid within one batch; any session record clears it.
+    private readonly Dictionary<string, (long? End, long? UserId)> sessionCache = new(StringComparer.Ordinal);
 
     public IngestCommands(SqliteConnection connection)
     {
@@ -63,26 +64,25 @@ internal sealed class IngestCommands : IDisposable
             RETURNING seq
             """,
             "$id", "$host", "$pid", "$type", "$time", "$session", "$ppid", "$exe", "$cmdline", "$uid", "$user", "$loginUid", "$auditSession", "$exitCode");
-        nextStart = Cmd(
+        // For a new start: the pid's next start after it (its time) and the first exit at or after it.
+        startNeighbours = Cmd(
             """
-            SELECT time FROM process_events
-            WHERE host = $host AND pid = $pid AND type = 0 AND (time > $time OR (time = $time AND seq > $seq))
-            ORDER BY time, seq LIMIT 1
+            SELECT n.time, e.seq, e.time FROM (SELECT 1)
+            LEFT JOIN (SELECT time FROM process_events
+                       WHERE host = $host AND pid = $pid AND type = 0 AND time >= $time AND (time > $time OR seq > $seq)
+                       ORDER BY time, seq LIMIT 1) n
+            LEFT JOIN (SELECT seq, time FROM process_events
+                       WHERE host = $host AND pid = $pid AND type = 1 AND time >= $time
+                       ORDER BY time, seq LIMIT 1) e
             """,
             "$host", "$pid", "$time", "$seq");
-        firstExitFrom = Cmd(
-            "SELECT seq, time FROM process_events WHERE host = $host AND pid = $pid AND type = 1 AND time >= $time ORDER BY time, seq LIMIT 1",
-            "$host", "$pid", "$time");
         previousStart = Cmd(
             """
             SELECT seq FROM process_events
-            WHERE host = $host AND pid = $pid AND type = 0 AND (time < $time OR (time = $time AND seq < $seq))
+            WHERE host = $host AND pid = $pid AND type = 0 AND time <= $time AND (time < $time OR seq < $seq)
             ORDER BY time DESC, seq DESC LIMIT 1
             """,
             "$host", "$pid", "$time", "$seq");
-        startAtOrBefore = Cmd(
-            "SELECT seq FROM process_events WHERE host = $host AND pid = $pid AND type = 0 AND time <= $time ORDER BY time DESC, seq DESC LIMIT 1",
-            "$host", "$pid", "$time");
         detachExit = Cmd(
             $"""
             UPDATE runs SET exit_seq = NULL,
@@ -101,9 +101,12 @@ internal sealed class IngestCommands : IDisposable
         attachExit = Cmd(
             $"""
             UPDATE runs SET exit_seq = $exit, end = $time, ended_by = {EndedExit}
-            WHERE start_seq = $start AND (exit_seq IS NULL OR end > $time OR (end = $time AND exit_seq > $exit))
+            WHERE start_seq = (SELECT seq FROM process_events
+                               WHERE host = $host AND pid = $pid AND type = 0 AND time <= $time
+                               ORDER BY time DESC, seq DESC LIMIT 1)
+              AND (exit_seq IS NULL OR end > $time OR (end = $time AND exit_seq > $exit))
             """,
-            "$start", "$exit", "$time");
+            "$host", "$pid", "$exit", "$time");
         findSession = Cmd("SELECT end, user FROM sessions WHERE id = $id", "$id");
         ensureSession = Cmd("INSERT OR IGNORE INTO sessions(id, host) VALUES($id, $host)", "$id", "$host");
         insertSessionEvent = Cmd(
@@ -155,6 +158,7 @@ internal sealed class IngestCommands : IDisposable
         }
 
         var accepted = 0;
+        sessionCache.Clear();
         foreach (var record in records)
         {
             var isNew = record switch
@@ -224,20 +228,16 @@ internal sealed class IngestCommands : IDisposable
         }
 
         var time = SqliteStore.ToMillis(p.Time);
-        var next = Scalar(nextStart, p.Host, p.Pid, time, seq);
         long? exitSeq = null;
         long? exitTime = null;
-        Set(firstExitFrom, p.Host, p.Pid, time);
-        using (var reader = firstExitFrom.ExecuteReader())
+        Set(startNeighbours, p.Host, p.Pid, time, seq);
+        using (var reader = startNeighbours.ExecuteReader())
         {
-            if (reader.Read())
+            reader.Read();
+            if (!reader.IsDBNull(1) && (reader.IsDBNull(0) || reader.GetInt64(2) < reader.GetInt64(0)))
             {
-                var candidateTime = reader.GetInt64(1);
-                if (next is null || candidateTime < next)
-                {
-                    exitSeq = reader.GetInt64(0);
-                    exitTime = candidateTime;
-                }
+                exitSeq = reader.GetInt64(1);
+                exitTime = reader.GetInt64(2);
             }
         }
 
@@ -251,23 +251,34 @@ internal sealed class IngestCommands : IDisposable
         long? userId = p.User is null ? null : NameId(p.User, users, pendingUsers, insertUser, findUser);
         long? end = exitTime;
         var endedBy = exitTime is null ? EndedOpen : EndedExit;
-        if (p.Session is not null)
+        if (p.Session is not null && sessionCache.TryGetValue(p.Session, out var known))
         {
+            if (end is null && known.End is { } sessionEnd && sessionEnd >= time)
+            {
+                end = sessionEnd;
+                endedBy = EndedSession;
+            }
+
+            userId ??= known.UserId;
+        }
+        else if (p.Session is not null)
+        {
+            long? cachedEnd = null;
+            long? cachedUser = null;
             Set(findSession, p.Session);
             using (var reader = findSession.ExecuteReader())
             {
                 if (reader.Read())
                 {
-                    if (end is null && !reader.IsDBNull(0) && reader.GetInt64(0) >= time)
+                    cachedEnd = reader.IsDBNull(0) ? null : reader.GetInt64(0);
+                    cachedUser = reader.IsDBNull(1) ? null : NameId(reader.GetString(1), users, pendingUsers, insertUser, findUser);
+                    if (end is null && cachedEnd is { } sessionEnd && sessionEnd >= time)
                     {
-                        end = reader.GetInt64(0);
+                        end = sessionEnd;
                         endedBy = EndedSession;
                     }
 
-                    if (userId is null && !reader.IsDBNull(1))
-                    {
-                        userId = NameId(reader.GetString(1), users, pendingUsers, insertUser, findUser);
-                    }
+                    userId ??= cachedUser;
                 }
                 else
                 {
@@ -276,6 +287,8 @@ internal sealed class IngestCommands : IDisposable
                     ensureSession.ExecuteNonQuery();
                 }
             }
+
+            sessionCache[p.Session] = (cachedEnd, cachedUser);
         }
 
         Set(
@@ -302,11 +315,8 @@ internal sealed class IngestCommands : IDisposable
         }
 
         var time = SqliteStore.ToMillis(p.Time);
-        if (Scalar(startAtOrBefore, p.Host, p.Pid, time) is { } start)
-        {
-            Set(attachExit, start, seq, time);
-            attachExit.ExecuteNonQuery();
-        }
+        Set(attachExit, p.Host, p.Pid, seq, time);
+        attachExit.ExecuteNonQuery();
 
         return true;
     }
@@ -335,6 +345,7 @@ internal sealed class IngestCommands : IDisposable
             return false;
         }
 
+        sessionCache.Clear();
         var upsert = s.Type == SessionEventType.Start ? upsertSessionStart : upsertSessionEnd;
         Set(upsert, session, s.Host, s.User, s.Stack, s.Fleet, s.AccessMode, s.ReservationTime, s.InstanceType, s.Region, s.ImageArn, time);
         upsert.ExecuteNonQuery();

@@ -58,8 +58,8 @@ internal static class Schema
             end INTEGER,                    -- exit time, session end, or NULL while open
             ended_by INTEGER NOT NULL);     -- 0 open, 1 exit, 2 session_end
         CREATE INDEX runs_session ON runs(session) WHERE session IS NOT NULL;
+        -- Covering index for the per-app reports (top-apps, launches, concurrency, last-used).
         CREATE INDEX runs_app ON runs(app_id, user_id, start, end);
-        CREATE INDEX runs_start ON runs(start);
 
         CREATE TABLE tokens(
             id INTEGER PRIMARY KEY,
