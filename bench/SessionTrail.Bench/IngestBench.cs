@@ -12,7 +12,7 @@ namespace SessionTrail.Bench;
 /// <summary>
 /// Server ingest throughput, end to end: a real Kestrel on 127.0.0.1, real HTTP POSTs of NDJSON batches
 /// (default 5,000 records each: process start/exit pairs over 50 hosts), durable (synchronous=FULL).
-/// Usage: bench ingest [--batches N=40] [--batch-size N=5000] [--runs N=5] [--gzip]
+/// Usage: bench ingest [--batches N=40] [--batch-size N=5000] [--runs N=5] [--senders N=2] [--gzip] [--direct]
 /// Prints records/s per run and the median.
 /// </summary>
 public static class IngestBench
@@ -23,6 +23,7 @@ public static class IngestBench
         var batchSize = Arg(args, "--batch-size", 5000);
         var runs = Arg(args, "--runs", 5);
         var gzip = args.Contains("--gzip");
+        var senders = Arg(args, "--senders", 2);
         var rates = new List<double>();
         if (args.Contains("--direct"))
         {
@@ -43,20 +44,24 @@ public static class IngestBench
                 using var client = new HttpClient { BaseAddress = new Uri(ServerApp.Addresses(app)[0]) };
                 client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
+                // Several agents post at once: one parses while another's batch is being stored.
+                var queue = new System.Collections.Concurrent.ConcurrentQueue<byte[]>(bodies);
                 var watch = Stopwatch.StartNew();
-                foreach (var body in bodies)
+                await Task.WhenAll(Enumerable.Range(0, senders).Select(async _ =>
                 {
-                    using var content = new ByteArrayContent(body);
-                    content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
-                    if (gzip)
+                    while (queue.TryDequeue(out var body))
                     {
-                        content.Headers.ContentEncoding.Add("gzip");
+                        using var content = new ByteArrayContent(body);
+                        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+                        if (gzip)
+                        {
+                            content.Headers.ContentEncoding.Add("gzip");
+                        }
+
+                        using var response = await client.PostAsync("/api/v1/ingest", content);
+                        response.EnsureSuccessStatusCode();
                     }
-
-                    using var response = await client.PostAsync("/api/v1/ingest", content);
-                    response.EnsureSuccessStatusCode();
-                }
-
+                }));
                 watch.Stop();
                 var rate = batches * (double)batchSize / watch.Elapsed.TotalSeconds;
                 rates.Add(rate);
@@ -72,7 +77,7 @@ public static class IngestBench
 
         rates.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ingest: median {rates[rates.Count / 2]:N0} records/s (batches of {batchSize:N0}, {(gzip ? "gzip" : "plain")}, synchronous=FULL, {Environment.ProcessorCount} cores)"));
+            $"ingest: median {rates[rates.Count / 2]:N0} records/s (batches of {batchSize:N0}, {senders} senders, {(gzip ? "gzip" : "plain")}, synchronous=FULL, {Environment.ProcessorCount} cores)"));
         return 0;
     }
 
