@@ -17,11 +17,9 @@ internal sealed class IngestCommands : IDisposable
 
     private readonly List<SqliteCommand> all = [];
     private readonly SqliteCommand insertProcess;
-    private readonly SqliteCommand startNeighbours;
     private readonly SqliteCommand previousStart;
     private readonly SqliteCommand detachExit;
     private readonly SqliteCommand insertRun;
-    private readonly SqliteCommand attachExit;
     private readonly SqliteCommand findSession;
     private readonly SqliteCommand ensureSession;
     private readonly SqliteCommand insertSessionEvent;
@@ -64,18 +62,6 @@ internal sealed class IngestCommands : IDisposable
             RETURNING seq
             """,
             "$id", "$host", "$pid", "$type", "$time", "$session", "$ppid", "$exe", "$cmdline", "$uid", "$user", "$loginUid", "$auditSession", "$exitCode");
-        // For a new start: the pid's next start after it (its time) and the first exit at or after it.
-        startNeighbours = Cmd(
-            """
-            SELECT n.time, e.seq, e.time FROM (SELECT 1)
-            LEFT JOIN (SELECT time FROM process_events
-                       WHERE host = $host AND pid = $pid AND type = 0 AND time >= $time AND (time > $time OR seq > $seq)
-                       ORDER BY time, seq LIMIT 1) n
-            LEFT JOIN (SELECT seq, time FROM process_events
-                       WHERE host = $host AND pid = $pid AND type = 1 AND time >= $time
-                       ORDER BY time, seq LIMIT 1) e
-            """,
-            "$host", "$pid", "$time", "$seq");
         previousStart = Cmd(
             """
             SELECT seq FROM process_events
@@ -93,20 +79,22 @@ internal sealed class IngestCommands : IDisposable
             """,
             "$start", "$exit");
         insertRun = Cmd(
-            """
-            INSERT INTO runs(start_seq, exit_seq, app_id, user_id, host, pid, session, start, end, ended_by)
-            VALUES($seq, $exitSeq, $app, $user, $host, $pid, $session, $start, $end, $endedBy)
-            """,
-            "$seq", "$exitSeq", "$app", "$user", "$host", "$pid", "$session", "$start", "$end", "$endedBy");
-        attachExit = Cmd(
             $"""
-            UPDATE runs SET exit_seq = $exit, end = $time, ended_by = {EndedExit}
-            WHERE start_seq = (SELECT seq FROM process_events
-                               WHERE host = $host AND pid = $pid AND type = 0 AND time <= $time
-                               ORDER BY time DESC, seq DESC LIMIT 1)
-              AND (exit_seq IS NULL OR end > $time OR (end = $time AND exit_seq > $exit))
+            INSERT INTO runs(start_seq, exit_seq, app_id, user_id, host, pid, session, start, end, ended_by)
+            SELECT $seq, x.seq, $app, $user, $host, $pid, $session, $start, COALESCE(x.time, $sessionEnd),
+                   CASE WHEN x.seq IS NOT NULL THEN {EndedExit} WHEN $sessionEnd IS NOT NULL THEN {EndedSession} ELSE {EndedOpen} END
+            FROM (SELECT 1) LEFT JOIN (
+                SELECT e.seq, e.time FROM process_events e
+                WHERE e.host = $host AND e.pid = $pid AND e.type = 1 AND e.time >= $start
+                  AND e.time < COALESCE(
+                      (SELECT n.time FROM process_events n
+                       WHERE n.host = $host AND n.pid = $pid AND n.type = 0 AND n.time >= $start AND (n.time > $start OR n.seq > $seq)
+                       ORDER BY n.time, n.seq LIMIT 1),
+                      9223372036854775807)
+                ORDER BY e.time, e.seq LIMIT 1) x
+            RETURNING exit_seq
             """,
-            "$host", "$pid", "$exit", "$time");
+            "$seq", "$app", "$user", "$host", "$pid", "$session", "$start", "$sessionEnd");
         findSession = Cmd("SELECT end, user FROM sessions WHERE id = $id", "$id");
         ensureSession = Cmd("INSERT OR IGNORE INTO sessions(id, host) VALUES($id, $host)", "$id", "$host");
         insertSessionEvent = Cmd(
@@ -228,98 +216,60 @@ internal sealed class IngestCommands : IDisposable
         }
 
         var time = SqliteStore.ToMillis(p.Time);
-        long? exitSeq = null;
-        long? exitTime = null;
-        Set(startNeighbours, p.Host, p.Pid, time, seq);
-        using (var reader = startNeighbours.ExecuteReader())
-        {
-            reader.Read();
-            if (!reader.IsDBNull(1) && (reader.IsDBNull(0) || reader.GetInt64(2) < reader.GetInt64(0)))
-            {
-                exitSeq = reader.GetInt64(1);
-                exitTime = reader.GetInt64(2);
-            }
-        }
-
-        if (exitSeq is { } e && Scalar(previousStart, p.Host, p.Pid, time, seq) is { } previous)
-        {
-            // The exit belonged to the previous start of this pid; this start now sits between them.
-            Set(detachExit, previous, e);
-            detachExit.ExecuteNonQuery();
-        }
-
         long? userId = p.User is null ? null : NameId(p.User, users, pendingUsers, insertUser, findUser);
-        long? end = exitTime;
-        var endedBy = exitTime is null ? EndedOpen : EndedExit;
-        if (p.Session is not null && sessionCache.TryGetValue(p.Session, out var known))
+        long? sessionEnd = null;
+        if (p.Session is not null)
         {
-            if (end is null && known.End is { } sessionEnd && sessionEnd >= time)
+            if (!sessionCache.TryGetValue(p.Session, out var known))
             {
-                end = sessionEnd;
-                endedBy = EndedSession;
+                Set(findSession, p.Session);
+                using (var reader = findSession.ExecuteReader())
+                {
+                    if (reader.Read())
+                    {
+                        known = (
+                            reader.IsDBNull(0) ? null : reader.GetInt64(0),
+                            reader.IsDBNull(1) ? null : NameId(reader.GetString(1), users, pendingUsers, insertUser, findUser));
+                    }
+                    else
+                    {
+                        reader.Close();
+                        Set(ensureSession, p.Session, p.Host);
+                        ensureSession.ExecuteNonQuery();
+                    }
+                }
+
+                sessionCache[p.Session] = known;
             }
 
+            sessionEnd = known.End >= time ? known.End : null;
             userId ??= known.UserId;
         }
-        else if (p.Session is not null)
-        {
-            long? cachedEnd = null;
-            long? cachedUser = null;
-            Set(findSession, p.Session);
-            using (var reader = findSession.ExecuteReader())
-            {
-                if (reader.Read())
-                {
-                    cachedEnd = reader.IsDBNull(0) ? null : reader.GetInt64(0);
-                    cachedUser = reader.IsDBNull(1) ? null : NameId(reader.GetString(1), users, pendingUsers, insertUser, findUser);
-                    if (end is null && cachedEnd is { } sessionEnd && sessionEnd >= time)
-                    {
-                        end = sessionEnd;
-                        endedBy = EndedSession;
-                    }
 
-                    userId ??= cachedUser;
-                }
-                else
-                {
-                    reader.Close();
-                    Set(ensureSession, p.Session, p.Host);
-                    ensureSession.ExecuteNonQuery();
-                }
-            }
-
-            sessionCache[p.Session] = (cachedEnd, cachedUser);
-        }
-
+        // One statement finds the exit this start owns (the first at or after it, before the pid's next
+        // start) and inserts the run; it answers the exit it took.
         Set(
             insertRun,
             seq,
-            exitSeq,
             NameId(p.Executable ?? "", apps, pendingApps, insertApp, findApp),
             userId,
             p.Host,
             p.Pid,
             p.Session,
             time,
-            end,
-            endedBy);
-        insertRun.ExecuteNonQuery();
-        return true;
-    }
-
-    private bool AddExit(ProcessRecord p)
-    {
-        if (InsertProcess(p) is not { } seq)
+            sessionEnd);
+        if (insertRun.ExecuteScalar() is long exitSeq && Scalar(previousStart, p.Host, p.Pid, time, seq) is { } previous)
         {
-            return false;
+            // The exit belonged to the previous start of this pid; this start now sits between them.
+            Set(detachExit, previous, exitSeq);
+            detachExit.ExecuteNonQuery();
         }
 
-        var time = SqliteStore.ToMillis(p.Time);
-        Set(attachExit, p.Host, p.Pid, seq, time);
-        attachExit.ExecuteNonQuery();
-
         return true;
     }
+
+    /// <summary>The exit's pairing is done by the trigger process_exit_pairs, inside the INSERT.</summary>
+    private bool AddExit(ProcessRecord p) => InsertProcess(p) is not null;
 
     private bool AddSession(SessionRecord s)
     {
