@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using SessionTrail.Core.Records;
 
 namespace SessionTrail.Core.Formats;
@@ -56,7 +55,7 @@ public sealed class NdjsonFormatException : FormatException
 /// On failure: throws <see cref="NdjsonFormatException"/> naming the line and field — and never any
 /// other exception, for any byte input.
 /// </summary>
-public static partial class NdjsonReader
+public static class NdjsonReader
 {
     /// <summary>Default limit for one line, in bytes (256 KiB).</summary>
     public const int DefaultMaxLineBytes = 256 * 1024;
@@ -138,7 +137,7 @@ public static partial class NdjsonReader
                     continue;
                 }
 
-                if (!fields.Seen.Add(field))
+                if (!fields.MarkSeen(field))
                 {
                     throw new NdjsonFormatException(lineNumber, current, "appears more than once");
                 }
@@ -203,6 +202,20 @@ public static partial class NdjsonReader
 
     private static Field FieldOf(ref Utf8JsonReader reader)
     {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
+        {
+            var name = reader.ValueSpan;
+            for (var i = 0; i < Utf8Names.Length; i++)
+            {
+                if (name.SequenceEqual(Utf8Names[i]))
+                {
+                    return (Field)i;
+                }
+            }
+
+            return Field.Unknown;
+        }
+
         for (var i = 0; i < Utf8Names.Length; i++)
         {
             if (reader.ValueTextEquals(Utf8Names[i]))
@@ -214,9 +227,50 @@ public static partial class NdjsonReader
         return Field.Unknown;
     }
 
-    // yyyy-MM-ddTHH:mm:ss[.fraction](Z|±HH:mm): a time without a zone is ambiguous and rejected.
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
-    private static partial Regex IsoTime();
+    /// <summary>
+    /// yyyy-MM-ddTHH:mm:ss[.fraction of 1-7 digits](Z|±HH:mm): a time without a zone is ambiguous and rejected.
+    /// Checks the shape only; the values are checked by parsing.
+    /// </summary>
+    private static bool IsIsoShape(string s)
+    {
+        static bool Digits(string s, int from, int count)
+        {
+            for (var i = from; i < from + count; i++)
+            {
+                if (!char.IsAsciiDigit(s[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        if (s.Length < 20 || !Digits(s, 0, 4) || s[4] != '-' || !Digits(s, 5, 2) || s[7] != '-' || !Digits(s, 8, 2) || s[10] != 'T'
+            || !Digits(s, 11, 2) || s[13] != ':' || !Digits(s, 14, 2) || s[16] != ':' || !Digits(s, 17, 2))
+        {
+            return false;
+        }
+
+        var i = 19;
+        if (s[i] == '.')
+        {
+            var digits = 0;
+            while (++i < s.Length && char.IsAsciiDigit(s[i]))
+            {
+                digits++;
+            }
+
+            if (digits is < 1 or > 7)
+            {
+                return false;
+            }
+        }
+
+        var zone = s.Length - i;
+        return (zone == 1 && s[i] == 'Z')
+            || (zone == 6 && (s[i] == '+' || s[i] == '-') && Digits(s, i + 1, 2) && s[i + 3] == ':' && Digits(s, i + 4, 2));
+    }
 
     private static string TokenName(JsonTokenType type) => type switch
     {
@@ -231,7 +285,19 @@ public static partial class NdjsonReader
 
     private sealed class LineFields
     {
-        public HashSet<Field> Seen { get; } = [];
+        private int seen;
+
+        public bool MarkSeen(Field field)
+        {
+            var bit = 1 << (int)field;
+            if ((seen & bit) != 0)
+            {
+                return false;
+            }
+
+            seen |= bit;
+            return true;
+        }
 
         private readonly string?[] strings = new string?[Names.Length];
         private readonly long?[] numbers = new long?[Names.Length];
@@ -304,7 +370,7 @@ public static partial class NdjsonReader
 
             var kind = Required(Field.Kind, line);
             var timeText = Required(Field.Time, line);
-            if (!IsoTime().IsMatch(timeText)
+            if (!IsIsoShape(timeText)
                 || !DateTimeOffset.TryParse(timeText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
             {
                 throw new NdjsonFormatException(line, "time", $"expected an ISO-8601 time with Z or an offset, got '{Clip(timeText)}'");

@@ -49,26 +49,23 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
     }
 
     private const string RunEnd = "COALESCE(r.end, $now)";
-    private const string RunFilter = $"r.start < $to AND ({RunEnd} > $from OR r.start >= $from) AND ($user IS NULL OR r.user_id = (SELECT id FROM users WHERE name = $user))";
 
     private static List<IReportRow> TopApps(Query q) => q.Rows(
         $"""
         SELECT a.path, g.runs, g.users, g.ms
         FROM (SELECT r.app_id, COUNT(*) AS runs, COUNT(DISTINCT r.user_id) AS users,
                      SUM(MAX(0, MIN({RunEnd}, $to) - MAX(r.start, $from))) AS ms
-              FROM runs r WHERE {RunFilter} GROUP BY r.app_id) g
+              FROM runs r WHERE {q.RunFilter} GROUP BY r.app_id) g
         JOIN apps a ON a.id = g.app_id
         ORDER BY g.ms DESC, a.path
         """,
         r => new TopAppRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2), Seconds(r.GetInt64(3))));
 
     private static List<IReportRow> Launches(Query q) => q.Rows(
-        """
+        $"""
         SELECT a.path, g.launches, g.users
         FROM (SELECT r.app_id, COUNT(*) AS launches, COUNT(DISTINCT r.user_id) AS users
-              FROM runs r
-              WHERE r.start >= $from AND r.start < $to AND ($user IS NULL OR r.user_id = (SELECT id FROM users WHERE name = $user))
-              GROUP BY r.app_id) g
+              FROM runs r WHERE {q.LaunchFilter} GROUP BY r.app_id) g
         JOIN apps a ON a.id = g.app_id
         ORDER BY g.launches DESC, a.path
         """,
@@ -78,7 +75,7 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
         $"""
         SELECT a.path, r.pid, r.host, u.name, r.session, r.start, r.end, {RunEnd} - r.start, r.ended_by
         FROM runs r JOIN apps a ON a.id = r.app_id LEFT JOIN users u ON u.id = r.user_id
-        WHERE {RunFilter}
+        WHERE {q.RunFilter}
         ORDER BY r.start, r.start_seq
         """,
         r => new RunRow(
@@ -96,7 +93,7 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
         $"""
         SELECT u.name, a.path, g.last, g.runs
         FROM (SELECT r.user_id, r.app_id, MAX(r.start) AS last, COUNT(*) AS runs
-              FROM runs r WHERE {RunFilter} GROUP BY r.user_id, r.app_id) g
+              FROM runs r WHERE {q.RunFilter} GROUP BY r.app_id, r.user_id) g
         JOIN apps a ON a.id = g.app_id LEFT JOIN users u ON u.id = g.user_id
         ORDER BY g.last, u.name, a.path
         """,
@@ -128,26 +125,37 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
     private static List<IReportRow> Concurrency(Query q)
     {
         var rows = new List<IReportRow>();
+        var paths = new Dictionary<long, string>();
+        using (var apps = q.Command("SELECT id, path FROM apps"))
+        using (var appReader = apps.ExecuteReader())
+        {
+            while (appReader.Read())
+            {
+                paths[appReader.GetInt64(0)] = appReader.GetString(1);
+            }
+        }
+
+        // Ordered by app_id so that SQLite walks the covering index runs_app without sorting.
         using var cmd = q.Command(
             $"""
-            SELECT a.path, r.user_id, MAX(r.start, $from), MIN({RunEnd}, $to)
-            FROM runs r JOIN apps a ON a.id = r.app_id
-            WHERE {RunFilter}
-            ORDER BY a.path
+            SELECT r.app_id, r.user_id, MAX(r.start, $from), MIN({RunEnd}, $to)
+            FROM runs r
+            WHERE {q.RunFilter}
+            ORDER BY r.app_id
             """);
         using var reader = cmd.ExecuteReader();
-        string? app = null;
+        long? app = null;
         var pieces = new List<(long Day, long Start, long End, long User)>();
         while (reader.Read())
         {
-            var path = reader.GetString(0);
-            if (app is not null && path != app)
+            var appId = reader.GetInt64(0);
+            if (app is { } current && appId != current)
             {
-                Sweep(app, pieces, rows);
+                Sweep(paths[current], pieces, rows);
                 pieces.Clear();
             }
 
-            app = path;
+            app = appId;
             var user = reader.IsDBNull(1) ? -1 : reader.GetInt64(1);
             var start = reader.GetInt64(2);
             var end = Math.Max(reader.GetInt64(3), start + 1);
@@ -157,11 +165,18 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             }
         }
 
-        if (app is not null)
+        if (app is { } last)
         {
-            Sweep(app, pieces, rows);
+            Sweep(paths[last], pieces, rows);
         }
 
+        rows.Sort((a, b) =>
+        {
+            var x = (ConcurrencyRow)a;
+            var y = (ConcurrencyRow)b;
+            var byApp = string.CompareOrdinal(x.App, y.App);
+            return byApp != 0 ? byApp : string.CompareOrdinal(x.Day, y.Day);
+        });
         return rows;
     }
 
@@ -218,6 +233,29 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
     /// <summary>A read connection with the filter bound as $from, $to, $user, $now.</summary>
     private sealed class Query(SqliteConnection connection, ReportFilter filter, long now)
     {
+        /// <summary>
+        /// The WHERE clause for runs overlapping the window, with only the conditions the filter uses
+        /// (an "x IS NULL OR ..." condition would keep SQLite from using an index).
+        /// </summary>
+        public string RunFilter => Conditions(
+            filter.To is null ? null : "r.start < $to",
+            filter.From is null ? null : $"({RunEnd} > $from OR r.start >= $from)",
+            UserCondition);
+
+        /// <summary>The WHERE clause for runs that started inside the window.</summary>
+        public string LaunchFilter => Conditions(
+            filter.From is null ? null : "r.start >= $from",
+            filter.To is null ? null : "r.start < $to",
+            UserCondition);
+
+        private string? UserCondition => filter.User is null ? null : "r.user_id = (SELECT id FROM users WHERE name = $user)";
+
+        private static string Conditions(params string?[] conditions)
+        {
+            var used = conditions.Where(c => c is not null).ToArray();
+            return used.Length == 0 ? "1" : string.Join(" AND ", used);
+        }
+
         public SqliteCommand Command(string sql)
         {
             var cmd = connection.CreateCommand();

@@ -17,13 +17,9 @@ internal sealed class IngestCommands : IDisposable
 
     private readonly List<SqliteCommand> all = [];
     private readonly SqliteCommand insertProcess;
-    private readonly SqliteCommand nextStart;
-    private readonly SqliteCommand firstExitFrom;
     private readonly SqliteCommand previousStart;
-    private readonly SqliteCommand startAtOrBefore;
     private readonly SqliteCommand detachExit;
     private readonly SqliteCommand insertRun;
-    private readonly SqliteCommand attachExit;
     private readonly SqliteCommand findSession;
     private readonly SqliteCommand ensureSession;
     private readonly SqliteCommand insertSessionEvent;
@@ -40,6 +36,9 @@ internal sealed class IngestCommands : IDisposable
     private readonly Dictionary<string, long> users = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> pendingApps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> pendingUsers = new(StringComparer.Ordinal);
+
+    // What a session row says (end, user id), valid within one batch; any session record clears it.
+    private readonly Dictionary<string, (long? End, long? UserId)> sessionCache = new(StringComparer.Ordinal);
 
     public IngestCommands(SqliteConnection connection)
     {
@@ -63,26 +62,13 @@ internal sealed class IngestCommands : IDisposable
             RETURNING seq
             """,
             "$id", "$host", "$pid", "$type", "$time", "$session", "$ppid", "$exe", "$cmdline", "$uid", "$user", "$loginUid", "$auditSession", "$exitCode");
-        nextStart = Cmd(
-            """
-            SELECT time FROM process_events
-            WHERE host = $host AND pid = $pid AND type = 0 AND (time > $time OR (time = $time AND seq > $seq))
-            ORDER BY time, seq LIMIT 1
-            """,
-            "$host", "$pid", "$time", "$seq");
-        firstExitFrom = Cmd(
-            "SELECT seq, time FROM process_events WHERE host = $host AND pid = $pid AND type = 1 AND time >= $time ORDER BY time, seq LIMIT 1",
-            "$host", "$pid", "$time");
         previousStart = Cmd(
             """
             SELECT seq FROM process_events
-            WHERE host = $host AND pid = $pid AND type = 0 AND (time < $time OR (time = $time AND seq < $seq))
+            WHERE host = $host AND pid = $pid AND type = 0 AND time <= $time AND (time < $time OR seq < $seq)
             ORDER BY time DESC, seq DESC LIMIT 1
             """,
             "$host", "$pid", "$time", "$seq");
-        startAtOrBefore = Cmd(
-            "SELECT seq FROM process_events WHERE host = $host AND pid = $pid AND type = 0 AND time <= $time ORDER BY time DESC, seq DESC LIMIT 1",
-            "$host", "$pid", "$time");
         detachExit = Cmd(
             $"""
             UPDATE runs SET exit_seq = NULL,
@@ -93,17 +79,22 @@ internal sealed class IngestCommands : IDisposable
             """,
             "$start", "$exit");
         insertRun = Cmd(
-            """
-            INSERT INTO runs(start_seq, exit_seq, app_id, user_id, host, pid, session, start, end, ended_by)
-            VALUES($seq, $exitSeq, $app, $user, $host, $pid, $session, $start, $end, $endedBy)
-            """,
-            "$seq", "$exitSeq", "$app", "$user", "$host", "$pid", "$session", "$start", "$end", "$endedBy");
-        attachExit = Cmd(
             $"""
-            UPDATE runs SET exit_seq = $exit, end = $time, ended_by = {EndedExit}
-            WHERE start_seq = $start AND (exit_seq IS NULL OR end > $time OR (end = $time AND exit_seq > $exit))
+            INSERT INTO runs(start_seq, exit_seq, app_id, user_id, host, pid, session, start, end, ended_by)
+            SELECT $seq, x.seq, $app, $user, $host, $pid, $session, $start, COALESCE(x.time, $sessionEnd),
+                   CASE WHEN x.seq IS NOT NULL THEN {EndedExit} WHEN $sessionEnd IS NOT NULL THEN {EndedSession} ELSE {EndedOpen} END
+            FROM (SELECT 1) LEFT JOIN (
+                SELECT e.seq, e.time FROM process_events e
+                WHERE e.host = $host AND e.pid = $pid AND e.type = 1 AND e.time >= $start
+                  AND e.time < COALESCE(
+                      (SELECT n.time FROM process_events n
+                       WHERE n.host = $host AND n.pid = $pid AND n.type = 0 AND n.time >= $start AND (n.time > $start OR n.seq > $seq)
+                       ORDER BY n.time, n.seq LIMIT 1),
+                      9223372036854775807)
+                ORDER BY e.time, e.seq LIMIT 1) x
+            RETURNING exit_seq
             """,
-            "$start", "$exit", "$time");
+            "$seq", "$app", "$user", "$host", "$pid", "$session", "$start", "$sessionEnd");
         findSession = Cmd("SELECT end, user FROM sessions WHERE id = $id", "$id");
         ensureSession = Cmd("INSERT OR IGNORE INTO sessions(id, host) VALUES($id, $host)", "$id", "$host");
         insertSessionEvent = Cmd(
@@ -155,6 +146,7 @@ internal sealed class IngestCommands : IDisposable
         }
 
         var accepted = 0;
+        sessionCache.Clear();
         foreach (var record in records)
         {
             var isNew = record switch
@@ -224,92 +216,60 @@ internal sealed class IngestCommands : IDisposable
         }
 
         var time = SqliteStore.ToMillis(p.Time);
-        var next = Scalar(nextStart, p.Host, p.Pid, time, seq);
-        long? exitSeq = null;
-        long? exitTime = null;
-        Set(firstExitFrom, p.Host, p.Pid, time);
-        using (var reader = firstExitFrom.ExecuteReader())
-        {
-            if (reader.Read())
-            {
-                var candidateTime = reader.GetInt64(1);
-                if (next is null || candidateTime < next)
-                {
-                    exitSeq = reader.GetInt64(0);
-                    exitTime = candidateTime;
-                }
-            }
-        }
-
-        if (exitSeq is { } e && Scalar(previousStart, p.Host, p.Pid, time, seq) is { } previous)
-        {
-            // The exit belonged to the previous start of this pid; this start now sits between them.
-            Set(detachExit, previous, e);
-            detachExit.ExecuteNonQuery();
-        }
-
         long? userId = p.User is null ? null : NameId(p.User, users, pendingUsers, insertUser, findUser);
-        long? end = exitTime;
-        var endedBy = exitTime is null ? EndedOpen : EndedExit;
+        long? sessionEnd = null;
         if (p.Session is not null)
         {
-            Set(findSession, p.Session);
-            using (var reader = findSession.ExecuteReader())
+            if (!sessionCache.TryGetValue(p.Session, out var known))
             {
-                if (reader.Read())
+                Set(findSession, p.Session);
+                using (var reader = findSession.ExecuteReader())
                 {
-                    if (end is null && !reader.IsDBNull(0) && reader.GetInt64(0) >= time)
+                    if (reader.Read())
                     {
-                        end = reader.GetInt64(0);
-                        endedBy = EndedSession;
+                        known = (
+                            reader.IsDBNull(0) ? null : reader.GetInt64(0),
+                            reader.IsDBNull(1) ? null : NameId(reader.GetString(1), users, pendingUsers, insertUser, findUser));
                     }
+                    else
+                    {
+                        reader.Close();
+                        Set(ensureSession, p.Session, p.Host);
+                        ensureSession.ExecuteNonQuery();
+                    }
+                }
 
-                    if (userId is null && !reader.IsDBNull(1))
-                    {
-                        userId = NameId(reader.GetString(1), users, pendingUsers, insertUser, findUser);
-                    }
-                }
-                else
-                {
-                    reader.Close();
-                    Set(ensureSession, p.Session, p.Host);
-                    ensureSession.ExecuteNonQuery();
-                }
+                sessionCache[p.Session] = known;
             }
+
+            sessionEnd = known.End >= time ? known.End : null;
+            userId ??= known.UserId;
         }
 
+        // One statement finds the exit this start owns (the first at or after it, before the pid's next
+        // start) and inserts the run; it answers the exit it took.
         Set(
             insertRun,
             seq,
-            exitSeq,
             NameId(p.Executable ?? "", apps, pendingApps, insertApp, findApp),
             userId,
             p.Host,
             p.Pid,
             p.Session,
             time,
-            end,
-            endedBy);
-        insertRun.ExecuteNonQuery();
-        return true;
-    }
-
-    private bool AddExit(ProcessRecord p)
-    {
-        if (InsertProcess(p) is not { } seq)
+            sessionEnd);
+        if (insertRun.ExecuteScalar() is long exitSeq && Scalar(previousStart, p.Host, p.Pid, time, seq) is { } previous)
         {
-            return false;
-        }
-
-        var time = SqliteStore.ToMillis(p.Time);
-        if (Scalar(startAtOrBefore, p.Host, p.Pid, time) is { } start)
-        {
-            Set(attachExit, start, seq, time);
-            attachExit.ExecuteNonQuery();
+            // The exit belonged to the previous start of this pid; this start now sits between them.
+            Set(detachExit, previous, exitSeq);
+            detachExit.ExecuteNonQuery();
         }
 
         return true;
     }
+
+    /// <summary>The exit's pairing is done by the trigger process_exit_pairs, inside the INSERT.</summary>
+    private bool AddExit(ProcessRecord p) => InsertProcess(p) is not null;
 
     private bool AddSession(SessionRecord s)
     {
@@ -335,6 +295,7 @@ internal sealed class IngestCommands : IDisposable
             return false;
         }
 
+        sessionCache.Clear();
         var upsert = s.Type == SessionEventType.Start ? upsertSessionStart : upsertSessionEnd;
         Set(upsert, session, s.Host, s.User, s.Stack, s.Fleet, s.AccessMode, s.ReservationTime, s.InstanceType, s.Region, s.ImageArn, time);
         upsert.ExecuteNonQuery();

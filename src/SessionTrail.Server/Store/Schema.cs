@@ -28,6 +28,17 @@ internal static class Schema
             login_uid INTEGER, audit_session INTEGER, exit_code INTEGER);
         CREATE INDEX process_events_pairing ON process_events(host, pid, type, time);
 
+        -- A new exit goes to the latest start of its pid on its host at or before it, unless that run
+        -- already has an earlier exit (runs are inserted by the ingest code; see SqliteStore).
+        CREATE TRIGGER process_exit_pairs AFTER INSERT ON process_events WHEN NEW.type = 1
+        BEGIN
+            UPDATE runs SET exit_seq = NEW.seq, end = NEW.time, ended_by = 1
+            WHERE start_seq = (SELECT seq FROM process_events
+                               WHERE host = NEW.host AND pid = NEW.pid AND type = 0 AND time <= NEW.time
+                               ORDER BY time DESC, seq DESC LIMIT 1)
+              AND (exit_seq IS NULL OR end > NEW.time OR (end = NEW.time AND exit_seq > NEW.seq));
+        END;
+
         -- Every session record as received.
         CREATE TABLE session_events(
             id TEXT PRIMARY KEY,
@@ -58,8 +69,8 @@ internal static class Schema
             end INTEGER,                    -- exit time, session end, or NULL while open
             ended_by INTEGER NOT NULL);     -- 0 open, 1 exit, 2 session_end
         CREATE INDEX runs_session ON runs(session) WHERE session IS NOT NULL;
+        -- Covering index for the per-app reports (top-apps, launches, concurrency, last-used).
         CREATE INDEX runs_app ON runs(app_id, user_id, start, end);
-        CREATE INDEX runs_start ON runs(start);
 
         CREATE TABLE tokens(
             id INTEGER PRIMARY KEY,

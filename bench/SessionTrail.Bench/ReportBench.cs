@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+using SessionTrail.Server.Reports;
+using SessionTrail.Server.Store;
+
+namespace SessionTrail.Bench;
+
+/// <summary>
+/// Report speed over a large store. Generates runs straight into the runs/apps/users/sessions tables
+/// (bulk path, bypassing HTTP and pairing): 200 apps, 2,000 users, 50 hosts, 90 days; 3% open,
+/// 10% ended by their session. Usage: bench reports [--runs 1000000] [--also-10m] [--repeat 5]
+/// Prints the median time of each report (the `runs` report materializes every row; skipped above 2 M).
+/// </summary>
+public static class ReportBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var sizes = new List<int> { IngestBench.Arg(args, "--runs", 1_000_000) };
+        if (args.Contains("--also-10m"))
+        {
+            sizes.Add(10_000_000);
+        }
+
+        var repeat = IngestBench.Arg(args, "--repeat", 5);
+        foreach (var size in sizes)
+        {
+            var dir = Path.Combine(Path.GetTempPath(), "st-bench-reports-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                using var store = SqliteStore.Open(dir);
+                var load = Stopwatch.StartNew();
+                Generate(store, size);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size:N0} runs generated in {load.Elapsed.TotalSeconds:F1} s"));
+                var reports = new ReportService(store, new FixedNow());
+                var month = new ReportFilter(new DateTimeOffset(2026, 9, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero));
+                foreach (var (label, name, filter) in new (string, string, ReportFilter)[]
+                {
+                    ("top-apps", "top-apps", ReportFilter.None),
+                    ("top-apps (one month)", "top-apps", month),
+                    ("top-apps (one user)", "top-apps", new ReportFilter(User: "user42")),
+                    ("launches", "launches", ReportFilter.None),
+                    ("concurrency", "concurrency", ReportFilter.None),
+                    ("last-used", "last-used", ReportFilter.None),
+                    ("sessions", "sessions", ReportFilter.None),
+                    ("runs (one user)", "runs", new ReportFilter(User: "user42")),
+                    ("runs (all rows)", "runs", ReportFilter.None),
+                })
+                {
+                    if (name == "runs" && filter.User is null && size > 2_000_000)
+                    {
+                        Console.WriteLine($"{size:N0} runs  {label,-22} skipped (every row in memory)");
+                        continue;
+                    }
+
+                    var times = new List<double>();
+                    var rows = 0;
+                    for (var i = 0; i < (name == "runs" && filter.User is null ? Math.Min(repeat, 3) : repeat); i++)
+                    {
+                        var watch = Stopwatch.StartNew();
+                        rows = reports.Run(name, filter).Rows.Count;
+                        times.Add(watch.Elapsed.TotalMilliseconds);
+                    }
+
+                    times.Sort();
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size:N0} runs  {label,-22} median {times[times.Count / 2],8:F0} ms  ({rows:N0} rows)"));
+                }
+            }
+            finally
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+
+        await Task.CompletedTask;
+        return 0;
+    }
+
+    private static void Generate(SqliteStore store, int count)
+    {
+        var t0 = new DateTimeOffset(2026, 8, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        const long Span = 90L * 86_400_000;
+        store.Write((connection, tx) =>
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "INSERT INTO apps(id, path) VALUES($id, $name)";
+            var id = cmd.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Integer);
+            var name = cmd.Parameters.Add("$name", Microsoft.Data.Sqlite.SqliteType.Text);
+            for (var i = 1; i <= 200; i++)
+            {
+                (id.Value, name.Value) = (i, $"C:\\Program Files\\Vendor{i % 17}\\app{i}.exe");
+                cmd.ExecuteNonQuery();
+            }
+
+            cmd.CommandText = "INSERT INTO users(id, name) VALUES($id, $name)";
+            for (var i = 1; i <= 2000; i++)
+            {
+                (id.Value, name.Value) = (i, $"user{i}");
+                cmd.ExecuteNonQuery();
+            }
+
+            cmd.CommandText = "INSERT INTO sessions(id, host, user, start, end) VALUES($name, 'host', 'user', $id, $id + 28800000)";
+            for (var i = 0; i < 20_000; i++)
+            {
+                (id.Value, name.Value) = (t0 + (i * (Span / 20_000)), $"session-{i}");
+                cmd.ExecuteNonQuery();
+            }
+
+            return 0;
+        });
+
+        var random = new Random(1);
+        const int Chunk = 200_000;
+        for (var done = 0; done < count; done += Chunk)
+        {
+            var n = Math.Min(Chunk, count - done);
+            store.Write((connection, tx) =>
+            {
+                using var cmd = connection.CreateCommand();
+                cmd.Transaction = tx;
+                cmd.CommandText = """
+                    INSERT INTO runs(start_seq, exit_seq, app_id, user_id, host, pid, session, start, end, ended_by)
+                    VALUES($seq, $exit, $app, $user, $host, $pid, $session, $start, $end, $endedBy)
+                    """;
+                var p = new[] { "$seq", "$exit", "$app", "$user", "$host", "$pid", "$session", "$start", "$end", "$endedBy" }
+                    .Select(x => cmd.Parameters.Add(new Microsoft.Data.Sqlite.SqliteParameter(x, null))).ToArray();
+                for (var i = 0; i < n; i++)
+                {
+                    var seq = done + i + 1L;
+                    var start = t0 + (long)(random.NextDouble() * Span);
+                    var kind = random.Next(100);
+                    var end = kind < 3 ? (long?)null : start + random.Next(1_000, 7_200_000);
+                    var app = 1 + (int)(200 * Math.Pow(random.NextDouble(), 2)); // a few apps are used a lot
+                    p[0].Value = seq;
+                    p[1].Value = kind >= 13 ? seq * 2 : DBNull.Value;
+                    p[2].Value = app;
+                    p[3].Value = 1 + random.Next(2000);
+                    p[4].Value = "host-" + (seq % 50).ToString(CultureInfo.InvariantCulture);
+                    p[5].Value = (int)(seq % 32768);
+                    p[6].Value = "session-" + ((start - t0) / (Span / 20_000)).ToString(CultureInfo.InvariantCulture);
+                    p[7].Value = start;
+                    p[8].Value = end is { } e ? e : DBNull.Value;
+                    p[9].Value = end is null ? 0 : kind < 13 ? 2 : 1;
+                    cmd.ExecuteNonQuery();
+                }
+
+                return 0;
+            });
+        }
+
+        using var analyze = store.OpenConnection();
+        using var cmd = analyze.CreateCommand();
+        cmd.CommandText = "ANALYZE";
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>"Now" fixed just after the generated data, so open runs have stable lengths.</summary>
+    private sealed class FixedNow : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => new(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+    }
+}
