@@ -29,6 +29,20 @@ public static class ServerApp
         options.Validate();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
         builder.WebHost.UseUrls(options.Urls);
+
+        // The caller owns Ctrl+C / SIGTERM (the CLI stops the agent first, then the server), so the
+        // host must not stop itself on a signal.
+        builder.Services.AddSingleton<IHostLifetime, CallerOwnedLifetime>();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+            o.ColorBehavior = Microsoft.Extensions.Logging.Console.LoggerColorBehavior.Disabled;
+        });
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         var store = SqliteStore.Open(options.DataDir);
         builder.Services.AddSingleton(_ => store);
         builder.Services.AddSingleton<IRecordStore>(sp => sp.GetRequiredService<SqliteStore>());
@@ -90,4 +104,12 @@ public static class ServerApp
         http.Response.StatusCode = StatusCodes.Status500InternalServerError;
         await http.Response.WriteAsJsonAsync(new ErrorResponse("internal server error; see the server log"));
     }
+}
+
+/// <summary>A host lifetime that leaves signals to whoever started the app (it stops through <c>StopAsync</c>).</summary>
+internal sealed class CallerOwnedLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -57,8 +57,7 @@ public sealed class UpEndToEndTests(ITestOutputHelper log)
         await Task.Delay(TimeSpan.FromSeconds(2)); // the agent notices the new session
 
         await Machine.RunAsTestUserAsync(quick);
-        var background = Machine.RunAsTestUserAsync([$"{sleeper} 300 &"]);
-        await background;
+        await Machine.RunShellAsTestUserAsync($"'{sleeper}' 300 >/dev/null 2>&1 &\n");
         await Task.Delay(TimeSpan.FromSeconds(2));
         var end = await TrailProcess.RunAsync(TimeSpan.FromSeconds(30), "session", "end", "--data", data);
         Assert.True(end.ExitCode == 0, end.Stderr);

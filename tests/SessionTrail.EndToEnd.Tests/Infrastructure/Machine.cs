@@ -44,9 +44,12 @@ public static class Machine
     }
 
     /// <summary>Runs each program once, one after another, as the test user, from one shell.</summary>
-    public static async Task RunAsTestUserAsync(IEnumerable<string> programs)
+    public static Task RunAsTestUserAsync(IEnumerable<string> programs) =>
+        RunShellAsTestUserAsync(string.Join('\n', programs.Select(p => $"'{p}'")) + "\n");
+
+    /// <summary>Runs a shell script (read by /bin/sh from stdin) as the test user.</summary>
+    public static async Task RunShellAsTestUserAsync(string script)
     {
-        var script = string.Join('\n', programs.Select(p => $"'{p}'")) + "\n";
         var psi = new ProcessStartInfo("setpriv")
         {
             RedirectStandardInput = true,
