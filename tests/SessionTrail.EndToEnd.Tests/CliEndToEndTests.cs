@@ -1,0 +1,112 @@
+using SessionTrail.EndToEnd.Tests.Infrastructure;
+
+namespace SessionTrail.EndToEnd.Tests;
+
+/// <summary>What a user sees from the real executable when something is wrong or when asking for help.</summary>
+public sealed class CliEndToEndTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly string _dir = Directory.CreateTempSubdirectory("st-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task HelpListsEveryCommand()
+    {
+        var (code, stdout, _) = await TrailProcess.RunAsync(Timeout, "--help");
+        Assert.Equal(0, code);
+        foreach (var command in new[] { "up", "server", "agent", "session", "report", "token" })
+        {
+            Assert.Contains("  " + command, stdout, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task ReportHelpNamesTheReportsAndFormats()
+    {
+        var (code, stdout, _) = await TrailProcess.RunAsync(Timeout, "report", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("top-apps", stdout, StringComparison.Ordinal);
+        Assert.Contains("--format", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AReportWithoutADatabaseSaysWhatToDo()
+    {
+        var (code, _, stderr) = await TrailProcess.RunAsync(Timeout, "report", "top-apps", "--data", _dir);
+        Assert.Equal(1, code);
+        Assert.Contains("no SessionTrail database in " + _dir, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal); // no stack trace
+    }
+
+    [Fact]
+    public async Task AnUnknownReportIsRefusedWithTheValidNames()
+    {
+        var (code, _, stderr) = await TrailProcess.RunAsync(Timeout, "report", "top-ap", "--data", _dir);
+        Assert.NotEqual(0, code);
+        Assert.Contains("top-apps", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABadDateNamesTheOption()
+    {
+        await TrailProcess.RunAsync(Timeout, "token", "create", "--data", _dir);
+        var (code, _, stderr) = await TrailProcess.RunAsync(Timeout, "report", "runs", "--data", _dir, "--from", "yesterday-ish");
+        Assert.Equal(1, code);
+        Assert.Contains("--from", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TokenCreatePrintsTheTokenAloneOnItsLastLineAndTheReportsReadTheSameData()
+    {
+        var (code, stdout, _) = await TrailProcess.RunAsync(Timeout, "token", "create", "--data", _dir, "--name", "ci");
+        Assert.Equal(0, code);
+        var last = stdout.TrimEnd().Split('\n')[^1];
+        Assert.Matches("^st_[A-Za-z0-9_-]{40,}$", last);
+
+        var (reportCode, table, _) = await TrailProcess.RunAsync(Timeout, "report", "top-apps", "--data", _dir);
+        Assert.Equal(0, reportCode);
+        Assert.Contains("(no rows)", table, StringComparison.Ordinal);
+        var (csvCode, csv, _) = await TrailProcess.RunAsync(Timeout, "report", "launches", "--data", _dir, "--format", "csv");
+        Assert.Equal(0, csvCode);
+        Assert.Equal("app,launches,users", csv.Trim());
+    }
+
+    [Fact]
+    public async Task AMissingConfigFileIsNamed()
+    {
+        var missing = Path.Combine(_dir, "nope.json");
+        var (code, _, stderr) = await TrailProcess.RunAsync(Timeout, "agent", "--data", _dir, "--config", missing, "--token", "t");
+        Assert.Equal(1, code);
+        Assert.Contains(missing, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABadConfigValueNamesTheSetting()
+    {
+        var config = Path.Combine(_dir, "agent.json");
+        await File.WriteAllTextAsync(config, """{ "Agent": { "BatchMaxRecords": 0 }, "Processes": { "MinUid": 5000, "MaxUid": 10 } }""");
+        var (code, _, stderr) = await TrailProcess.RunAsync(Timeout, "agent", "--data", _dir, "--config", config, "--token", "t");
+        Assert.Equal(1, code);
+        Assert.Contains("BatchMaxRecords", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AServerOnAPortInUseSaysSo()
+    {
+        var port = TrailProcess.FreePort();
+        using var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+        blocker.Start();
+        var (code, _, stderr) = await TrailProcess.RunAsync(Timeout, "server", "--data", _dir, "--urls", $"http://127.0.0.1:{port}");
+        Assert.Equal(1, code);
+        Assert.Contains("address already in use", stderr, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task SessionEndWithoutASessionIsAnError()
+    {
+        var (code, _, stderr) = await TrailProcess.RunAsync(Timeout, "session", "end", "--data", _dir);
+        Assert.Equal(1, code);
+        Assert.Contains("no active session", stderr, StringComparison.Ordinal);
+    }
+}
