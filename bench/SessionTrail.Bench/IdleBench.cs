@@ -7,13 +7,14 @@ namespace SessionTrail.Bench;
 /// Agent idle cost: starts the real `sessiontrail agent` (kernel capture when root), lets it settle,
 /// then samples its CPU time and RSS from /proc over a window in which nothing is spawned.
 /// Prints CPU as % of one core and RSS in MB (median and max of the samples).
-///   bench idle [--seconds 60] [--exe PATH]
+///   bench idle [--settle 60] [--seconds 60] [--exe PATH]
 /// </summary>
 public static class IdleBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
         var seconds = int.Parse(Arg(args, "--seconds") ?? "60", CultureInfo.InvariantCulture);
+        var settle = int.Parse(Arg(args, "--settle") ?? "60", CultureInfo.InvariantCulture);
         var exe = Arg(args, "--exe") ?? Path.Combine(AppContext.BaseDirectory, "sessiontrail.dll");
         var data = Directory.CreateTempSubdirectory("st-idle-").FullName;
         var psi = exe.EndsWith(".dll", StringComparison.Ordinal)
@@ -31,7 +32,8 @@ public static class IdleBench
         _ = agent.StandardError.ReadToEndAsync();
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(10)); // start-up (JIT, first connection attempts) is not idle
+            // Start-up is not idle: JIT, tiered re-compilation of hot methods, first connection attempts.
+            await Task.Delay(TimeSpan.FromSeconds(settle));
             var ticksPerSecond = 100.0; // USER_HZ on Linux
             var (cpu0, _) = Sample(agent.Id);
             var rss = new List<double>();

@@ -85,10 +85,31 @@ public sealed class CliEndToEndTests : IDisposable
     public async Task ABadConfigValueNamesTheSetting()
     {
         var config = Path.Combine(_dir, "agent.json");
-        await File.WriteAllTextAsync(config, """{ "Agent": { "BatchMaxRecords": 0 }, "Processes": { "MinUid": 5000, "MaxUid": 10 } }""");
+        await File.WriteAllTextAsync(config, """{ "Agent": { "BatchMaxRecords": 0 } }""");
         var (code, _, stderr) = await TrailProcess.RunAsync(Timeout, "agent", "--data", _dir, "--config", config, "--token", "t");
         Assert.Equal(1, code);
         Assert.Contains("BatchMaxRecords", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+
+        await File.WriteAllTextAsync(config, """{ "Processes": { "MinUid": 5000, "MaxUid": 10 } }""");
+        (code, _, stderr) = await TrailProcess.RunAsync(Timeout, "agent", "--data", _dir, "--config", config, "--token", "t");
+        Assert.Equal(1, code);
+        Assert.Contains("Processes:MaxUid", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+
+        await File.WriteAllTextAsync(config, """{ "Agent": { "BatchMaxRecord": 10 } }""");
+        (code, _, stderr) = await TrailProcess.RunAsync(Timeout, "agent", "--data", _dir, "--config", config, "--token", "t");
+        Assert.Equal(1, code);
+        Assert.Contains("BatchMaxRecord", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnAgentWithoutATokenSaysHowToGetOne()
+    {
+        var (code, _, stderr) = await TrailProcess.RunAsync(Timeout, "agent", "--data", _dir);
+        Assert.Equal(1, code);
+        Assert.Contains("token create", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -109,7 +109,7 @@ internal sealed class ProcPoller
                 Executable = snapshot.Executable,
                 CommandLine = snapshot.CommandLine,
                 Uid = snapshot.Uid,
-                User = _users.Lookup(snapshot.Uid),
+                User = _users.NameOrUid(snapshot.Uid),
                 LoginUid = snapshot.LoginUid,
                 AuditSession = snapshot.SessionId,
             };

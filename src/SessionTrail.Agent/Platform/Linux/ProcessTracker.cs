@@ -282,7 +282,7 @@ internal sealed class ProcessTracker
             Executable = path,
             CommandLine = start.CommandLine,
             Uid = start.Uid,
-            User = _users.Lookup(start.Uid),
+            User = _users.NameOrUid(start.Uid),
             LoginUid = start.LoginUid,
             AuditSession = start.SessionId,
         });

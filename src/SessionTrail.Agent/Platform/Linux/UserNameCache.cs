@@ -19,6 +19,13 @@ internal sealed class UserNameCache
         _time = time;
     }
 
+    /// <summary>
+    /// The login name of <paramref name="uid"/>, or the uid in decimal when it has no passwd entry (as
+    /// `ls -l` shows it), so that such a user still counts as a user in the reports; null without a uid.
+    /// </summary>
+    public string? NameOrUid(long? uid) =>
+        Lookup(uid) ?? uid?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     public string? Lookup(long? uid)
     {
         if (uid is not { } u)

@@ -73,4 +73,12 @@ public sealed class ProcFsTests
     [Fact]
     public void AMissingPasswdFileGivesNoNameAndNoException() =>
         Assert.Null(new UserNameCache(TimeProvider.System, "/nonexistent/passwd").Lookup(1000));
+
+    [Fact]
+    public void AUidWithoutAPasswdEntryIsShownAsItsNumber()
+    {
+        var users = new UserNameCache(TimeProvider.System, "/nonexistent/passwd");
+        Assert.Equal("47011", users.NameOrUid(47011));
+        Assert.Null(users.NameOrUid(null));
+    }
 }
