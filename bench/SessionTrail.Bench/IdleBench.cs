@@ -45,9 +45,12 @@ public static class IdleBench
             }
 
             var (cpu1, _) = Sample(agent.Id);
+            var status = File.ReadLines($"/proc/{agent.Id}/status").ToList();
+            string Field(string name) => status.First(l => l.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim();
             var cpuPercent = (cpu1 - cpu0) / ticksPerSecond / sw.Elapsed.TotalSeconds * 100;
             rss.Sort();
-            Console.WriteLine($"agent idle over {sw.Elapsed.TotalSeconds:F0} s: CPU {cpuPercent:F2}% of one core, RSS median {rss[rss.Count / 2]:F1} MB, max {rss[^1]:F1} MB");
+            Console.WriteLine($"agent idle over {sw.Elapsed.TotalSeconds:F0} s: CPU {cpuPercent:F2}% of one core, RSS median {rss[rss.Count / 2]:F1} MB, max {rss[^1]:F1} MB " +
+                              $"(at the end: anonymous {Field("RssAnon")}, file-backed {Field("RssFile")} — shared runtime code; threads {Field("Threads")})");
             return 0;
         }
         finally
