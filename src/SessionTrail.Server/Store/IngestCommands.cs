@@ -5,7 +5,7 @@ namespace SessionTrail.Server.Store;
 
 /// <summary>
 /// The prepared statements of one writer connection and the pairing logic (see <see cref="SqliteStore"/>).
-/// Invariant after every record: each start's run holds the first exit at or after it that comes before
+/// Invariant after every batch: each start's run holds the first exit at or after it that comes before
 /// the pid's next start on that host; an exit no start owns is kept only in process_events.
 /// Not thread-safe: used under the store's writer lock.
 /// </summary>
@@ -16,29 +16,21 @@ internal sealed class IngestCommands : IDisposable
     private const int EndedSession = 2;
 
     private readonly List<SqliteCommand> all = [];
-    private readonly SqliteCommand insertProcess;
-    private readonly SqliteCommand previousStart;
-    private readonly SqliteCommand detachExit;
-    private readonly SqliteCommand insertRun;
-    private readonly SqliteCommand findSession;
-    private readonly SqliteCommand ensureSession;
+    private readonly SqliteCommand maxSeq;
+    private readonly SqliteCommand insertProcesses;
+    private readonly SqliteCommand insertNames;
+    private readonly SqliteCommand insertRuns;
+    private readonly SqliteCommand detachExits;
     private readonly SqliteCommand insertSessionEvent;
     private readonly SqliteCommand upsertSessionStart;
     private readonly SqliteCommand upsertSessionEnd;
     private readonly SqliteCommand fillRunUsers;
     private readonly SqliteCommand endRunsAtSession;
-    private readonly SqliteCommand insertApp;
-    private readonly SqliteCommand findApp;
     private readonly SqliteCommand insertUser;
     private readonly SqliteCommand findUser;
 
-    private readonly Dictionary<string, long> apps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> users = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> pendingApps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> pendingUsers = new(StringComparer.Ordinal);
-
-    // What a session row says (end, user id), valid within one batch; any session record clears it.
-    private readonly Dictionary<string, (long? End, long? UserId)> sessionCache = new(StringComparer.Ordinal);
 
     public IngestCommands(SqliteConnection connection)
     {
@@ -55,48 +47,65 @@ internal sealed class IngestCommands : IDisposable
             return cmd;
         }
 
-        insertProcess = Cmd(
+        maxSeq = Cmd("SELECT COALESCE(MAX(seq), 0) FROM process_events");
+        insertProcesses = Cmd(
             """
             INSERT OR IGNORE INTO process_events(id, host, pid, type, time, session, ppid, exe, cmdline, uid, user, login_uid, audit_session, exit_code)
-            VALUES($id, $host, $pid, $type, $time, $session, $ppid, $exe, $cmdline, $uid, $user, $loginUid, $auditSession, $exitCode)
-            RETURNING seq
+            SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8,
+                   value->>9, value->>10, value->>11, value->>12, value->>13
+            FROM json_each($batch)
+            ORDER BY value->>4, value->>3, key
             """,
-            "$id", "$host", "$pid", "$type", "$time", "$session", "$ppid", "$exe", "$cmdline", "$uid", "$user", "$loginUid", "$auditSession", "$exitCode");
-        previousStart = Cmd(
+            "$batch");
+        insertNames = Cmd(
             """
-            SELECT seq FROM process_events
-            WHERE host = $host AND pid = $pid AND type = 0 AND time <= $time AND (time < $time OR seq < $seq)
-            ORDER BY time DESC, seq DESC LIMIT 1
+            INSERT OR IGNORE INTO apps(path) SELECT DISTINCT COALESCE(exe, '') FROM process_events WHERE seq > $before AND type = 0;
+            INSERT OR IGNORE INTO users(name) SELECT DISTINCT user FROM process_events WHERE seq > $before AND type = 0 AND user IS NOT NULL;
+            INSERT OR IGNORE INTO sessions(id, host)
+                SELECT session, MIN(host) FROM process_events WHERE seq > $before AND type = 0 AND session IS NOT NULL GROUP BY session;
             """,
-            "$host", "$pid", "$time", "$seq");
-        detachExit = Cmd(
+            "$before");
+        insertRuns = Cmd(
+            $"""
+            INSERT INTO runs(start_seq, exit_seq, app_id, user_id, host, pid, session, start, end, ended_by)
+            SELECT s.seq, x.seq, a.id, COALESCE(u.id, su.id), s.host, s.pid, s.session, s.time,
+                   COALESCE(x.time, CASE WHEN ss.end >= s.time THEN ss.end END),
+                   CASE WHEN x.seq IS NOT NULL THEN {EndedExit} WHEN ss.end >= s.time THEN {EndedSession} ELSE {EndedOpen} END
+            FROM (
+                SELECT s.seq, s.host, s.pid, s.session, s.time, s.exe, s.user,
+                    (SELECT e.seq FROM process_events e
+                     WHERE e.host = s.host AND e.pid = s.pid AND e.type = 1 AND e.time >= s.time
+                       AND e.time < COALESCE(
+                           (SELECT n.time FROM process_events n
+                            WHERE n.host = s.host AND n.pid = s.pid AND n.type = 0 AND n.time >= s.time AND (n.time > s.time OR n.seq > s.seq)
+                            ORDER BY n.time, n.seq LIMIT 1),
+                           9223372036854775807)
+                     ORDER BY e.time, e.seq LIMIT 1) AS exit_seq
+                FROM process_events s WHERE s.seq > $before AND s.type = 0) s
+            JOIN apps a ON a.path = COALESCE(s.exe, '')
+            LEFT JOIN users u ON u.name = s.user
+            LEFT JOIN sessions ss ON ss.id = s.session
+            LEFT JOIN users su ON su.name = ss.user
+            LEFT JOIN process_events x ON x.seq = s.exit_seq
+            """,
+            "$before");
+        detachExits = Cmd(
             $"""
             UPDATE runs SET exit_seq = NULL,
                 end = (SELECT s.end FROM sessions s WHERE s.id = runs.session AND s.end >= runs.start),
                 ended_by = CASE WHEN (SELECT s.end FROM sessions s WHERE s.id = runs.session AND s.end >= runs.start) IS NULL
                                 THEN {EndedOpen} ELSE {EndedSession} END
-            WHERE start_seq = $start AND exit_seq = $exit
+            WHERE start_seq IN (
+                    SELECT (SELECT p.seq FROM process_events p
+                            WHERE p.host = s.host AND p.pid = s.pid AND p.type = 0 AND p.time <= s.time AND (p.time < s.time OR p.seq < s.seq)
+                            ORDER BY p.time DESC, p.seq DESC LIMIT 1)
+                    FROM process_events s WHERE s.seq > $before AND s.type = 0)
+              AND start_seq <= $before AND exit_seq IS NOT NULL
+              AND EXISTS (SELECT 1 FROM process_events n
+                          WHERE n.host = runs.host AND n.pid = runs.pid AND n.type = 0 AND n.seq > $before
+                            AND n.time >= runs.start AND n.time <= runs.end AND (n.time > runs.start OR n.seq > runs.start_seq))
             """,
-            "$start", "$exit");
-        insertRun = Cmd(
-            $"""
-            INSERT INTO runs(start_seq, exit_seq, app_id, user_id, host, pid, session, start, end, ended_by)
-            SELECT $seq, x.seq, $app, $user, $host, $pid, $session, $start, COALESCE(x.time, $sessionEnd),
-                   CASE WHEN x.seq IS NOT NULL THEN {EndedExit} WHEN $sessionEnd IS NOT NULL THEN {EndedSession} ELSE {EndedOpen} END
-            FROM (SELECT 1) LEFT JOIN (
-                SELECT e.seq, e.time FROM process_events e
-                WHERE e.host = $host AND e.pid = $pid AND e.type = 1 AND e.time >= $start
-                  AND e.time < COALESCE(
-                      (SELECT n.time FROM process_events n
-                       WHERE n.host = $host AND n.pid = $pid AND n.type = 0 AND n.time >= $start AND (n.time > $start OR n.seq > $seq)
-                       ORDER BY n.time, n.seq LIMIT 1),
-                      9223372036854775807)
-                ORDER BY e.time, e.seq LIMIT 1) x
-            RETURNING exit_seq
-            """,
-            "$seq", "$app", "$user", "$host", "$pid", "$session", "$start", "$sessionEnd");
-        findSession = Cmd("SELECT end, user FROM sessions WHERE id = $id", "$id");
-        ensureSession = Cmd("INSERT OR IGNORE INTO sessions(id, host) VALUES($id, $host)", "$id", "$host");
+            "$before");
         insertSessionEvent = Cmd(
             """
             INSERT OR IGNORE INTO session_events(id, session, host, type, time, user, stack, fleet, access_mode, reservation_time, instance_type, region, image_arn)
@@ -132,8 +141,6 @@ internal sealed class IngestCommands : IDisposable
             WHERE session = $session AND exit_seq IS NULL AND start <= (SELECT end FROM sessions WHERE id = $session)
             """,
             "$session");
-        insertApp = Cmd("INSERT OR IGNORE INTO apps(path) VALUES($name)", "$name");
-        findApp = Cmd("SELECT id FROM apps WHERE path = $name", "$name");
         insertUser = Cmd("INSERT OR IGNORE INTO users(name) VALUES($name)", "$name");
         findUser = Cmd("SELECT id FROM users WHERE name = $name", "$name");
     }
@@ -145,20 +152,35 @@ internal sealed class IngestCommands : IDisposable
             cmd.Transaction = tx;
         }
 
+        // Session records first, in arrival order: what a process needs from its session (end, user)
+        // is then in place, and the runs come out as if every record had arrived one by one.
         var accepted = 0;
-        sessionCache.Clear();
+        List<ProcessRecord>? processes = null;
         foreach (var record in records)
         {
-            var isNew = record switch
+            switch (record)
             {
-                ProcessRecord p => p.Type == ProcessEventType.Start ? AddStart(p) : AddExit(p),
-                SessionRecord s => AddSession(s),
-                _ => throw new ArgumentException($"Unknown record type {record.GetType().Name}", nameof(records)),
-            };
-            if (isNew)
+                case ProcessRecord p:
+                    (processes ??= new List<ProcessRecord>(records.Count)).Add(p);
+                    break;
+                case SessionRecord:
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown record type {record.GetType().Name}", nameof(records));
+            }
+        }
+
+        foreach (var record in records)
+        {
+            if (record is SessionRecord s && AddSession(s))
             {
                 accepted++;
             }
+        }
+
+        if (processes is not null)
+        {
+            accepted += AddProcesses(processes);
         }
 
         return new IngestResult(accepted, records.Count - accepted);
@@ -167,109 +189,104 @@ internal sealed class IngestCommands : IDisposable
     /// <summary>After a commit: the names created in this batch are now known ids.</summary>
     public void Committed()
     {
-        foreach (var (k, v) in pendingApps)
-        {
-            apps[k] = v;
-        }
-
         foreach (var (k, v) in pendingUsers)
         {
             users[k] = v;
         }
 
-        pendingApps.Clear();
         pendingUsers.Clear();
     }
 
     /// <summary>After a rollback: forget ids that were never committed.</summary>
     public void RolledBack()
     {
-        pendingApps.Clear();
         pendingUsers.Clear();
     }
 
-    private long? InsertProcess(ProcessRecord p)
+    /// <summary>
+    /// Stores a batch of process records set-based: one INSERT of every event (in pairing order, so the
+    /// exit trigger sees the batch's starts), one INSERT of the runs of the new starts (each finds the
+    /// exit it owns), then the repair of older runs whose exit now lies after a new start of their pid.
+    /// </summary>
+    private int AddProcesses(List<ProcessRecord> processes)
     {
-        var ps = insertProcess.Parameters;
-        ps[0].Value = p.Id;
-        ps[1].Value = p.Host;
-        ps[2].Value = p.Pid;
-        ps[3].Value = p.Type == ProcessEventType.Start ? 0 : 1;
-        ps[4].Value = SqliteStore.ToMillis(p.Time);
-        ps[5].Value = Db(p.Session);
-        ps[6].Value = Db(p.ParentPid);
-        ps[7].Value = Db(p.Executable);
-        ps[8].Value = Db(p.CommandLine);
-        ps[9].Value = Db(p.Uid);
-        ps[10].Value = Db(p.User);
-        ps[11].Value = Db(p.LoginUid);
-        ps[12].Value = Db(p.AuditSession);
-        ps[13].Value = Db(p.ExitCode);
-        return insertProcess.ExecuteScalar() is long seq ? seq : null;
-    }
-
-    private bool AddStart(ProcessRecord p)
-    {
-        if (InsertProcess(p) is not { } seq)
+        var before = (long)maxSeq.ExecuteScalar()!;
+        Set(insertProcesses, BatchJson(processes));
+        var inserted = insertProcesses.ExecuteNonQuery();
+        if (inserted == 0)
         {
-            return false;
+            return 0;
         }
 
-        var time = SqliteStore.ToMillis(p.Time);
-        long? userId = p.User is null ? null : NameId(p.User, users, pendingUsers, insertUser, findUser);
-        long? sessionEnd = null;
-        if (p.Session is not null)
-        {
-            if (!sessionCache.TryGetValue(p.Session, out var known))
-            {
-                Set(findSession, p.Session);
-                using (var reader = findSession.ExecuteReader())
-                {
-                    if (reader.Read())
-                    {
-                        known = (
-                            reader.IsDBNull(0) ? null : reader.GetInt64(0),
-                            reader.IsDBNull(1) ? null : NameId(reader.GetString(1), users, pendingUsers, insertUser, findUser));
-                    }
-                    else
-                    {
-                        reader.Close();
-                        Set(ensureSession, p.Session, p.Host);
-                        ensureSession.ExecuteNonQuery();
-                    }
-                }
+        Set(insertNames, before);
+        insertNames.ExecuteNonQuery();
+        Set(insertRuns, before);
+        insertRuns.ExecuteNonQuery();
 
-                sessionCache[p.Session] = known;
+        // A new start between an older start and that start's exit ends the older run's claim: its exit
+        // now lies after the pid's next start, so that run ends at its session's end or is open.
+        Set(detachExits, before);
+        detachExits.ExecuteNonQuery();
+
+        return inserted;
+    }
+
+    /// <summary>The batch as one JSON array of rows (read back by json_each in <see cref="insertProcesses"/>).</summary>
+    private static string BatchJson(List<ProcessRecord> processes)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(processes.Count * 160);
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var p in processes)
+            {
+                json.WriteStartArray();
+                json.WriteStringValue(p.Id);
+                json.WriteStringValue(p.Host);
+                json.WriteNumberValue(p.Pid);
+                json.WriteNumberValue(p.Type == ProcessEventType.Start ? 0 : 1);
+                json.WriteNumberValue(SqliteStore.ToMillis(p.Time));
+                Write(json, p.Session);
+                Write(json, p.ParentPid);
+                Write(json, p.Executable);
+                Write(json, p.CommandLine);
+                Write(json, p.Uid);
+                Write(json, p.User);
+                Write(json, p.LoginUid);
+                Write(json, p.AuditSession);
+                Write(json, p.ExitCode);
+                json.WriteEndArray();
             }
 
-            sessionEnd = known.End >= time ? known.End : null;
-            userId ??= known.UserId;
+            json.WriteEndArray();
         }
 
-        // One statement finds the exit this start owns (the first at or after it, before the pid's next
-        // start) and inserts the run; it answers the exit it took.
-        Set(
-            insertRun,
-            seq,
-            NameId(p.Executable ?? "", apps, pendingApps, insertApp, findApp),
-            userId,
-            p.Host,
-            p.Pid,
-            p.Session,
-            time,
-            sessionEnd);
-        if (insertRun.ExecuteScalar() is long exitSeq && Scalar(previousStart, p.Host, p.Pid, time, seq) is { } previous)
-        {
-            // The exit belonged to the previous start of this pid; this start now sits between them.
-            Set(detachExit, previous, exitSeq);
-            detachExit.ExecuteNonQuery();
-        }
-
-        return true;
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    /// <summary>The exit's pairing is done by the trigger process_exit_pairs, inside the INSERT.</summary>
-    private bool AddExit(ProcessRecord p) => InsertProcess(p) is not null;
+    private static void Write(System.Text.Json.Utf8JsonWriter json, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNullValue();
+        }
+        else
+        {
+            json.WriteStringValue(value);
+        }
+    }
+
+    private static void Write(System.Text.Json.Utf8JsonWriter json, long? value)
+    {
+        if (value is { } v)
+        {
+            json.WriteNumberValue(v);
+        }
+        else
+        {
+            json.WriteNullValue();
+        }
+    }
 
     private bool AddSession(SessionRecord s)
     {
@@ -295,7 +312,6 @@ internal sealed class IngestCommands : IDisposable
             return false;
         }
 
-        sessionCache.Clear();
         var upsert = s.Type == SessionEventType.Start ? upsertSessionStart : upsertSessionEnd;
         Set(upsert, session, s.Host, s.User, s.Stack, s.Fleet, s.AccessMode, s.ReservationTime, s.InstanceType, s.Region, s.ImageArn, time);
         upsert.ExecuteNonQuery();
@@ -327,12 +343,6 @@ internal sealed class IngestCommands : IDisposable
         id = (long)find.ExecuteScalar()!;
         pending[name] = id;
         return id;
-    }
-
-    private static long? Scalar(SqliteCommand cmd, params object?[] values)
-    {
-        Set(cmd, values);
-        return cmd.ExecuteScalar() is long v ? v : null;
     }
 
     private static void Set(SqliteCommand cmd, params object?[] values)
