@@ -20,6 +20,12 @@ public static class AthenaJsonlWriter
     /// <summary>File extension of the objects.</summary>
     public const string Extension = "jsonl";
 
+    /// <summary>
+    /// The table folder (LOCATION of the JSON-lines DDL): not the CSV's, because Athena reads every file
+    /// under a table's location whatever its extension.
+    /// </summary>
+    public const string TableFolder = "appstream_applications_jsonl";
+
     /// <summary>The field names of each line, in order.</summary>
     public static readonly IReadOnlyList<string> Fields =
     [
@@ -70,6 +76,6 @@ public static class AthenaJsonlWriter
         }
 
         return new AthenaObject(
-            AthenaLayout.ObjectKey(session.Id, session.End, options.TimeZone, Extension), buffer.WrittenSpan.ToArray(), rows.Count, []);
+            AthenaLayout.ObjectKey(session.Id, session.End, options.TimeZone, Extension, TableFolder), buffer.WrittenSpan.ToArray(), rows.Count, []);
     }
 }

@@ -130,7 +130,7 @@ public class AthenaWriterTests
     public void Jsonl_has_the_same_rows_with_names_and_run_start_and_end()
     {
         var obj = AthenaJsonlWriter.Write(Session, [.. Events, P(ProcessEventType.Start, 40, 4660, @"C:\a,b\new.exe")]);
-        Assert.Equal("appstream_applications/year=2026/month=11/day=30/c0ffee00-1111-2222-3333-444455556666.jsonl", obj.Key);
+        Assert.Equal("appstream_applications_jsonl/year=2026/month=11/day=30/c0ffee00-1111-2222-3333-444455556666.jsonl", obj.Key);
         var text = Encoding.UTF8.GetString(obj.Content);
         Assert.EndsWith("}\n", text, StringComparison.Ordinal);
         Assert.DoesNotContain('\r', text);
