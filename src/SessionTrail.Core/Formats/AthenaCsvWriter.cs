@@ -77,9 +77,10 @@ public static class AthenaCsvWriter
             text.Append("\r\n");
         }
 
-        var content = new byte[Bom.Length + Utf8.GetByteCount(text.ToString())];
+        var chars = text.ToString();
+        var content = new byte[Bom.Length + Utf8.GetByteCount(chars)];
         Bom.CopyTo(content, 0);
-        Utf8.GetBytes(text.ToString(), 0, text.Length, content, Bom.Length);
+        Utf8.GetBytes(chars, 0, chars.Length, content, Bom.Length);
         return new AthenaObject(
             AthenaLayout.ObjectKey(session.Id, session.End, options.TimeZone, Extension), content, rows.Count, warnings);
     }
