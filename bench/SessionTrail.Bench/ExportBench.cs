@@ -31,6 +31,22 @@ public static class ExportBench
             }
 
             using var readOnly = SqliteStore.OpenReadOnly(dir);
+            var read = Stopwatch.StartNew();
+            long readRows = 0;
+            using (var connection = readOnly.OpenConnection())
+            using (var cmd = connection.CreateCommand())
+            {
+                cmd.CommandText = AthenaExporter.EventsQuery;
+                using var reader = cmd.ExecuteReader();
+                while (reader.Read())
+                {
+                    _ = reader.GetString(0);
+                    readRows++;
+                }
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"events query alone: {readRows:N0} rows in {read.Elapsed.TotalSeconds:F1} s"));
+            WriterAlone(count);
             foreach (var format in new[] { AthenaFormat.Csv, AthenaFormat.Jsonl })
             {
                 AthenaExportSummary? best = null;
@@ -60,6 +76,38 @@ public static class ExportBench
 
         await Task.CompletedTask;
         return 0;
+    }
+
+    /// <summary>The CSV writer with no database and no files: the same shape of sessions, in memory.</summary>
+    private static void WriterAlone(int count)
+    {
+        var random = new Random(2);
+        var t0 = new DateTimeOffset(2026, 8, 1, 0, 0, 0, TimeSpan.Zero);
+        var events = new List<SessionTrail.Core.Records.ProcessRecord>();
+        for (var r = 0; r < RunsPerSession; r++)
+        {
+            var begin = t0.AddMilliseconds(random.Next(0, 7 * 3_600_000));
+            var pid = random.Next(1_000, 60_000);
+            var exe = $"C:\\Program Files\\Vendor{r % 17}\\app{r}.exe";
+            events.Add(new() { Type = SessionTrail.Core.Records.ProcessEventType.Start, Time = begin, Host = "EC2AMAZ-0001", Pid = pid, Executable = exe, User = "S-1-5-21-1004336348-1177238915-682003330-1001" });
+            events.Add(new() { Type = SessionTrail.Core.Records.ProcessEventType.Exit, Time = begin.AddSeconds(random.Next(1, 3600)), Host = "EC2AMAZ-0001", Pid = pid, Executable = exe, User = "S-1-5-21-1004336348-1177238915-682003330-1001" });
+        }
+
+        var session = new SessionTrail.Core.Formats.AthenaSession
+        {
+            Id = Guid.NewGuid().ToString(), End = t0.AddHours(8), User = "user1", Stack = "stack-main", Fleet = "fleet-main", AccessMode = "userpool",
+            ReservationTime = "2026-08-01T00:00:00Z", InstanceType = "stream.standard.medium", Region = "us-east-1", ImageArn = "arn:aws:appstream:us-east-1:123456789012:image/office-2026",
+        };
+        var sessions = Math.Max(1, count / RunsPerSession);
+        long rows = 0;
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < sessions; i++)
+        {
+            rows += SessionTrail.Core.Formats.AthenaCsvWriter.Write(session, events).Rows;
+        }
+
+        var s = watch.Elapsed.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"csv writer alone (memory): {sessions:N0} sessions, {rows:N0} rows in {s:F1} s: {rows / s:N0} rows/s"));
     }
 
     private static long Generate(SqliteStore store, int count)

@@ -48,11 +48,27 @@ public static class AthenaCsvWriter
         var text = new StringBuilder(256 + (rows.Count * 200));
         text.Append(Header).Append("\r\n");
         var fields = new string[Columns.Count];
+        FillSession(fields, session);
         var line = 1;
+        var lastDate = DateTime.MinValue;
+        var dateText = "";
         foreach (var row in rows)
         {
             line++;
-            Fill(fields, session, row, options);
+            var local = TimeZoneInfo.ConvertTime(row.Time, options.TimeZone);
+            if (local.Date != lastDate)
+            {
+                (lastDate, dateText) = (local.Date, local.ToString(options.DateFormat, CultureInfo.InvariantCulture));
+            }
+
+            fields[0] = row.EventType == AthenaRows.StartEvent ? "4688" : row.EventType.ToString(CultureInfo.InvariantCulture);
+            fields[1] = dateText;
+            fields[2] = local.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+            fields[3] = row.Process;
+            fields[4] = row.Host;
+            fields[5] = row.Pid.ToString(CultureInfo.InvariantCulture);
+            fields[15] = row.UserId;
+            fields[16] = IsoSeconds(row.Time);
             for (var i = 0; i < fields.Length; i++)
             {
                 if (i > 0)
@@ -61,14 +77,9 @@ public static class AthenaCsvWriter
                 }
 
                 var value = fields[i];
-                if (value.Contains(','))
+                if (value.AsSpan().IndexOfAny(',', '\r', '\n') >= 0)
                 {
-                    warnings.Add(new AthenaFieldWarning(line, Columns[i], "comma"));
-                }
-
-                if (value.AsSpan().IndexOfAny('\r', '\n') >= 0)
-                {
-                    warnings.Add(new AthenaFieldWarning(line, Columns[i], "line break"));
+                    Warn(warnings, line, i, value);
                 }
 
                 text.Append(value);
@@ -85,15 +96,22 @@ public static class AthenaCsvWriter
             AthenaLayout.ObjectKey(session.Id, session.End, options.TimeZone, Extension), content, rows.Count, warnings);
     }
 
-    private static void Fill(string[] f, AthenaSession session, AthenaRow row, AthenaWriteOptions options)
+    private static void Warn(List<AthenaFieldWarning> warnings, int line, int column, string value)
     {
-        var local = TimeZoneInfo.ConvertTime(row.Time, options.TimeZone);
-        f[0] = row.EventType.ToString(CultureInfo.InvariantCulture);
-        f[1] = local.ToString(options.DateFormat, CultureInfo.InvariantCulture);
-        f[2] = local.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
-        f[3] = row.Process;
-        f[4] = row.Host;
-        f[5] = row.Pid.ToString(CultureInfo.InvariantCulture);
+        if (value.Contains(','))
+        {
+            warnings.Add(new AthenaFieldWarning(line, Columns[column], "comma"));
+        }
+
+        if (value.AsSpan().IndexOfAny('\r', '\n') >= 0)
+        {
+            warnings.Add(new AthenaFieldWarning(line, Columns[column], "line break"));
+        }
+    }
+
+    /// <summary>The columns that are the same on every row of the session.</summary>
+    private static void FillSession(string[] f, AthenaSession session)
+    {
         f[6] = session.Stack ?? "";
         f[7] = session.Id;
         f[8] = session.User ?? "";
@@ -103,8 +121,6 @@ public static class AthenaCsvWriter
         f[12] = session.ImageArn ?? "";
         f[13] = session.Fleet ?? "";
         f[14] = session.AccessMode ?? "";
-        f[15] = row.UserId;
-        f[16] = IsoSeconds(row.Time);
     }
 
     /// <summary>The script's <c>ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')</c>.</summary>

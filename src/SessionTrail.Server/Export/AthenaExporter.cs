@@ -46,6 +46,17 @@ public sealed class AthenaExporter(SqliteStore store)
 {
     private const string EventColumns = "e.seq, e.type, e.time, e.host, e.pid, e.exe, e.user, e.uid";
 
+    /// <summary>Every process event with its session (an exit without one takes its run's), by session then arrival.</summary>
+    internal static readonly string EventsQuery =
+        $"""
+        SELECT s, {EventColumns.Replace("e.", "", StringComparison.Ordinal)} FROM (
+            SELECT e.session AS s, {EventColumns} FROM process_events e WHERE e.session IS NOT NULL
+            UNION ALL
+            SELECT r.session AS s, {EventColumns} FROM runs r JOIN process_events e ON e.seq = r.exit_seq
+            WHERE e.session IS NULL AND r.session IS NOT NULL)
+        ORDER BY s, seq
+        """;
+
     /// <summary>Exports; <paramref name="warn"/> gets one line per field the CSV cannot carry.</summary>
     public AthenaExportSummary Export(AthenaExportRequest request, Action<string>? warn = null)
     {
@@ -58,15 +69,7 @@ public sealed class AthenaExporter(SqliteStore store)
         var (sessions, openSkipped) = ReadSessions(connection, request, now);
 
         using var cmd = connection.CreateCommand();
-        cmd.CommandText =
-            $"""
-            SELECT s, {EventColumns.Replace("e.", "", StringComparison.Ordinal)} FROM (
-                SELECT e.session AS s, {EventColumns} FROM process_events e WHERE e.session IS NOT NULL
-                UNION ALL
-                SELECT r.session AS s, {EventColumns} FROM runs r JOIN process_events e ON e.seq = r.exit_seq
-                WHERE e.session IS NULL AND r.session IS NOT NULL)
-            ORDER BY s, seq
-            """;
+        cmd.CommandText = EventsQuery;
         var written = new HashSet<string>(StringComparer.Ordinal);
         long rows = 0, bytes = 0;
         var warnings = 0;
