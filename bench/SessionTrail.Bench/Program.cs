@@ -7,6 +7,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], Task<int>> Run
     ["capture"] = ("kernel process capture completeness at a spawn rate (root)", CaptureBench.RunAsync),
     ["ingest"] = ("server ingest throughput over real HTTP, durable", IngestBench.RunAsync),
     ["reports"] = ("report latency over 1M (and 10M) runs", ReportBench.RunAsync),
+    ["export"] = ("Athena export (athena-csv, athena-jsonl) speed over 1M runs", ExportBench.RunAsync),
     ["queue"] = ("agent disk queue enqueue/dequeue/ack throughput", QueueBench.RunAsync),
     ["idle"] = ("agent idle CPU and memory (runs the real executable)", IdleBench.RunAsync),
 };
