@@ -5,39 +5,30 @@ using SessionTrail.Core.Windows;
 
 namespace SessionTrail.Agent.Platform.Windows;
 
-/// <summary>Counters of the Windows source, for logs and tests.</summary>
+/// <summary>A thread-safe event counter.</summary>
+public sealed class EventCounter
+{
+    private long _value;
+
+    public long Value => Interlocked.Read(ref _value);
+
+    internal void Increment() => Interlocked.Increment(ref _value);
+}
+
+/// <summary>Counters of the Windows source, for logs and tests: every event read is written, filtered, skipped (not 4688/4689) or an error.</summary>
 public sealed class SecurityEventStats
 {
-    private long _read;
-    private long _written;
-    private long _filtered;
-    private long _skipped;
-    private long _errors;
-    private long _bookmarks;
+    public EventCounter Read { get; } = new();
 
-    public long Read => Interlocked.Read(ref _read);
+    public EventCounter Written { get; } = new();
 
-    public long Written => Interlocked.Read(ref _written);
+    public EventCounter Filtered { get; } = new();
 
-    public long Filtered => Interlocked.Read(ref _filtered);
+    public EventCounter Skipped { get; } = new();
 
-    public long Skipped => Interlocked.Read(ref _skipped);
+    public EventCounter Errors { get; } = new();
 
-    public long Errors => Interlocked.Read(ref _errors);
-
-    public long BookmarksSaved => Interlocked.Read(ref _bookmarks);
-
-    internal void CountRead() => Interlocked.Increment(ref _read);
-
-    internal void CountWritten() => Interlocked.Increment(ref _written);
-
-    internal void CountFiltered() => Interlocked.Increment(ref _filtered);
-
-    internal void CountSkipped() => Interlocked.Increment(ref _skipped);
-
-    internal void CountError() => Interlocked.Increment(ref _errors);
-
-    internal void CountBookmark() => Interlocked.Increment(ref _bookmarks);
+    public EventCounter BookmarksSaved { get; } = new();
 }
 
 /// <summary>
@@ -80,7 +71,7 @@ public sealed partial class SecurityEventPump(WindowsCaptureOptions options, Sec
                 {
                     await durable.WhenDurableAsync(cancellationToken);
                     position.Save(new SecurityLogBookmark { Channel = SecurityLogPosition.Channel, RecordId = last.Value, SavedAt = time.GetUtcNow() });
-                    Stats.CountBookmark();
+                    Stats.BookmarksSaved.Increment();
                     pending = 0;
                     lastSave = time.GetUtcNow();
                 }
@@ -91,11 +82,11 @@ public sealed partial class SecurityEventPump(WindowsCaptureOptions options, Sec
     /// <summary>Handles one event; returns its EventRecordID (null when it has none or could not be read).</summary>
     private async ValueTask<long?> HandleAsync(string xml, IRecordOutput output, CancellationToken cancellationToken)
     {
-        Stats.CountRead();
+        Stats.Read.Increment();
         var read = WindowsEventXmlReader.Parse(xml, SecurityLogPosition.Channel);
         if (read.Event is not { } e)
         {
-            Stats.CountError();
+            Stats.Errors.Increment();
             LogBadEvent(logger, read.Error!.ToString());
             return null;
         }
@@ -106,21 +97,21 @@ public sealed partial class SecurityEventPump(WindowsCaptureOptions options, Sec
             if (_filter.Keep(record))
             {
                 await output.WriteAsync(record, cancellationToken);
-                Stats.CountWritten();
+                Stats.Written.Increment();
             }
             else
             {
-                Stats.CountFiltered();
+                Stats.Filtered.Increment();
             }
         }
         else if (mapped.Error is { } error)
         {
-            Stats.CountError();
+            Stats.Errors.Increment();
             LogBadEvent(logger, $"{SecurityLogPosition.Channel} record {e.RecordId}: {error}");
         }
         else
         {
-            Stats.CountSkipped();
+            Stats.Skipped.Increment();
         }
 
         return e.RecordId;

@@ -23,7 +23,7 @@ public sealed class WindowsLogonSessionPipe(Func<string, Func<string, string?>?>
 
     private readonly Dictionary<(string Host, long Logon), Logon> _logons = [];
     private readonly HashSet<string> _announced = new(StringComparer.Ordinal);
-    private readonly List<TrailRecord> _emitted = [];
+    private readonly EmittedRecords _emitted = new();
 
     public TrailRecord? Process(TrailRecord record)
     {
@@ -48,17 +48,7 @@ public sealed class WindowsLogonSessionPipe(Func<string, Func<string, string?>?>
         return process with { Session = logon.SessionId };
     }
 
-    public IReadOnlyList<TrailRecord> TakeEmitted()
-    {
-        if (_emitted.Count == 0)
-        {
-            return [];
-        }
-
-        TrailRecord[] taken = [.. _emitted];
-        _emitted.Clear();
-        return taken;
-    }
+    public IReadOnlyList<TrailRecord> TakeEmitted() => _emitted.TakeAll();
 
     /// <summary>The fallback session id of a logon without AppStream variables.</summary>
     public static string LogonSessionId(string host, long logonId) =>

@@ -91,8 +91,8 @@ public sealed class SecurityEventPumpTests : IDisposable
         events.ForEach(e => channel.Writer.TryWrite(e));
         channel.Writer.Complete();
         await pump.RunAsync(channel.Reader, output, CancellationToken.None);
-        Assert.Equal(events.Count, pump.Stats.Read);
-        Assert.Equal(events.Count, pump.Stats.Written + pump.Stats.Filtered);
+        Assert.Equal(events.Count, pump.Stats.Read.Value);
+        Assert.Equal(events.Count, pump.Stats.Written.Value + pump.Stats.Filtered.Value);
         Assert.All(output.Records, r => Assert.StartsWith("S-1-5-21-", ((ProcessRecord)r).User, StringComparison.Ordinal));
         Assert.Equal(RecordIdOf(events[^1]), position.Load().Bookmark!.RecordId);
     }
@@ -108,7 +108,7 @@ public sealed class SecurityEventPumpTests : IDisposable
         channel.Writer.TryWrite("<Event><System");
         channel.Writer.Complete();
         await pump.RunAsync(channel.Reader, output, CancellationToken.None);
-        Assert.Equal((2L, 2L, 0), (pump.Stats.Read, pump.Stats.Errors, output.Records.Count));
+        Assert.Equal((2L, 2L, 0), (pump.Stats.Read.Value, pump.Stats.Errors.Value, output.Records.Count));
     }
 
     [Fact]
