@@ -20,7 +20,7 @@ namespace SessionTrail.Agent.Pipeline;
 /// into the queues before it returns. If the queues block (Block policy) past <c>force</c>, records are
 /// appended above the cap rather than lost.
 /// </remarks>
-public sealed partial class RecordPump : IRecordOutput
+public sealed partial class RecordPump : IDurableRecordOutput
 {
     private readonly Channel<TrailRecord> _channel;
     private readonly IReadOnlyList<IRecordPipe> _pipes;
@@ -49,6 +49,14 @@ public sealed partial class RecordPump : IRecordOutput
     public ValueTask WriteAsync(TrailRecord record, CancellationToken cancellationToken) =>
         _channel.Writer.WriteAsync(record, cancellationToken);
 
+    /// <summary>Puts a barrier in the channel; it completes once every record before it is in the queues, fsynced.</summary>
+    public async ValueTask WhenDurableAsync(CancellationToken cancellationToken)
+    {
+        var barrier = new DurabilityBarrier();
+        await _channel.Writer.WriteAsync(barrier, cancellationToken);
+        await barrier.Done.Task.WaitAsync(cancellationToken);
+    }
+
     /// <summary>Stops intake; <see cref="RunAsync"/> finishes after draining.</summary>
     public void Complete() => _channel.Writer.TryComplete();
 
@@ -57,6 +65,12 @@ public sealed partial class RecordPump : IRecordOutput
     {
         await foreach (var record in _channel.Reader.ReadAllAsync(CancellationToken.None))
         {
+            if (record is DurabilityBarrier barrier)
+            {
+                barrier.Pass(_queues);
+                continue;
+            }
+
             try
             {
                 await ProcessAsync(record, force);
@@ -126,4 +140,37 @@ public sealed partial class RecordPump : IRecordOutput
 
     [LoggerMessage(EventId = 1401, Level = LogLevel.Error, Message = "Could not write record {Id} to queue {Queue}; it is lost for that sink")]
     private static partial void LogEnqueueFailed(ILogger logger, string queue, string id, Exception exception);
+}
+
+/// <summary>Not a record: a marker in the pump's channel (see <see cref="RecordPump.WhenDurableAsync"/>); never written to a queue.</summary>
+internal sealed record DurabilityBarrier : TrailRecord
+{
+    [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
+    public DurabilityBarrier()
+    {
+        Time = DateTimeOffset.MinValue;
+        Host = "";
+    }
+
+    public override string Kind => "barrier";
+
+    public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Fsyncs every queue, then releases the waiter (with the error when a queue cannot be flushed).</summary>
+    public void Pass(IReadOnlyList<DiskQueue> queues)
+    {
+        try
+        {
+            foreach (var queue in queues)
+            {
+                queue.Flush();
+            }
+
+            Done.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            Done.TrySetException(ex);
+        }
+    }
 }

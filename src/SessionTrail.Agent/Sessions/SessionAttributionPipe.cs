@@ -14,7 +14,7 @@ public sealed class SessionAttributionPipe(SessionTracker tracker, Func<long, st
     /// <summary>The audit session id of a process outside any login session ((u32)-1).</summary>
     public const long UnsetAuditSession = uint.MaxValue;
 
-    private readonly List<TrailRecord> _emitted = [];
+    private readonly EmittedRecords _emitted = new();
 
     public TrailRecord? Process(TrailRecord record)
     {
@@ -48,17 +48,7 @@ public sealed class SessionAttributionPipe(SessionTracker tracker, Func<long, st
         return process with { Session = process.Host };
     }
 
-    public IReadOnlyList<TrailRecord> TakeEmitted()
-    {
-        if (_emitted.Count == 0)
-        {
-            return [];
-        }
-
-        TrailRecord[] taken = [.. _emitted];
-        _emitted.Clear();
-        return taken;
-    }
+    public IReadOnlyList<TrailRecord> TakeEmitted() => _emitted.TakeAll();
 
     public static string AuditSessionId(string host, long auditSession) =>
         string.Create(CultureInfo.InvariantCulture, $"{host}-ses{auditSession}");

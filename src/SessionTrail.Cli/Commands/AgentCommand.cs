@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SessionTrail.Agent.Platform.Windows;
 using SessionTrail.Agent.Status;
 
 namespace SessionTrail.Cli.Commands;
@@ -18,6 +19,10 @@ internal static class AgentCommand
             Description = "Most records per request to the server (default 5000).",
             HelpName = "N",
         };
+        var auditPolicy = new Option<bool>("--enable-audit-policy")
+        {
+            Description = "Windows: first turn on the audit policy for process creation/termination (4688/4689, by subcategory GUID) and command lines in 4688, then run.",
+        };
         var command = new Command(
             "agent",
             """
@@ -27,11 +32,16 @@ internal static class AgentCommand
             Ctrl+C (SIGINT/SIGTERM) stops intake, flushes for up to 10 s and keeps the rest on disk.
             """)
         {
-            data, config, server, token, batch,
+            data, config, server, token, batch, auditPolicy,
         };
         command.SetAction((parse, stop) => Failure.GuardAsync("agent", async () =>
         {
             using var logs = Logging.Create();
+            if (parse.GetValue(auditPolicy))
+            {
+                EnableAuditPolicy();
+            }
+
             var overrides = new Dictionary<string, string?>
             {
                 ["DataDir"] = CommonOptions.FullData(parse.GetValue(data)!),
@@ -88,5 +98,18 @@ internal static class AgentCommand
         }));
         command.Add(status);
         return command;
+    }
+
+    private static void EnableAuditPolicy()
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("--enable-audit-policy is for Windows (it runs auditpol.exe for events 4688/4689); on Linux the agent needs no audit policy, run it as root instead.");
+        }
+
+        foreach (var line in AuditPolicy.Apply(new WindowsAuditPolicyHost()))
+        {
+            Console.WriteLine($"sessiontrail agent: {line}");
+        }
     }
 }

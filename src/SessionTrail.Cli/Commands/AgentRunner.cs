@@ -2,7 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using SessionTrail.Agent;
 using SessionTrail.Agent.Config;
+using SessionTrail.Agent.Pipes;
 using SessionTrail.Agent.Platform.Linux;
+using SessionTrail.Agent.Platform.Windows;
 using SessionTrail.Agent.Sources;
 
 namespace SessionTrail.Cli.Commands;
@@ -13,12 +15,14 @@ internal sealed class AgentRunner
     private readonly AgentOptions _options;
     private readonly LinuxProcessSource? _processes;
     private readonly ILoggerFactory _logs;
+    private readonly WindowsCapture? _windows;
 
-    private AgentRunner(AgentOptions options, LinuxProcessSource? processes, ILoggerFactory logs)
+    private AgentRunner(AgentOptions options, LinuxProcessSource? processes, ILoggerFactory logs, WindowsCapture? windows = null)
     {
         _options = options;
         _processes = processes;
         _logs = logs;
+        _windows = windows;
     }
 
     public string DataDir => _options.DataDir;
@@ -37,9 +41,14 @@ internal sealed class AgentRunner
             configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
         }
 
+        if (OperatingSystem.IsWindows())
+        {
+            return new AgentRunner(options, null, logs, WindowsCapture.Create(configuration.Build(), options.DataDir, options.Host, logs));
+        }
+
         if (!OperatingSystem.IsLinux())
         {
-            throw new NotSupportedException("process capture on this operating system is not built yet (Windows 4688/4689 capture is issue 3); the agent runs on Linux.");
+            throw new NotSupportedException("process capture on this operating system is not built; the agent runs on Linux and Windows.");
         }
 
         var capture = ProcessCaptureOptions.FromConfiguration(configuration.Build());
@@ -60,6 +69,12 @@ internal sealed class AgentRunner
             sources.Add(_processes);
         }
 
+        if (_windows is not null)
+        {
+            await RunWindowsAsync(_windows, onCapturing, stop);
+            return;
+        }
+
         using var host = new AgentHost(_options, sources, extraSinks: null, _logs, TimeProvider.System);
         var running = host.RunAsync(stop);
         if (_processes is not null)
@@ -69,6 +84,18 @@ internal sealed class AgentRunner
             {
                 onCapturing($"capturing processes ({DescribeMode(_processes.Stats.Mode)})");
             }
+        }
+
+        await running;
+    }
+
+    private async Task RunWindowsAsync(WindowsCapture windows, Action<string> onCapturing, CancellationToken stop)
+    {
+        using var host = new AgentHost(_options, [windows.Source], extraSinks: null, _logs, TimeProvider.System, windows.Pipes, sessionProbe: null);
+        var running = host.RunAsync(stop);
+        if (await Task.WhenAny(windows.Ready, running) == windows.Ready)
+        {
+            onCapturing("capturing processes (" + windows.Description + ")");
         }
 
         await running;

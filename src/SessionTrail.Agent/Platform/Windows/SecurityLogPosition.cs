@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SessionTrail.Agent.Storage;
+using SessionTrail.Core;
+using SessionTrail.Core.Windows;
+
+namespace SessionTrail.Agent.Platform.Windows;
+
+/// <summary>How far the Windows source has read the Security log: the last EventRecordID safely queued.</summary>
+public sealed record SecurityLogBookmark
+{
+    public required string Channel { get; init; }
+
+    /// <summary>EventRecordID of the last event whose record is in the agent's durable queues (or was filtered out).</summary>
+    public required long RecordId { get; init; }
+
+    public required DateTimeOffset SavedAt { get; init; }
+}
+
+/// <summary>Where the live source starts reading: the XPath query and whether events already in the log are read.</summary>
+public sealed record SecurityLogStart(string Query, bool ReadExisting, string Why);
+
+/// <summary>
+/// The bookmark file DIR/agent/windows-security-bookmark.json (written atomically) and the decision where
+/// to start. Platform-neutral so that it is tested on Linux; the Windows shell only runs the query.
+/// </summary>
+public sealed class SecurityLogPosition(string dataDir)
+{
+    public const string FileName = "windows-security-bookmark.json";
+    public const string Channel = "Security";
+
+    public string FilePath { get; } = Path.Combine(DataDirectory.AgentDirectory(dataDir), FileName);
+
+    /// <summary>
+    /// The XPath query for 4688/4689 of Security-Auditing, after <paramref name="afterRecordId"/> when given.
+    /// </summary>
+    public static string Query(long? afterRecordId)
+    {
+        var after = afterRecordId is { } id ? " and EventRecordID>" + id.ToString(CultureInfo.InvariantCulture) : "";
+        return $"*[System[Provider[@Name='{SecurityProcessEvents.Provider}'] and (EventID={SecurityProcessEvents.ProcessCreated} or EventID={SecurityProcessEvents.ProcessExited}){after}]]";
+    }
+
+    /// <summary>
+    /// Decides where to start. With a bookmark: the events after it, including those written while the agent
+    /// was stopped. Without one (first start): from now, or every event in the log when
+    /// <paramref name="readExistingOnFirstStart"/>. When the log's newest record number is below the
+    /// bookmark the log was cleared (numbering restarted): everything in it is read (ids are deterministic,
+    /// so anything sent before is stored once). An unreadable bookmark is treated the same way.
+    /// </summary>
+    public static SecurityLogStart Decide(SecurityLogBookmark? bookmark, bool bookmarkUnreadable, bool readExistingOnFirstStart, long? newestRecordId)
+    {
+        if (bookmarkUnreadable)
+        {
+            return new SecurityLogStart(Query(null), true, "the bookmark file is unreadable: reading every event in the log (the server drops repeats by id)");
+        }
+
+        if (bookmark is null)
+        {
+            return readExistingOnFirstStart
+                ? new SecurityLogStart(Query(null), true, "first start: reading every event already in the log (ReadExistingOnFirstStart)")
+                : new SecurityLogStart(Query(null), false, "first start: capturing from now (set WindowsProcesses:ReadExistingOnFirstStart to read older events)");
+        }
+
+        if (newestRecordId is { } newest && newest < bookmark.RecordId)
+        {
+            return new SecurityLogStart(Query(null), true, $"the log was cleared (newest record {newest} < bookmark {bookmark.RecordId}): reading every event in it");
+        }
+
+        return new SecurityLogStart(Query(bookmark.RecordId), true, $"resuming after record {bookmark.RecordId} (saved {bookmark.SavedAt:u})");
+    }
+
+    /// <summary>Reads the bookmark: (null, false) when there is none, (null, true) when the file is unreadable.</summary>
+    public (SecurityLogBookmark? Bookmark, bool Unreadable) Load()
+    {
+        if (!File.Exists(FilePath))
+        {
+            return (null, false);
+        }
+
+        try
+        {
+            var bookmark = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), BookmarkJsonContext.Default.SecurityLogBookmark);
+            return bookmark is { RecordId: >= 0 } ? (bookmark, false) : (null, true);
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return (null, true);
+        }
+    }
+
+    /// <summary>Saves atomically (old or new content after a crash, never a mix).</summary>
+    public void Save(SecurityLogBookmark bookmark) =>
+        AtomicFile.WriteAllBytes(FilePath, JsonSerializer.SerializeToUtf8Bytes(bookmark, BookmarkJsonContext.Default.SecurityLogBookmark));
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(SecurityLogBookmark))]
+internal sealed partial class BookmarkJsonContext : JsonSerializerContext;
