@@ -420,7 +420,9 @@ internal sealed class BinXmlParser
     {
         if (pos < 0 || (long)pos + count > Math.Min(end, length))
         {
-            throw new EvtxFormatException(pos, $"{what} runs past the end of its data");
+            throw pos >= 0 && pos < length
+                ? new EvtxFormatException(pos, $"{what} runs past the end of its data")
+                : new EvtxFormatException(0, $"{what} at chunk offset 0x{pos:x} is outside the chunk");
         }
     }
 }

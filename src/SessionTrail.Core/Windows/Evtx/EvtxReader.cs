@@ -214,7 +214,7 @@ public sealed class EvtxReader
                 yield break;
             }
 
-            var entry = ReadRecord(builder, pos, (int)size, at, recordNumber);
+            var entry = ReadRecord(builder, pos, (int)size, length, at, recordNumber);
             if (entry.Error is not null)
             {
                 Statistics.Errors++;
@@ -231,7 +231,7 @@ public sealed class EvtxReader
         string Consequence() => SkipChunksWithBadChecksum ? "; chunk skipped" : "; its records are read but may be damaged";
     }
 
-    private EvtxEntry ReadRecord(EvtxEventBuilder builder, int pos, int size, long at, long recordNumber)
+    private EvtxEntry ReadRecord(EvtxEventBuilder builder, int pos, int size, int length, long at, long recordNumber)
     {
         try
         {
@@ -240,7 +240,7 @@ public sealed class EvtxReader
         }
         catch (EvtxFormatException e)
         {
-            var offset = e.ChunkOffset > 0 ? at - pos + e.ChunkOffset : at;
+            var offset = e.ChunkOffset > 0 && e.ChunkOffset < length ? at - pos + e.ChunkOffset : at;
             return EvtxEntry.Of(new EvtxError(source, offset, e.Message, recordNumber));
         }
         catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException or FormatException or OverflowException)
