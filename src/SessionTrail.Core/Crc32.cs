@@ -1,7 +1,10 @@
-namespace SessionTrail.Core.Windows.Evtx;
+namespace SessionTrail.Core;
 
-/// <summary>CRC-32 as in RFC 1952 (gzip, zlib): reflected polynomial 0xEDB88320, the checksum EVTX uses.</summary>
-internal static class Crc32
+/// <summary>
+/// CRC-32 as in RFC 1952 (gzip, zlib; IEEE 802.3, reflected polynomial 0xEDB88320), table driven: the
+/// checksum of EVTX files and of the agent's disk queue frames.
+/// </summary>
+public static class Crc32
 {
     private static readonly uint[] Table = BuildTable();
 
