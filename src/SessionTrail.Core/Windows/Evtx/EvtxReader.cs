@@ -243,7 +243,7 @@ public sealed class EvtxReader
             var offset = e.ChunkOffset > 0 && e.ChunkOffset < length ? at - pos + e.ChunkOffset : at;
             return EvtxEntry.Of(new EvtxError(source, offset, e.Message, recordNumber));
         }
-        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException or FormatException or OverflowException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A bounds check missed somewhere: still one record's error, never a crash.
             return EvtxEntry.Of(new EvtxError(source, at, $"internal: {e.GetType().Name}: {e.Message}", recordNumber));
@@ -277,7 +277,7 @@ public sealed class EvtxReader
                 total += n;
             }
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or NotSupportedException or ObjectDisposedException or UnauthorizedAccessException)
         {
             ioError = $"read error: {e.Message}";
         }

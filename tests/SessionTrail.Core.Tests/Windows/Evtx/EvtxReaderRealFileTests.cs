@@ -82,6 +82,50 @@ public class EvtxReaderRealFileTests
     }
 
     [Fact]
+    public void A_stream_that_returns_a_few_bytes_per_read_gives_the_same_events()
+    {
+        var bytes = EvtxTestData.Tchopper();
+        var whole = ReadAll(bytes).Events;
+        var trickle = new EvtxReader(new TrickleStream(bytes, 1000), "test.evtx").Read().Select(e => e.Event!).ToList();
+        Assert.Equal(whole.Count, trickle.Count);
+        Assert.All(whole.Zip(trickle), pair => Assert.Equivalent(pair.First, pair.Second, strict: true));
+    }
+
+    /// <summary>Forward-only, at most <paramref name="most"/> bytes per read (like a pipe or a network stream).</summary>
+    private sealed class TrickleStream(byte[] data, int most) : Stream
+    {
+        private int position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = Math.Min(Math.Min(count, most), data.Length - position);
+            data.AsSpan(position, n).CopyTo(buffer.AsSpan(offset));
+            position += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public void Every_field_matches_libevtx_rendering_of_the_same_file()
     {
         var expected = LibevtxEvents();
