@@ -224,8 +224,13 @@ function Register-Agent([string] $Exe, [string] $ConfigPath) {
     if ($Hosting -eq 'Service') {
         $binPath = "`"$Exe`" $arguments"
         if (Get-Service -Name $TaskName -ErrorAction SilentlyContinue) {
-            if ($PSCmdlet.ShouldProcess($TaskName, 'Update service')) {
-                Invoke-Native 'sc.exe' @('config', $TaskName, 'binPath=', $binPath, 'start=', 'auto', 'obj=', 'LocalSystem') | Out-Null
+            # The service's command line is set in the registry: sc.exe config would need quotes inside an
+            # argument, which Windows PowerShell 5.1 does not pass on intact.
+            if ($PSCmdlet.ShouldProcess($TaskName, 'Update service command line (LocalSystem, automatic)')) {
+                $key = "HKLM:\SYSTEM\CurrentControlSet\Services\$TaskName"
+                Set-ItemProperty -Path $key -Name 'ImagePath' -Value $binPath -Type ExpandString
+                Set-ItemProperty -Path $key -Name 'ObjectName' -Value 'LocalSystem'
+                Set-Service -Name $TaskName -StartupType Automatic
             }
         }
         elseif ($PSCmdlet.ShouldProcess($TaskName, 'Create service (LocalSystem, automatic)')) {
@@ -263,6 +268,7 @@ function Enable-AuditPolicy([string] $Exe) {
     }
     # The agent's own switch first; it must finish within a minute, else auditpol.exe does it.
     $process = Start-Process -FilePath $Exe -ArgumentList 'agent', '--enable-audit-policy' -NoNewWindow -PassThru
+    $null = $process.Handle # without it ExitCode can read as empty after the process exits
     $useAuditpol = $true
     if (-not $process.WaitForExit(60000)) {
         $process.Kill()
@@ -286,8 +292,9 @@ function Enable-AuditPolicy([string] $Exe) {
     }
     foreach ($subcategory in @($ProcessCreation, $ProcessTermination)) {
         $state = Invoke-Native 'auditpol.exe' @('/get', "/subcategory:$subcategory", '/r')
-        if (-not ($state -match 'Success')) {
-            Fail "audit subcategory $subcategory is not set to Success after enabling it (a Group Policy may override it): $state"
+        # auditpol prints the setting in the system's language: only English output can be checked here.
+        if (-not ($state -match 'Success') -and ($state -match 'No Auditing')) {
+            Write-Warning "audit subcategory $subcategory is not enabled after setting it (a Group Policy may override it): $state"
         }
     }
 }

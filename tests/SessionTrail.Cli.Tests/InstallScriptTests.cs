@@ -7,7 +7,7 @@ namespace SessionTrail.Cli.Tests;
 /// deploy/appstream/install.ps1 cannot run here (it installs on Windows). What is checked, with the real
 /// PowerShell 7 (the <c>PowerShell</c> dotnet tool, which <c>.ci/run</c> installs): the script parses;
 /// every parameter is documented; it supports -WhatIf and every state-changing command sits behind
-/// ShouldProcess; parameter validation and its refusal to run off Windows give one clear error. Not
+/// ShouldProcess; it uses no PowerShell-7-only syntax (image builders have Windows PowerShell 5.1); parameter validation and its refusal to run off Windows give one clear error. Not
 /// checked: that the Windows cmdlets do what is meant (ACLs, tasks, services, auditpol) — that needs a
 /// Windows machine.
 /// </summary>
@@ -23,7 +23,7 @@ public sealed class InstallScriptTests
         $binding = $ast.ParamBlock.Attributes | Where-Object { $_.TypeName.Name -eq 'CmdletBinding' }
         $shouldProcess = @($binding.NamedArguments | Where-Object { $_.ArgumentName -eq 'SupportsShouldProcess' }).Count -eq 1
         $mutating = 'New-Item','Copy-Item','Set-Acl','Set-ItemProperty','New-Service','Start-Service','Stop-Service',
-            'Register-ScheduledTask','Unregister-ScheduledTask','Start-ScheduledTask','Stop-ScheduledTask','Start-Process','Invoke-Native'
+            'Register-ScheduledTask','Unregister-ScheduledTask','Start-ScheduledTask','Stop-ScheduledTask','Start-Process','Invoke-Native','Set-Service'
         $unguarded = @()
         foreach ($command in $ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.CommandAst] }, $true)) {
             $name = $command.GetCommandName()
@@ -45,7 +45,16 @@ public sealed class InstallScriptTests
             }
             if (-not $guarded) { $unguarded += "$($command.Extent.StartLineNumber): $($command.Extent.Text)" }
         }
+        # Image builders have Windows PowerShell 5.1: no syntax that only PowerShell 7 knows.
+        $ps7only = @($ast.FindAll({ param($n)
+            $n -is [System.Management.Automation.Language.TernaryExpressionAst] -or
+            $n -is [System.Management.Automation.Language.PipelineChainAst] -or
+            ($n -is [System.Management.Automation.Language.BinaryExpressionAst] -and $n.Operator -eq 'QuestionQuestion') -or
+            ($n -is [System.Management.Automation.Language.AssignmentStatementAst] -and $n.Operator -eq 'QuestionQuestionEquals') -or
+            ($n -is [System.Management.Automation.Language.MemberExpressionAst] -and $n.NullConditional)
+        }, $true) | ForEach-Object { "$($_.Extent.StartLineNumber): $($_.Extent.Text)" })
         [ordered]@{
+            ps7only = $ps7only
             errors = @($errors | ForEach-Object { "$($_.Extent.StartLineNumber): $($_.Message)" })
             parameters = $params
             documented = @($help.Parameters.Keys)
@@ -76,6 +85,7 @@ public sealed class InstallScriptTests
             Assert.False(string.IsNullOrWhiteSpace(r.GetProperty("synopsis").GetString()));
             Assert.True(r.GetProperty("supportsShouldProcess").GetBoolean());
             Assert.Empty(Strings(r, "unguarded"));
+            Assert.Empty(Strings(r, "ps7only"));
         }
         finally
         {
