@@ -127,7 +127,7 @@ public sealed class EvtxReader
     private IEnumerable<EvtxEntry> ReadChunk(byte[] chunk, int length, long chunkStart, int index)
     {
         var signature = chunk.AsSpan(0, Math.Min(8, length));
-        if (!signature.ContainsAnyExcept((byte)0) && (length == ChunkSize || !chunk.AsSpan(0, length).ContainsAnyExcept((byte)0)))
+        if (!chunk.AsSpan(0, length).ContainsAnyExcept((byte)0))
         {
             Statistics.EmptyChunks++;
             yield break;

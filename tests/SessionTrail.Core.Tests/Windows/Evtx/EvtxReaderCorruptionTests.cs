@@ -110,6 +110,17 @@ public class EvtxReaderCorruptionTests
     }
 
     [Fact]
+    public void A_chunk_whose_signature_was_zeroed_is_an_error_not_an_empty_chunk()
+    {
+        var bytes = EvtxTestData.Tchopper();
+        bytes.AsSpan(ChunkAt(5), 8).Clear();
+        var (events, errors, reader) = Read(bytes);
+        Assert.Equal($"test.evtx offset 0x{ChunkAt(5):x}: chunk 5: no ElfChnk signature; chunk skipped", Assert.Single(errors).Message);
+        Assert.Equal(645, events.Count);
+        Assert.Equal(8, reader.Statistics.EmptyChunks); // only the eight all-zero blocks at the end
+    }
+
+    [Fact]
     public void A_template_that_refers_to_itself_is_an_error_per_record_not_a_hang()
     {
         var bytes = EvtxTestData.Tchopper();
