@@ -10,6 +10,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], Task<int>> Run
     ["export"] = ("Athena export (athena-csv, athena-jsonl) speed over 1M runs", ExportBench.RunAsync),
     ["queue"] = ("agent disk queue enqueue/dequeue/ack throughput", QueueBench.RunAsync),
     ["idle"] = ("agent idle CPU and memory (runs the real executable)", IdleBench.RunAsync),
+    ["evtx"] = ("binary .evtx read speed (events/s)", EvtxBench.RunAsync),
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using SessionTrail.Agent.Storage;
+using SessionTrail.Core;
 
 namespace SessionTrail.Agent.Queue;
 
