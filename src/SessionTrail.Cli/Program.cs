@@ -15,6 +15,7 @@ root.Add(AgentCommand.Create());
 root.Add(SessionCommand.Create());
 root.Add(ReportCommand.Create());
 root.Add(TokenCommand.Create());
+root.Add(ImportCommand.Create());
 
 // Ctrl+C / SIGTERM cancel the command's token; the agent then flushes for up to its FlushDeadline
 // (10 s by default), so the process is given longer than that before it is terminated.

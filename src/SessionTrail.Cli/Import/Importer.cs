@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using SessionTrail.Core.Records;
+
+namespace SessionTrail.Cli.Import;
+
+/// <summary>
+/// Reads files (on a background task) and writes their records to an <see cref="IImportTarget"/> in
+/// batches, counting everything for the summary. A file's content problems never stop the import:
+/// they are collected as rejections. A failure of the target (store, server) does stop it.
+/// </summary>
+public sealed class Importer(IImportTarget target, int batchSize = Importer.DefaultBatchSize, TextWriter? progress = null)
+{
+    public const int DefaultBatchSize = 5000;
+
+    private readonly ImportSummary summary = new();
+    private readonly HashSet<string> sessions = new(StringComparer.Ordinal);
+    private long lastProgress = -1;
+
+    public async Task<ImportSummary> RunAsync(IReadOnlyList<string> files, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var watch = Stopwatch.StartNew();
+        var batches = Channel.CreateBounded<List<TrailRecord>>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        var reader = Task.Run(() => ReadAll(files, batches.Writer, cancellationToken), cancellationToken);
+        try
+        {
+            await foreach (var batch in batches.Reader.ReadAllAsync(cancellationToken))
+            {
+                var stored = await target.WriteAsync(batch, cancellationToken);
+                summary.Stored += stored.Accepted;
+                summary.Duplicates += stored.Duplicates;
+                Progress(files.Count, force: false);
+            }
+        }
+        finally
+        {
+            // Stop the reader when writing failed, then surface its own failure if it had one.
+            batches.Writer.TryComplete();
+            await reader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        await reader;
+        summary.Sessions = sessions.Count;
+        summary.Elapsed = watch.Elapsed;
+        if (progress is not null && lastProgress >= 0)
+        {
+            progress.Write("\r\u001b[K");
+            progress.Flush();
+        }
+
+        return summary;
+    }
+
+    private async Task ReadAll(IReadOnlyList<string> files, ChannelWriter<List<TrailRecord>> writer, CancellationToken cancellationToken)
+    {
+        var batch = new List<TrailRecord>(batchSize);
+        try
+        {
+            foreach (var file in files)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var result = ImportFile.Read(file);
+                lock (summary)
+                {
+                    summary.Files++;
+                    summary.Rows += result.Rows;
+                    summary.Records += result.Records.Count;
+                    summary.Rejoined += result.Rejoined;
+                    summary.Reject(result.Rejected);
+                }
+
+                foreach (var record in result.Records)
+                {
+                    if (record.Session is { } session)
+                    {
+                        sessions.Add(session);
+                    }
+
+                    batch.Add(record);
+                    if (batch.Count >= batchSize)
+                    {
+                        if (!await SendAsync(writer, batch, cancellationToken))
+                        {
+                            return;
+                        }
+
+                        batch = new List<TrailRecord>(batchSize);
+                    }
+                }
+
+                Progress(files.Count, force: false);
+            }
+
+            if (batch.Count > 0)
+            {
+                await SendAsync(writer, batch, cancellationToken);
+            }
+        }
+        finally
+        {
+            writer.TryComplete();
+        }
+    }
+
+    private static async Task<bool> SendAsync(ChannelWriter<List<TrailRecord>> writer, List<TrailRecord> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await writer.WriteAsync(batch, cancellationToken);
+            return true;
+        }
+        catch (ChannelClosedException)
+        {
+            return false; // the writing side failed; its exception is the one reported.
+        }
+    }
+
+    /// <summary>One status line on a terminal, redrawn at most 4 times a second.</summary>
+    private void Progress(int total, bool force)
+    {
+        if (progress is null)
+        {
+            return;
+        }
+
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref lastProgress);
+        if (!force && last >= 0 && now - last < 250)
+        {
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref lastProgress, now, last) != last)
+        {
+            return;
+        }
+
+        string line;
+        lock (summary)
+        {
+            line = $"\rimport: {summary.Files}/{total} files, {summary.Rows} rows, {summary.Stored} stored, {summary.RejectedCount} rejected";
+        }
+
+        lock (progress)
+        {
+            progress.Write(line + "\u001b[K");
+            progress.Flush();
+        }
+    }
+}
