@@ -8,6 +8,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], Task<int>> Run
     ["ingest"] = ("server ingest throughput over real HTTP, durable", IngestBench.RunAsync),
     ["reports"] = ("report latency over 1M (and 10M) runs", ReportBench.RunAsync),
     ["queue"] = ("agent disk queue enqueue/dequeue/ack throughput", QueueBench.RunAsync),
+    ["import"] = ("sessiontrail import of a generated seed CSV tree (rows/s), twice", ImportBench.RunAsync),
     ["idle"] = ("agent idle CPU and memory (runs the real executable)", IdleBench.RunAsync),
 };
 
