@@ -164,6 +164,47 @@ public sealed partial class ImportEndToEndTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task RealWindowsEventFilesImportWithTheirCountsAndTheEvtxAndItsXmlRenderingAreStoredOnce()
+    {
+        var folder = WindowsEventsFolder();
+        var data = Path.Combine(trail.Root, "data");
+        var otrf = Path.Combine(folder, "security-4688-4689.otrf.xml");
+        var libevtx = Path.Combine(folder, "security-4688.evtx-to-mitre-attack.xml");
+        var evtx = Path.Combine(folder, "EVTX-to-MITRE-Attack__ID4688-Tchopper.evtx");
+
+        // Counted here from the text, independently of the reader: 342 + 270 and 1,200.
+        var otrfText = await File.ReadAllTextAsync(otrf);
+        var otrfStarts = Regex.Count(otrfText, "<EventID>4688</EventID>");
+        var otrfExits = Regex.Count(otrfText, "<EventID>4689</EventID>");
+        var libevtxStarts = Regex.Count(await File.ReadAllTextAsync(libevtx), "<EventID>4688</EventID>");
+        Assert.Equal((342, 270, 1200), (otrfStarts, otrfExits, libevtxStarts));
+
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var result = await TrailProcess.RunAsync(Timeout, "import", otrf, "--data", data);
+            Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stdout}{result.Stderr}");
+            Assert.Equal(Regex.Count(otrfText, "<Event[ >]"), Count(result.Stdout, "rows"));
+            Assert.Equal(otrfStarts + otrfExits, Count(result.Stdout, "records"));
+            Assert.Equal(pass == 0 ? otrfStarts + otrfExits : 0, Count(result.Stdout, "stored"));
+        }
+
+        var binary = await TrailProcess.RunAsync(Timeout, "import", evtx, "--data", data);
+        Assert.True(binary.ExitCode == 0, binary.Stdout + binary.Stderr);
+        Assert.Equal(735, Count(binary.Stdout, "stored"));
+
+        // The libevtx XML rendering holds those 735 events too: same ids (computer, channel, record id).
+        var xml = await TrailProcess.RunAsync(Timeout, "import", libevtx, "--data", data);
+        Assert.True(xml.ExitCode == 0, xml.Stdout + xml.Stderr);
+        Assert.Equal((1200 - 735, 735L), (Count(xml.Stdout, "stored"), Count(xml.Stdout, "duplicates")));
+
+        var launches = await ReportAsync("launches", data);
+        Assert.Equal(otrfStarts + libevtxStarts, launches.Sum(r => r.GetProperty("launches").GetInt64()));
+        var runs = await ReportAsync("runs", data);
+        Assert.Equal(otrfStarts + libevtxStarts, runs.Count);
+        Assert.Contains(runs, r => r.GetProperty("endedBy").GetString() == "exit");
+    }
+
+    [Fact]
     public async Task AMissingPathIsAUsageErrorAndNothingIsImported()
     {
         var data = Path.Combine(trail.Root, "data");
@@ -178,6 +219,20 @@ public sealed partial class ImportEndToEndTests : IAsyncDisposable
         var (code, stdout, stderr) = await TrailProcess.RunAsync(Timeout, "report", name, "--format", "json", "--data", data);
         Assert.True(code == 0, stderr);
         return [.. JsonDocument.Parse(stdout).RootElement.EnumerateArray()];
+    }
+
+    private static string WindowsEventsFolder()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "data", "windows-events");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException("shared/data/windows-events not found above " + AppContext.BaseDirectory);
     }
 
     private static long Count(string summary, string name)

@@ -21,6 +21,9 @@ public sealed class ImportFileResult
 
     /// <summary>Seed CSV rows whose process contained a comma and were put back together.</summary>
     public int Rejoined { get; set; }
+
+    /// <summary>Windows events that are not 4688/4689 (read, counted, not imported).</summary>
+    public int NotProcessEvents { get; set; }
 }
 
 /// <summary>Reads one file of any <see cref="ImportFormat"/> into records; never throws for bad content.</summary>

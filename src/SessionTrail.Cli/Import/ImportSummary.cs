@@ -23,6 +23,9 @@ public sealed class ImportSummary
 
     public long Rejoined { get; set; }
 
+    /// <summary>Windows events read that are not process events (other event ids): not imported, not errors.</summary>
+    public long NotProcessEvents { get; set; }
+
     public long RejectedCount { get; private set; }
 
     public List<ImportRejection> Rejected { get; } = [];
@@ -63,6 +66,11 @@ public sealed class ImportSummary
         if (Rejoined > 0)
         {
             output.WriteLine($"rejoined:   {Rejoined} (rows whose process contained a comma, put back together)");
+        }
+
+        if (NotProcessEvents > 0)
+        {
+            output.WriteLine($"other:      {NotProcessEvents} (Windows events that are not 4688/4689, not imported)");
         }
 
         output.WriteLine($"rejected:   {RejectedCount}");

@@ -67,6 +67,7 @@ public sealed class Importer(IImportTarget target, int batchSize = Importer.Defa
                     summary.Rows += result.Rows;
                     summary.Records += result.Records.Count;
                     summary.Rejoined += result.Rejoined;
+                    summary.NotProcessEvents += result.NotProcessEvents;
                     summary.Reject(result.Rejected);
                 }
 
