@@ -61,10 +61,11 @@ public static class ImportInput
         Stream stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
         try
         {
+            var trailer = TrailerSize(stream);
             var head = Peek(ref stream);
             if (head.Length >= 2 && head[0] == 0x1f && head[1] == 0x8b)
             {
-                stream = new GZipStream(stream, CompressionMode.Decompress);
+                stream = new CheckedGzipStream(new GZipStream(stream, CompressionMode.Decompress), trailer);
                 head = Peek(ref stream);
             }
 
@@ -108,6 +109,76 @@ public static class ImportInput
 
         var name = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
         return name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? ImportFormat.SeedCsv : ImportFormat.Unknown;
+    }
+
+    /// <summary>The last 4 bytes of the file: a gzip file's ISIZE (uncompressed size mod 2^32).</summary>
+    private static uint? TrailerSize(Stream file)
+    {
+        if (file.Length < 18)
+        {
+            return null;
+        }
+
+        Span<byte> last = stackalloc byte[4];
+        file.Seek(-4, SeekOrigin.End);
+        file.ReadExactly(last);
+        file.Seek(0, SeekOrigin.Begin);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(last);
+    }
+
+    /// <summary>
+    /// GZipStream ends quietly when the compressed data is cut short; this compares the bytes it gave with the
+    /// size in the gzip trailer at the end and throws <see cref="InvalidDataException"/> when they differ, so a
+    /// cut file is reported instead of read as if it were whole. (A file of several concatenated gzip
+    /// members is reported too: only the last member's size is in the trailer.)
+    /// </summary>
+    private sealed class CheckedGzipStream(Stream gzip, uint? expected) : Stream
+    {
+        private long count;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = gzip.Read(buffer);
+            count += n;
+            if (n == 0 && buffer.Length > 0 && expected is { } size && (uint)count != size)
+            {
+                throw new InvalidDataException($"the gzip data ends after {count} bytes but its trailer says {size} (mod 2^32): the file is cut short");
+            }
+
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                gzip.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>Reads up to 256 bytes and replaces <paramref name="stream"/> with one that still starts with them.</summary>

@@ -16,7 +16,7 @@ namespace SessionTrail.Core.Formats;
 /// 11 region, 12 image_arn, 13 fleet, 14 auth_type, 15 userid (a SID), 16 process_time (ISO UTC).
 /// The culture-formatted <c>date</c> and <c>time</c> columns are never parsed: <c>process_time</c> is the truth.
 ///
-/// Never throws on content: every line it cannot take becomes a <see cref="SeedCsvRejection"/> with its
+/// Never throws on content or read errors: every line it cannot take becomes a <see cref="SeedCsvRejection"/> with its
 /// line number and reason; a file whose first line is not the header is rejected as a whole (line 1).
 /// Record ids are derived from the row's content (see <see cref="SeedCsvReaderResult"/>), so reading the
 /// same file twice yields the same ids.
@@ -80,7 +80,7 @@ public static class SeedCsvReader
         var lines = new List<(int Line, string[] Fields)>();
         var number = 0;
         var sawHeader = false;
-        while (reader.ReadLine() is { } raw)
+        while (ReadLine(reader, number, result) is { } raw)
         {
             number++;
             // PowerShell may put a BOM before an appended line too; none belongs in a field.
@@ -122,6 +122,20 @@ public static class SeedCsvReader
 
         new FileState(result, fileSession, Reference(lines)).ReadAll(lines);
         return result;
+    }
+
+    /// <summary>The next line, or null at the end or when reading fails (then a rejection says where; the lines before are kept).</summary>
+    private static string? ReadLine(TextReader reader, int linesRead, SeedCsvReaderResult result)
+    {
+        try
+        {
+            return reader.ReadLine();
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            result.Reject(linesRead + 1, "cannot read the rest of the file: " + e.Message);
+            return null;
+        }
     }
 
     /// <summary>
