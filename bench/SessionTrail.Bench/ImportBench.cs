@@ -8,7 +8,8 @@ namespace SessionTrail.Bench;
 /// `sessiontrail import` speed on a generated seed-format tree (appstream_applications/year=/month=/day=/
 /// SESSION.csv as the seed's script writes them, cultures mixed): imports it into a fresh data directory,
 /// then a second time (everything a duplicate).
-/// Usage: bench import [--sessions N=1000] [--processes N=100] (about 2 rows per process)
+/// Usage: bench import [--sessions N=1000] [--processes N=100] (about 2 rows per process) [--parse-only]
+/// (--parse-only: read and map the files, store nothing: the reader's own speed)
 /// </summary>
 public static class ImportBench
 {
@@ -31,20 +32,24 @@ public static class ImportBench
             }
 
             var data = Path.Combine(root, "data");
-            foreach (var pass in new[] { "first import", "second import" })
+            var parseOnly = args.Contains("--parse-only");
+            foreach (var pass in parseOnly ? ["parse only"] : new[] { "first import", "second import" })
             {
                 var (files, _) = ImportInput.Expand([tree]);
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var watch = Stopwatch.StartNew();
                 ImportSummary summary;
-                await using (var target = new StoreImportTarget(data))
+                await using (IImportTarget target = parseOnly ? new NullTarget() : new StoreImportTarget(data))
                 {
                     summary = await new Importer(target).RunAsync(files, CancellationToken.None);
                 }
 
                 var seconds = watch.Elapsed.TotalSeconds;
+                var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
                 Console.WriteLine(
                     $"{pass}: {summary.Files} files, {summary.Rows} rows, {summary.Stored} stored, {summary.Duplicates} duplicates, " +
-                    $"{summary.RejectedCount} rejected in {seconds:0.00} s = {summary.Rows / seconds:0} rows/s");
+                    $"{summary.RejectedCount} rejected in {seconds:0.00} s = {summary.Rows / seconds:0} rows/s " +
+                    $"(CPU {cpuSeconds:0.00} s = {summary.Rows / cpuSeconds:0} rows per CPU-second; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
             }
 
             return 0;
@@ -53,5 +58,13 @@ public static class ImportBench
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    private sealed class NullTarget : IImportTarget
+    {
+        public Task<SessionTrail.Server.Store.IngestResult> WriteAsync(IReadOnlyList<SessionTrail.Core.Records.TrailRecord> batch, CancellationToken cancellationToken) =>
+            Task.FromResult(new SessionTrail.Server.Store.IngestResult(batch.Count, 0));
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
