@@ -15,26 +15,16 @@ public sealed partial class ImportEndToEndTests : IAsyncDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
     private static readonly DateTimeOffset T0 = new(2026, 3, 4, 22, 15, 7, TimeSpan.Zero);
-    private const string Firefox = @"C:\Program Files\Mozilla Firefox\firefox.exe";
-    private const string Excel = @"C:\Program Files (x86)\Microsoft Office\root\Office16\EXCEL.EXE";
+    private const string Firefox = SeedCsvGenerator.Firefox;
+    private const string Excel = SeedCsvGenerator.Excel;
 
     private readonly Trail trail = new();
     private readonly List<SeedSession> sessions = [];
 
     private string Bucket => Path.Combine(trail.Root, "bucket");
 
-    /// <summary>A known session (firefox exits after 30 min, excel runs to the session end, an orphan exit) and 12 random ones in 6 cultures.</summary>
-    private SeedSession Known { get; } = new(
-        "6d1e4f0a-3b2c-4d5e-8f90-a1b2c3d4e5f6",
-        "alice@example.com",
-        T0.AddMinutes(-1),
-        T0.AddHours(2),
-        [
-            new SeedProcess(Firefox, 4242, T0, T0.AddMinutes(30)),
-            new SeedProcess(Excel, 5120, T0.AddMinutes(5), null),
-            new SeedProcess(@"C:\Program Files\Amazon\Photon\Agent\PhotonAgent.exe", 3000, null, T0.AddMinutes(50)),
-            new SeedProcess(@"C:\Program Files\Vendor, Inc\tool.exe", 4242, T0.AddMinutes(40), T0.AddMinutes(41)),
-        ]);
+    /// <summary>The generator's known session plus a second use of pid 4242 by a program with a comma in its path.</summary>
+    private SeedSession Known { get; } = SeedCsvGenerator.Known(T0, new SeedProcess(@"C:\Program Files\Vendor, Inc\tool.exe", 4242, T0.AddMinutes(40), T0.AddMinutes(41)));
 
     public ValueTask DisposeAsync() => trail.DisposeAsync();
 

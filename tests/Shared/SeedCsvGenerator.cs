@@ -94,6 +94,26 @@ public static class SeedCsvGenerator
         return $"appstream_applications/year={local.Year + culture.YearOffset:0000}/month={local.Month:00}/day={local.Day:00}/{session.Id}.csv";
     }
 
+    public const string Firefox = @"C:\Program Files\Mozilla Firefox\firefox.exe";
+    public const string Excel = @"C:\Program Files (x86)\Microsoft Office\root\Office16\EXCEL.EXE";
+    public const string PhotonAgent = @"C:\Program Files\Amazon\Photon\Agent\PhotonAgent.exe";
+
+    /// <summary>
+    /// A known session starting at <paramref name="t0"/>: firefox exits after 30 minutes, excel runs to the
+    /// session end (2 h), an Amazon helper exits with no start (the script filters its 4688 only).
+    /// </summary>
+    public static SeedSession Known(DateTimeOffset t0, params SeedProcess[] more) => new(
+        "6d1e4f0a-3b2c-4d5e-8f90-a1b2c3d4e5f6",
+        "alice@example.com",
+        t0.AddMinutes(-1),
+        t0.AddHours(2),
+        [
+            new SeedProcess(Firefox, 4242, t0, t0.AddMinutes(30)),
+            new SeedProcess(Excel, 5120, t0.AddMinutes(5), null),
+            new SeedProcess(PhotonAgent, 3000, null, t0.AddMinutes(50)),
+            .. more,
+        ]);
+
     private static readonly string[] Apps =
     [
         @"C:\Program Files\Mozilla Firefox\firefox.exe", @"C:\Program Files\Notepad++\notepad++.exe",

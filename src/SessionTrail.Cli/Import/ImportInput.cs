@@ -132,25 +132,13 @@ public static class ImportInput
     /// cut file is reported instead of read as if it were whole. (A file of several concatenated gzip
     /// members is reported too: only the last member's size is in the trailer.)
     /// </summary>
-    private sealed class CheckedGzipStream(Stream gzip, uint? expected) : Stream
+    private sealed class CheckedGzipStream(Stream gzip, uint? expected) : ReadOnlyStream(gzip)
     {
         private long count;
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
         public override int Read(Span<byte> buffer)
         {
-            var n = gzip.Read(buffer);
+            var n = Inner.Read(buffer);
             count += n;
             if (n == 0 && buffer.Length > 0 && expected is { } size && (uint)count != size)
             {
@@ -158,26 +146,6 @@ public static class ImportInput
             }
 
             return n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                gzip.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 
@@ -198,9 +166,38 @@ public static class ImportInput
     }
 
     /// <summary>A read-only stream: <c>prefix</c>, then the rest of <c>inner</c>.</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+    private sealed class PrefixedStream(byte[] prefix, Stream inner) : ReadOnlyStream(inner)
     {
         private int position;
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (position < prefix.Length)
+            {
+                var n = Math.Min(buffer.Length, prefix.Length - position);
+                prefix.AsSpan(position, n).CopyTo(buffer);
+                position += n;
+                return n;
+            }
+
+            return Inner.Read(buffer);
+        }
+    }
+
+    /// <summary>A forward-only, read-only stream over <c>inner</c> (disposed with it): subclasses give <see cref="Stream.Read(Span{byte})"/>.</summary>
+    private abstract class ReadOnlyStream(Stream inner) : Stream
+    {
+        protected Stream Inner { get; } = inner;
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                Inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
 
         public override bool CanRead => true;
 
@@ -214,19 +211,6 @@ public static class ImportInput
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-        public override int Read(Span<byte> buffer)
-        {
-            if (position < prefix.Length)
-            {
-                var n = Math.Min(buffer.Length, prefix.Length - position);
-                prefix.AsSpan(position, n).CopyTo(buffer);
-                position += n;
-                return n;
-            }
-
-            return inner.Read(buffer);
-        }
-
         public override void Flush()
         {
         }
@@ -236,15 +220,5 @@ public static class ImportInput
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }

@@ -400,11 +400,14 @@ public static class SeedCsvReader
                 }
             }
 
-            // Normalized content: everything but the culture-formatted date/time columns (the same event
-            // exported under another culture keeps its id). Identical rows (a pid reused within the same
-            // second) are told apart by their occurrence number, which is stable while the file is.
-            var key = string.Join('\u001f', f[0], f[Process], f[HostColumn], row.Pid.ToString(CultureInfo.InvariantCulture), row.Session,
-                f[UserName], f[UserId], row.Time.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+            // What identifies the event: type, process, pid, session, UTC second. Not the culture-formatted
+            // date/time (the same event exported under another culture keeps its id), and not the host,
+            // username and userid columns, which an exporter may fill differently (SessionTrail's own
+            // athena-csv export writes the record's host and user there): an imported session exported
+            // and imported again keeps its ids. Identical keys (a pid reused within the same second) are
+            // told apart by their occurrence number, which is stable while the file is.
+            var key = string.Join('\u001f', f[0], f[Process], row.Pid.ToString(CultureInfo.InvariantCulture), row.Session,
+                row.Time.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
             var hash = Hash(key);
             var n = occurrences.GetValueOrDefault(hash);
             occurrences[hash] = n + 1;

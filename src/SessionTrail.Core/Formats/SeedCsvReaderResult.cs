@@ -7,9 +7,9 @@ public readonly record struct SeedCsvRejection(int Line, string Reason);
 
 /// <summary>
 /// What <see cref="SeedCsvReader"/> made of one file. Record ids: <c>csv:</c> + 24 hex digits of the
-/// SHA-256 of the row's normalized fields (event type, process, host column, pid, session, username,
-/// userid, process_time — not the culture-formatted date/time), plus <c>.N</c> for the N-th repeat of an
-/// identical row in the same file; <c>csv:session-start:</c> + the hash of the session id for the
+/// SHA-256 of the row's identifying fields (event type, process, pid, session, process_time — not the
+/// culture-formatted date/time, nor the host/username/userid columns an exporter may fill differently),
+/// plus <c>.N</c> for the N-th repeat of the same key in the same file; <c>csv:session-start:</c> + the hash of the session id for the
 /// session start made from the file.
 /// </summary>
 public sealed class SeedCsvReaderResult

@@ -23,7 +23,7 @@ public sealed class SeedCsvReaderFuzzTests
         var outcomes = new int[3];
         for (var i = 0; i < 20_000; i++)
         {
-            var bytes = Mutate(Samples[random.Next(Samples.Length)], random, 1 + random.Next(8));
+            var bytes = ByteMutator.Mutate(Samples[random.Next(Samples.Length)], random, 1 + random.Next(8), Interesting);
             var result = SeedCsvReader.Read(new MemoryStream(bytes), "file-session");
             var processes = result.Records.OfType<ProcessRecord>().Count();
             var ends = result.Records.OfType<SessionRecord>().Count(s => s.Type == SessionEventType.End);
@@ -61,38 +61,5 @@ public sealed class SeedCsvReaderFuzzTests
 
         var huge = SeedCsvReader.Read(new MemoryStream(Encoding.UTF8.GetBytes(SeedCsvReader.Header + "\r\n" + new string(',', 200_000) + "\r\n")), null);
         Assert.Contains("longer than", Assert.Single(huge.Rejected).Reason, StringComparison.Ordinal);
-    }
-
-    private static byte[] Mutate(byte[] source, Random random, int mutations)
-    {
-        var bytes = source.ToList();
-        for (var m = 0; m < mutations && bytes.Count > 0; m++)
-        {
-            var at = random.Next(bytes.Count);
-            switch (random.Next(6))
-            {
-                case 0:
-                    bytes[at] = (byte)random.Next(256);
-                    break;
-                case 1:
-                    bytes.RemoveAt(at);
-                    break;
-                case 2:
-                    bytes.Insert(at, Interesting[random.Next(Interesting.Length)]);
-                    break;
-                case 3:
-                    bytes[at] = (byte)',';
-                    break;
-                case 4:
-                    var length = Math.Min(bytes.Count - at, random.Next(1, 80));
-                    bytes.InsertRange(random.Next(bytes.Count), bytes.GetRange(at, length));
-                    break;
-                default:
-                    bytes.RemoveRange(at, Math.Min(bytes.Count - at, random.Next(1, 40)));
-                    break;
-            }
-        }
-
-        return [.. bytes];
     }
 }

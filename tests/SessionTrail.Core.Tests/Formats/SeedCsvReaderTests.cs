@@ -9,20 +9,10 @@ namespace SessionTrail.Core.Tests.Formats;
 public sealed class SeedCsvReaderTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 4, 22, 15, 7, TimeSpan.Zero);
-    private const string Firefox = @"C:\Program Files\Mozilla Firefox\firefox.exe";
-    private const string Excel = @"C:\Program Files (x86)\Microsoft Office\root\Office16\EXCEL.EXE";
+    private const string Firefox = SeedCsvGenerator.Firefox;
+    private const string Excel = SeedCsvGenerator.Excel;
 
-    /// <summary>firefox runs and exits; excel runs to the session end; an Amazon helper exits with no start (the script filters its 4688 only).</summary>
-    private static SeedSession Sample() => new(
-        "6d1e4f0a-3b2c-4d5e-8f90-a1b2c3d4e5f6",
-        "alice@example.com",
-        T0.AddMinutes(-1),
-        T0.AddHours(2),
-        [
-            new SeedProcess(Firefox, 4242, T0, T0.AddMinutes(30)),
-            new SeedProcess(Excel, 5120, T0.AddMinutes(5), null),
-            new SeedProcess(@"C:\Program Files\Amazon\Photon\Agent\PhotonAgent.exe", 3000, null, T0.AddMinutes(50)),
-        ]);
+    private static SeedSession Sample() => SeedCsvGenerator.Known(T0);
 
     private static SeedCsvReaderResult Read(byte[] bytes, string? fileSession = null) =>
         SeedCsvReader.Read(new MemoryStream(bytes), fileSession);
@@ -51,7 +41,7 @@ public sealed class SeedCsvReaderTests
         Assert.All(result.Records, r => Assert.Equal(session.Id, r.Session));
         Assert.Equal(
             [(ProcessEventType.Start, Firefox, 4242, T0), (ProcessEventType.Start, Excel, 5120, T0.AddMinutes(5)),
-             (ProcessEventType.Exit, Firefox, 4242, T0.AddMinutes(30)), (ProcessEventType.Exit, @"C:\Program Files\Amazon\Photon\Agent\PhotonAgent.exe", 3000, T0.AddMinutes(50))],
+             (ProcessEventType.Exit, Firefox, 4242, T0.AddMinutes(30)), (ProcessEventType.Exit, SeedCsvGenerator.PhotonAgent, 3000, T0.AddMinutes(50))],
             processes.Select(p => (p.Type, p.Executable!, p.Pid, p.Time)).OrderBy(x => x.Item1).ThenBy(x => x.Item4).ToList());
         Assert.All(processes, p => Assert.Equal("alice@example.com", p.User));
 
@@ -66,9 +56,12 @@ public sealed class SeedCsvReaderTests
     }
 
     [Fact]
-    public void IdsAreTheSameWhateverTheCultureAndOnEveryRead()
+    public void IdsAreTheSameWhateverTheCultureOrTheHostAndUseridColumns()
     {
         var ids = SeedCulture.All.Select(c => Read(SeedCsvGenerator.Write(Sample(), c)).Records.Select(r => r.Id).Order().ToList()).ToList();
+        // As an exporter may write it: other host and userid columns (SessionTrail's athena-csv writes the record's host and user).
+        var exported = Sample() with { Processes = [.. Sample().Processes.Select(p => p with { SubjectUser = "appstream:x", Sid = "alice@example.com" })] };
+        ids.Add([.. Read(SeedCsvGenerator.Write(exported, SeedCulture.EnGb)).Records.Select(r => r.Id).Order()]);
         Assert.All(ids, list => Assert.Equal(ids[0], list));
         Assert.Equal(ids[0].Count, ids[0].Distinct().Count());
         Assert.All(ids[0], id => Assert.StartsWith("csv:", id, StringComparison.Ordinal));
