@@ -204,6 +204,22 @@ public sealed partial class ImportEndToEndTests : IAsyncDisposable
         Assert.False(File.Exists(Path.Combine(data, "sessiontrail.db")));
     }
 
+    [Fact]
+    public async Task AServerThatDoesNotAnswerStopsTheImportWithExitCode1AndTheSummarySoFar()
+    {
+        WriteTree();
+        var url = $"http://127.0.0.1:{TrailProcess.FreePort()}";
+        var result = await TrailProcess.RunAsync(Timeout, "import", Bucket, "--server", url, "--token", "st_x");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("gave up after 5 attempts", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("run the same import again", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, Count(result.Stdout, "stored"));
+
+        var both = await TrailProcess.RunAsync(Timeout, "import", Bucket, "--server", url, "--token", "t", "--data", trail.Root);
+        Assert.Equal(1, both.ExitCode);
+        Assert.Contains("not both", both.Stderr, StringComparison.Ordinal);
+    }
+
     private static async Task<List<JsonElement>> ReportAsync(string name, string data)
     {
         var (code, stdout, stderr) = await TrailProcess.RunAsync(Timeout, "report", name, "--format", "json", "--data", data);

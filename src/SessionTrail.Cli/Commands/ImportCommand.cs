@@ -6,12 +6,12 @@ namespace SessionTrail.Cli.Commands;
 /// <summary>
 /// `sessiontrail import FILE|DIR...`: the seed solution's per-session CSVs, Windows Security event
 /// files and the agent's NDJSON, into a data directory or a server. Exit codes: 0 everything imported;
-/// 2 some rows or files were rejected (listed; the rest was imported); 1 nothing could be done
-/// (bad arguments, a path that does not exist, the store or server failing).
+/// 2 some rows or files were rejected (listed; the rest was imported); 1 bad arguments or a path that
+/// does not exist (nothing imported), or the store/server failing or Ctrl+C part way (the batches stored
+/// so far stay; the same import run again completes it).
 /// </summary>
 internal static class ImportCommand
 {
-    public const int RejectedExitCode = 2;
 
     public static Command Create()
     {
@@ -37,7 +37,8 @@ internal static class ImportCommand
             Windows Security 4688/4689 event XML, and the agent's NDJSON (gzip or not). Writes into
             DIR/sessiontrail.db directly (also while the server runs) or posts to --server URL --token T.
             Importing the same files again changes nothing. Exit code 0: all imported; 2: some rows
-            were rejected (listed with file:line); 1: nothing could be done.
+            were rejected (listed with file:line); 1: bad arguments, a missing path, or the store or
+            server failing part way (run the same import again to complete it).
             """)
         {
             inputs, data, server, token, batch,
@@ -50,15 +51,32 @@ internal static class ImportCommand
                 throw new ArgumentException($"--batch-size must be between 1 and 100000, got {size}");
             }
 
+            if (parse.GetValue(server) is not null && parse.GetResult(data) is { Implicit: false })
+            {
+                throw new ArgumentException("give --data DIR or --server URL, not both");
+            }
+
             var (files, skipped) = ImportInput.Expand(parse.GetValue(inputs)!);
             await using IImportTarget target = parse.GetValue(server) is { } url
                 ? new ServerImportTarget(url, parse.GetValue(token) ?? throw new ArgumentException("--server needs --token (or $SESSIONTRAIL_TOKEN)"))
                 : new StoreImportTarget(CommonOptions.FullData(parse.GetValue(data)!));
-            var progress = Console.IsErrorRedirected ? null : Console.Error;
-            var summary = await new Importer(target, size, progress).RunAsync(files, ct);
-            summary.Skipped.AddRange(skipped);
-            summary.Write(Console.Out);
-            return summary.ExitCode;
+            var importer = new Importer(target, size, Console.IsErrorRedirected ? null : Console.Error);
+            importer.Summary.Skipped.AddRange(skipped);
+            try
+            {
+                await importer.RunAsync(files, ct);
+            }
+            catch (Exception e) when (e is OperationCanceledException || Failure.IsUserError(e))
+            {
+                // What was stored stays stored (one transaction per batch); the same import run again completes it.
+                importer.Summary.Write(Console.Out);
+                await Console.Error.WriteLineAsync(
+                    $"sessiontrail import: {(e is OperationCanceledException ? "interrupted" : e.Message)} — stopped after {importer.Summary.Stored} records stored; run the same import again to complete it (what is stored counts as duplicates).");
+                return Failure.ExitCode;
+            }
+
+            importer.Summary.Write(Console.Out);
+            return importer.Summary.ExitCode;
         }));
         return command;
     }

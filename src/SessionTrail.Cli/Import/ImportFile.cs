@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using SessionTrail.Core.Formats;
 using SessionTrail.Core.Records;
 
@@ -9,10 +10,31 @@ public readonly record struct ImportRejection(string File, int Line, string Reas
     public override string ToString() => Line > 0 ? $"{File}:{Line}: {Reason}" : $"{File}: {Reason}";
 }
 
-/// <summary>What one file gave: its records, how many rows/lines/events it had, and what was refused.</summary>
-public sealed class ImportFileResult
+/// <summary>
+/// What one file gave: its records (handed to the sink as they are read, so a large file is never held
+/// in memory; kept in <see cref="Records"/> when there is no sink), how many rows/lines/events it had,
+/// and what was refused.
+/// </summary>
+public sealed class ImportFileResult(Action<TrailRecord>? sink = null)
 {
+    /// <summary>The records read, when no sink was given.</summary>
     public List<TrailRecord> Records { get; } = [];
+
+    /// <summary>Records read (given to the sink or kept).</summary>
+    public int RecordCount { get; private set; }
+
+    public void Add(TrailRecord record)
+    {
+        RecordCount++;
+        if (sink is null)
+        {
+            Records.Add(record);
+        }
+        else
+        {
+            sink(record);
+        }
+    }
 
     public List<ImportRejection> Rejected { get; } = [];
 
@@ -29,9 +51,10 @@ public sealed class ImportFileResult
 /// <summary>Reads one file of any <see cref="ImportFormat"/> into records; never throws for bad content.</summary>
 public static class ImportFile
 {
-    public static ImportFileResult Read(string path)
+    /// <summary>Reads <paramref name="path"/>; records go to <paramref name="sink"/> as they are read (or are kept in the result).</summary>
+    public static ImportFileResult Read(string path, Action<TrailRecord>? sink = null)
     {
-        var result = new ImportFileResult();
+        var result = new ImportFileResult(sink);
         try
         {
             var (format, stream) = ImportInput.Open(path);
@@ -56,6 +79,11 @@ public static class ImportFile
             // Records read before the failure are kept; the rest of the file is reported.
             result.Rejected.Add(new ImportRejection(path, 0, $"cannot read{(result.Rows > 0 ? $" after {result.Rows} rows" : "")}: {e.Message}"));
         }
+        catch (Exception e) when (e is not OperationCanceledException and not ChannelClosedException)
+        {
+            // A reader bug: said, for this file only, rather than ending the whole import.
+            result.Rejected.Add(new ImportRejection(path, 0, $"cannot read{(result.Rows > 0 ? $" after {result.Rows} rows" : "")}: {e.GetType().Name}: {e.Message}"));
+        }
 
         return result;
     }
@@ -68,7 +96,11 @@ public static class ImportFile
         var csv = SeedCsvReader.Read(stream, fileSession);
         result.Rows = csv.Rows;
         result.Rejoined = csv.Rejoined;
-        result.Records.AddRange(csv.Records);
+        foreach (var record in csv.Records)
+        {
+            result.Add(record);
+        }
+
         foreach (var r in csv.Rejected)
         {
             result.Rejected.Add(new ImportRejection(path, r.Line, r.Reason));
@@ -108,7 +140,7 @@ public static class ImportFile
 
             try
             {
-                result.Records.Add(NdjsonReader.ParseLine(span, lineNumber));
+                result.Add(NdjsonReader.ParseLine(span, lineNumber));
             }
             catch (NdjsonFormatException e)
             {

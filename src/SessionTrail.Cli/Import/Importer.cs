@@ -22,7 +22,8 @@ public sealed class Importer(IImportTarget target, int batchSize = Importer.Defa
         ArgumentNullException.ThrowIfNull(files);
         var watch = Stopwatch.StartNew();
         var batches = Channel.CreateBounded<List<TrailRecord>>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
-        var reader = Task.Run(() => ReadAll(files, batches.Writer, cancellationToken), cancellationToken);
+        var reader = Task.Factory.StartNew(
+            () => ReadAll(files, batches.Writer, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
             await foreach (var batch in batches.Reader.ReadAllAsync(cancellationToken))
@@ -38,56 +39,60 @@ public sealed class Importer(IImportTarget target, int batchSize = Importer.Defa
             // Stop the reader when writing failed, then surface its own failure if it had one.
             batches.Writer.TryComplete();
             await reader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            summary.Sessions = sessions.Count;
+            summary.Elapsed = watch.Elapsed;
+            if (progress is not null && Interlocked.Read(ref lastProgress) >= 0)
+            {
+                lock (progress)
+                {
+                    progress.Write("\r\u001b[K");
+                    progress.Flush();
+                }
+            }
         }
 
         await reader;
-        summary.Sessions = sessions.Count;
-        summary.Elapsed = watch.Elapsed;
-        if (progress is not null && lastProgress >= 0)
-        {
-            progress.Write("\r\u001b[K");
-            progress.Flush();
-        }
-
         return summary;
     }
 
-    private async Task ReadAll(IReadOnlyList<string> files, ChannelWriter<List<TrailRecord>> writer, CancellationToken cancellationToken)
+    /// <summary>The counts so far (all of them once <see cref="RunAsync"/> has returned or failed).</summary>
+    public ImportSummary Summary => summary;
+
+    /// <summary>Runs on its own thread: reads file after file, handing full batches to the writing side.</summary>
+    private void ReadAll(IReadOnlyList<string> files, ChannelWriter<List<TrailRecord>> writer, CancellationToken cancellationToken)
     {
         var batch = new List<TrailRecord>(batchSize);
+        void Add(TrailRecord record)
+        {
+            if (record.Session is { } session)
+            {
+                sessions.Add(session);
+            }
+
+            batch.Add(record);
+            if (batch.Count >= batchSize)
+            {
+                // Blocks while two batches wait to be written; throws ChannelClosedException when writing failed.
+                writer.WriteAsync(batch, cancellationToken).AsTask().GetAwaiter().GetResult();
+                batch = new List<TrailRecord>(batchSize);
+                Progress(files.Count, force: false);
+            }
+        }
+
         try
         {
             foreach (var file in files)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var result = ImportFile.Read(file);
+                var result = ImportFile.Read(file, Add);
                 lock (summary)
                 {
                     summary.Files++;
                     summary.Rows += result.Rows;
-                    summary.Records += result.Records.Count;
+                    summary.Records += result.RecordCount;
                     summary.Rejoined += result.Rejoined;
                     summary.NotProcessEvents += result.NotProcessEvents;
                     summary.Reject(result.Rejected);
-                }
-
-                foreach (var record in result.Records)
-                {
-                    if (record.Session is { } session)
-                    {
-                        sessions.Add(session);
-                    }
-
-                    batch.Add(record);
-                    if (batch.Count >= batchSize)
-                    {
-                        if (!await SendAsync(writer, batch, cancellationToken))
-                        {
-                            return;
-                        }
-
-                        batch = new List<TrailRecord>(batchSize);
-                    }
                 }
 
                 Progress(files.Count, force: false);
@@ -95,25 +100,16 @@ public sealed class Importer(IImportTarget target, int batchSize = Importer.Defa
 
             if (batch.Count > 0)
             {
-                await SendAsync(writer, batch, cancellationToken);
+                writer.WriteAsync(batch, cancellationToken).AsTask().GetAwaiter().GetResult();
             }
+        }
+        catch (ChannelClosedException)
+        {
+            // The writing side failed; its exception is the one reported.
         }
         finally
         {
             writer.TryComplete();
-        }
-    }
-
-    private static async Task<bool> SendAsync(ChannelWriter<List<TrailRecord>> writer, List<TrailRecord> batch, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await writer.WriteAsync(batch, cancellationToken);
-            return true;
-        }
-        catch (ChannelClosedException)
-        {
-            return false; // the writing side failed; its exception is the one reported.
         }
     }
 

@@ -64,7 +64,7 @@ public static class WindowsEventImport
         var mapped = SecurityProcessEvents.Map(e);
         if (mapped.Record is { } record)
         {
-            result.Records.Add(record);
+            result.Add(record);
         }
         else if (mapped.Skipped is not null)
         {
