@@ -44,6 +44,9 @@ public sealed class ImportFileResult(Action<TrailRecord>? sink = null)
     /// <summary>Seed CSV rows whose process contained a comma and were put back together.</summary>
     public int Rejoined { get; set; }
 
+    /// <summary>Seed CSV sessions whose file has no session_end row.</summary>
+    public int SessionsWithoutEnd { get; set; }
+
     /// <summary>Windows events that are not 4688/4689 (read, counted, not imported).</summary>
     public int NotProcessEvents { get; set; }
 }
@@ -96,6 +99,7 @@ public static class ImportFile
         var csv = SeedCsvReader.Read(stream, fileSession);
         result.Rows = csv.Rows;
         result.Rejoined = csv.Rejoined;
+        result.SessionsWithoutEnd = csv.SessionsWithoutEnd.Count;
         foreach (var record in csv.Records)
         {
             result.Add(record);

@@ -23,6 +23,9 @@ public sealed class ImportSummary
 
     public long Rejoined { get; set; }
 
+    /// <summary>Seed CSV sessions whose file had no session_end row: their runs without an exit stay open.</summary>
+    public long SessionsWithoutEnd { get; set; }
+
     /// <summary>Windows events read that are not process events (other event ids): not imported, not errors.</summary>
     public long NotProcessEvents { get; set; }
 
@@ -66,6 +69,11 @@ public sealed class ImportSummary
         if (Rejoined > 0)
         {
             output.WriteLine($"rejoined:   {Rejoined} (rows whose process contained a comma, put back together)");
+        }
+
+        if (SessionsWithoutEnd > 0)
+        {
+            output.WriteLine($"no end:     {SessionsWithoutEnd} (seed CSV sessions without a session_end row: their runs without an exit stay open)");
         }
 
         if (NotProcessEvents > 0)

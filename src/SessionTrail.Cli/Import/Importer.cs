@@ -92,6 +92,7 @@ public sealed class Importer(IImportTarget target, int batchSize = Importer.Defa
                     summary.Records += result.RecordCount;
                     summary.Rejoined += result.Rejoined;
                     summary.NotProcessEvents += result.NotProcessEvents;
+                    summary.SessionsWithoutEnd += result.SessionsWithoutEnd;
                     summary.Reject(result.Rejected);
                 }
 

@@ -258,6 +258,11 @@ public static class SeedCsvReader
             foreach (var (session, seen) in sessions)
             {
                 result.Sessions.Add(session);
+                if (!seen.HasEnd)
+                {
+                    result.SessionsWithoutEnd.Add(session);
+                }
+
                 var f = seen.Fields;
                 var start = TryParseReservation(f[ReservationTime]) ?? seen.Earliest;
                 result.Records.Add(new SessionRecord
@@ -384,7 +389,7 @@ public static class SeedCsvReader
             var f = row.Fields;
             if (!sessions.TryGetValue(row.Session, out var seen))
             {
-                sessions[row.Session] = new SessionSeen(f, row.Time);
+                sessions[row.Session] = seen = new SessionSeen(f, row.Time);
             }
             else
             {
@@ -398,6 +403,11 @@ public static class SeedCsvReader
                 {
                     seen.Earliest = row.Time;
                 }
+            }
+
+            if (row.IsEnd)
+            {
+                seen.HasEnd = true;
             }
 
             // What identifies the event: type, process, pid, session, UTC second. Not the culture-formatted
@@ -482,5 +492,7 @@ public static class SeedCsvReader
         public bool FromEnd { get; set; } = fields[Process] == SessionEnd;
 
         public DateTimeOffset Earliest { get; set; } = earliest;
+
+        public bool HasEnd { get; set; }
     }
 }

@@ -23,6 +23,12 @@ public sealed class SeedCsvReaderResult
     /// <summary>Sessions the file's rows belong to.</summary>
     public HashSet<string> Sessions { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Sessions with no <c>session_end</c> row in this file (a file cut short): their runs without an exit
+    /// stay open until a session end arrives.
+    /// </summary>
+    public HashSet<string> SessionsWithoutEnd { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Data rows read (non-blank lines after the header), imported or rejected.</summary>
     public int Rows { get; internal set; }
 

@@ -53,6 +53,7 @@ public sealed class SeedCsvReaderTests
         Assert.Equal(("alice@example.com", "stack-eng", "fleet-eng", "userpool", session.ReservationText), (start.User, start.Stack, start.Fleet, start.AccessMode, start.ReservationTime));
         Assert.Equal(("stream.standard.medium", "us-east-1", session.ImageArn), (start.InstanceType, start.Region, start.ImageArn));
         Assert.Equal([session.Id], result.Sessions);
+        Assert.Empty(result.SessionsWithoutEnd);
     }
 
     [Fact]
@@ -176,6 +177,7 @@ public sealed class SeedCsvReaderTests
         var start = result.Records.OfType<SessionRecord>().Single();
         Assert.Equal(new DateTimeOffset(2026, 3, 4, 22, 0, 0, TimeSpan.Zero), start.Time);
         Assert.Equal("04.03.2026 21:00", start.ReservationTime);
+        Assert.Equal(["from-file-name"], result.SessionsWithoutEnd);
         Assert.All(result.Records, r => Assert.Equal("from-file-name", r.Session));
     }
 
