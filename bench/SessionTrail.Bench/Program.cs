@@ -9,6 +9,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], Task<int>> Run
     ["reports"] = ("report latency over 1M (and 10M) runs", ReportBench.RunAsync),
     ["export"] = ("Athena export (athena-csv, athena-jsonl) speed over 1M runs", ExportBench.RunAsync),
     ["queue"] = ("agent disk queue enqueue/dequeue/ack throughput", QueueBench.RunAsync),
+    ["import"] = ("sessiontrail import of a generated seed CSV tree (rows/s), twice", ImportBench.RunAsync),
     ["idle"] = ("agent idle CPU and memory (runs the real executable)", IdleBench.RunAsync),
     ["evtx"] = ("binary .evtx read speed (events/s)", EvtxBench.RunAsync),
 };

@@ -16,6 +16,7 @@ root.Add(SessionCommand.Create());
 root.Add(ReportCommand.Create());
 root.Add(ExportCommand.Create());
 root.Add(TokenCommand.Create());
+root.Add(ImportCommand.Create());
 root.Add(AppStreamCommand.Create());
 
 // Ctrl+C / SIGTERM cancel the command's token; the agent then flushes for up to its FlushDeadline

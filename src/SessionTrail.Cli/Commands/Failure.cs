@@ -25,7 +25,7 @@ internal static class Failure
         }
     }
 
-    private static bool IsUserError(Exception ex) => ex is ArgumentException or InvalidOperationException or IOException
+    public static bool IsUserError(Exception ex) => ex is ArgumentException or InvalidOperationException or IOException
         or UnauthorizedAccessException or InvalidDataException or HttpRequestException or FormatException
         or System.Text.Json.JsonException or Microsoft.Data.Sqlite.SqliteException or NotSupportedException
         or Agent.Config.AgentOptionsException or Microsoft.Extensions.Options.OptionsValidationException;

@@ -23,7 +23,7 @@ public sealed class NdjsonReaderFuzzTests
         var parsed = 0;
         for (var i = 0; i < 30_000; i++)
         {
-            var body = Mutate(Valid, random, 1 + random.Next(6));
+            var body = ByteMutator.Mutate(Valid, random, 1 + random.Next(6), Interesting);
             if (TryParse(body))
             {
                 parsed++;
@@ -61,36 +61,5 @@ public sealed class NdjsonReaderFuzzTests
             Assert.True(e.Line >= 1, $"line {e.Line} in: {e.Message}");
             return false;
         }
-    }
-
-    private static byte[] Mutate(byte[] source, Random random, int mutations)
-    {
-        var bytes = source.ToList();
-        for (var m = 0; m < mutations && bytes.Count > 0; m++)
-        {
-            var at = random.Next(bytes.Count);
-            switch (random.Next(5))
-            {
-                case 0:
-                    bytes[at] = (byte)random.Next(256);
-                    break;
-                case 1:
-                    bytes.RemoveAt(at);
-                    break;
-                case 2:
-                    bytes.Insert(at, Interesting[random.Next(Interesting.Length)]);
-                    break;
-                case 3:
-                    bytes.RemoveRange(at, Math.Min(bytes.Count - at, random.Next(1, 20)));
-                    break;
-                default:
-                    var from = random.Next(bytes.Count);
-                    var length = Math.Min(bytes.Count - from, random.Next(1, 30));
-                    bytes.InsertRange(at, bytes.GetRange(from, length));
-                    break;
-            }
-        }
-
-        return bytes.ToArray();
     }
 }

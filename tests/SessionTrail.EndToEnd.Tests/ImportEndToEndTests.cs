@@ -1,0 +1,250 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using SessionTrail.Core.Formats;
+using SessionTrail.Core.Records;
+using SessionTrail.EndToEnd.Tests.Infrastructure;
+using SessionTrail.Testing;
+
+namespace SessionTrail.EndToEnd.Tests;
+
+/// <summary>`sessiontrail import` of a seed-format S3 tree and of NDJSON, run as the real executable.</summary>
+public sealed partial class ImportEndToEndTests : IAsyncDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+    private static readonly DateTimeOffset T0 = new(2026, 3, 4, 22, 15, 7, TimeSpan.Zero);
+    private const string Firefox = SeedCsvGenerator.Firefox;
+    private const string Excel = SeedCsvGenerator.Excel;
+
+    private readonly Trail trail = new();
+    private readonly List<SeedSession> sessions = [];
+
+    private string Bucket => Path.Combine(trail.Root, "bucket");
+
+    /// <summary>The generator's known session plus a second use of pid 4242 by a program with a comma in its path.</summary>
+    private SeedSession Known { get; } = SeedCsvGenerator.Known(T0, new SeedProcess(@"C:\Program Files\Vendor, Inc\tool.exe", 4242, T0.AddMinutes(40), T0.AddMinutes(41)));
+
+    public ValueTask DisposeAsync() => trail.DisposeAsync();
+
+    /// <summary>Writes the tree; one extra file has one bad row. Returns the number of 4688 rows that are good.</summary>
+    private int WriteTree()
+    {
+        var random = new Random(3);
+        sessions.Add(Known);
+        void Put(SeedSession s, SeedCulture c)
+        {
+            var path = Path.Combine(Bucket, SeedCsvGenerator.RelativePath(s, c));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, SeedCsvGenerator.Write(s, c));
+        }
+
+        Put(Known, SeedCulture.EnUs);
+        for (var i = 0; i < 12; i++)
+        {
+            var s = SeedCsvGenerator.Random(random, i, 20, T0.AddDays(-i));
+            // Unique pids per session, so that every start's pairing is known.
+            s = s with { Processes = [.. s.Processes.Select((p, k) => p with { Pid = 1000 + (4 * k) })] };
+            sessions.Add(s);
+            Put(s, SeedCulture.All[i % SeedCulture.All.Length]);
+        }
+
+        var bad = Path.Combine(Bucket, "appstream_applications", "year=2026", "month=03", "day=05", "broken.csv");
+        File.WriteAllText(
+            bad,
+            "\uFEFF" + SeedCsvReader.Header + "\r\n"
+            + "4688,3/5/2026,10:00:00,C:\\x.exe,PhotonUser,12,st,broken,bob,2026-03-05T09:59:00Z,t,r,arn,f,userpool,S-1-5-21-9,2026-03-05T10:00:00Z\r\n"
+            + "4688,3/5/2026,10:00:01,C:\\y.exe,PhotonUser,1x2,st,broken,bob,2026-03-05T09:59:00Z,t,r,arn,f,userpool,S-1-5-21-9,2026-03-05T10:00:01Z\r\n");
+        File.WriteAllText(Path.Combine(Bucket, "README.txt"), "not data");
+        return sessions.Sum(s => s.Processes.Count(p => p.Start is not null)) + 1;
+    }
+
+    [Fact]
+    public async Task ASeedTreeImportedTwiceIsStoredOnceAndReportsTheRuns()
+    {
+        var good4688 = WriteTree();
+        var data = Path.Combine(trail.Root, "data");
+
+        var first = await TrailProcess.RunAsync(Timeout, "import", Bucket, "--data", data);
+        Assert.True(first.ExitCode == 2, $"exit {first.ExitCode}: {first.Stdout}{first.Stderr}");
+        var records = Count(first.Stdout, "records");
+        Assert.Equal(14, Count(first.Stdout, "files"));
+        Assert.Equal(14, Count(first.Stdout, "sessions"));
+        Assert.Equal(records, Count(first.Stdout, "stored"));
+        Assert.Equal(0, Count(first.Stdout, "duplicates"));
+        Assert.Equal(1, Count(first.Stdout, "rejected"));
+        Assert.Equal(2, Count(first.Stdout, "rejoined"));
+        Assert.Contains("broken.csv:3: pid '1x2' is not a number", first.Stdout, StringComparison.Ordinal);
+        Assert.Contains("skipped:    1", first.Stdout, StringComparison.Ordinal);
+
+        // The seed's key starts with '/': a path with an empty segment before appstream_applications.
+        var second = await TrailProcess.RunAsync(Timeout, "import", Bucket + "//appstream_applications", "--data", data);
+        Assert.True(second.ExitCode == 2, $"exit {second.ExitCode}: {second.Stdout}{second.Stderr}");
+        Assert.Equal(0, Count(second.Stdout, "stored"));
+        Assert.Equal(records, Count(second.Stdout, "duplicates"));
+
+        var runs = await ReportAsync("runs", data);
+        Assert.Equal(good4688, runs.Count);
+        var known = runs.Where(r => r.GetProperty("session").GetString() == Known.Id).ToDictionary(r => r.GetProperty("app").GetString()!);
+        Assert.Equal(3, known.Count);
+        Assert.Equal(("exit", 1800.0), (known[Firefox].GetProperty("endedBy").GetString(), known[Firefox].GetProperty("seconds").GetDouble()));
+        Assert.Equal("session_end", known[Excel].GetProperty("endedBy").GetString());
+        Assert.Equal(NdjsonWriter.FormatTime(Known.End), known[Excel].GetProperty("end").GetString());
+        Assert.Equal(60.0, known[@"C:\Program Files\Vendor, Inc\tool.exe"].GetProperty("seconds").GetDouble());
+        Assert.All(known.Values, r => Assert.Equal("appstream:" + Known.Id, r.GetProperty("host").GetString()));
+        Assert.All(known.Values, r => Assert.Equal("alice@example.com", r.GetProperty("user").GetString()));
+
+        // Every random session: one run per 4688, ended by its exit or by the session end.
+        foreach (var s in sessions.Skip(1))
+        {
+            var mine = runs.Where(r => r.GetProperty("session").GetString() == s.Id).ToList();
+            Assert.Equal(s.Processes.Count(p => p.Start is not null), mine.Count);
+            Assert.Equal(
+                s.Processes.Count(p => p.Start is not null && p.Exit is null),
+                mine.Count(r => r.GetProperty("endedBy").GetString() == "session_end"));
+        }
+
+        var sessionRows = await ReportAsync("sessions", data);
+        var row = Assert.Single(sessionRows, r => r.GetProperty("session").GetString() == Known.Id);
+        Assert.Equal(NdjsonWriter.FormatTime(Known.Reservation), row.GetProperty("start").GetString());
+        Assert.Equal(NdjsonWriter.FormatTime(Known.End), row.GetProperty("end").GetString());
+    }
+
+    [Fact]
+    public async Task ImportIntoARunningServerByApiAndByDataDirectoryAndNdjson()
+    {
+        WriteTree();
+        await trail.StartServerAsync();
+
+        var viaApi = await TrailProcess.RunAsync(Timeout, "import", Bucket, "--server", trail.Url, "--token", trail.Token!);
+        Assert.True(viaApi.ExitCode == 2, $"exit {viaApi.ExitCode}: {viaApi.Stdout}{viaApi.Stderr}");
+        var records = Count(viaApi.Stdout, "records");
+        Assert.Equal(records, Count(viaApi.Stdout, "stored"));
+
+        // The same files straight into the running server's database (WAL): nothing new.
+        var viaData = await TrailProcess.RunAsync(Timeout, "import", Bucket, "--data", trail.ServerData);
+        Assert.Equal(0, Count(viaData.Stdout, "stored"));
+        Assert.Equal(records, Count(viaData.Stdout, "duplicates"));
+
+        // The agent's own NDJSON, gzip-compressed, with one bad line.
+        var ndjson = Path.Combine(trail.Root, "agent-export.ndjson.gz");
+        using (var file = File.Create(ndjson))
+        using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
+        {
+            var start = new ProcessRecord { Id = "agentX:1", Time = T0, Host = "desk-7", Type = ProcessEventType.Start, Pid = 9, Executable = "/usr/bin/vim", User = "carol" };
+            gzip.Write(NdjsonWriter.ToLine(start));
+            gzip.Write(Encoding.UTF8.GetBytes("{\"id\":\"agentX:2\",\"kind\":\"process\"}\n"));
+            gzip.Write(NdjsonWriter.ToLine(start with { Id = "agentX:3", Type = ProcessEventType.Exit, Time = T0.AddSeconds(90) }));
+        }
+
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var result = await TrailProcess.RunAsync(Timeout, "import", ndjson, "--server", trail.Url, "--token", trail.Token!);
+            Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stdout}{result.Stderr}");
+            Assert.Equal(3, Count(result.Stdout, "rows"));
+            Assert.Equal(pass == 0 ? 2 : 0, Count(result.Stdout, "stored"));
+            Assert.Contains("agent-export.ndjson.gz:2: field 'time': required", result.Stdout, StringComparison.Ordinal);
+        }
+
+        var runs = (await trail.ReportAsync("runs")).EnumerateArray().ToList();
+        var vim = Assert.Single(runs, r => r.GetProperty("app").GetString() == "/usr/bin/vim");
+        Assert.Equal(90.0, vim.GetProperty("seconds").GetDouble());
+        Assert.Contains(runs, r => r.GetProperty("session").GetString() == Known.Id);
+    }
+
+    [Fact]
+    public async Task RealWindowsEventFilesImportWithTheirCountsAndTheEvtxAndItsXmlRenderingAreStoredOnce()
+    {
+        var folder = WindowsEventsFolder();
+        var data = Path.Combine(trail.Root, "data");
+        var otrf = Path.Combine(folder, "security-4688-4689.otrf.xml");
+        var libevtx = Path.Combine(folder, "security-4688.evtx-to-mitre-attack.xml");
+        var evtx = Path.Combine(folder, "EVTX-to-MITRE-Attack__ID4688-Tchopper.evtx");
+
+        // Counted here from the text, independently of the reader: 342 + 270 and 1,200.
+        var otrfText = await File.ReadAllTextAsync(otrf);
+        var otrfStarts = Regex.Count(otrfText, "<EventID>4688</EventID>");
+        var otrfExits = Regex.Count(otrfText, "<EventID>4689</EventID>");
+        var libevtxStarts = Regex.Count(await File.ReadAllTextAsync(libevtx), "<EventID>4688</EventID>");
+        Assert.Equal((342, 270, 1200), (otrfStarts, otrfExits, libevtxStarts));
+
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var result = await TrailProcess.RunAsync(Timeout, "import", otrf, "--data", data);
+            Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stdout}{result.Stderr}");
+            Assert.Equal(Regex.Count(otrfText, "<Event[ >]"), Count(result.Stdout, "rows"));
+            Assert.Equal(otrfStarts + otrfExits, Count(result.Stdout, "records"));
+            Assert.Equal(pass == 0 ? otrfStarts + otrfExits : 0, Count(result.Stdout, "stored"));
+        }
+
+        var binary = await TrailProcess.RunAsync(Timeout, "import", evtx, "--data", data);
+        Assert.True(binary.ExitCode == 0, binary.Stdout + binary.Stderr);
+        Assert.Equal(735, Count(binary.Stdout, "stored"));
+
+        // The libevtx XML rendering holds those 735 events too: same ids (computer, channel, record id).
+        var xml = await TrailProcess.RunAsync(Timeout, "import", libevtx, "--data", data);
+        Assert.True(xml.ExitCode == 0, xml.Stdout + xml.Stderr);
+        Assert.Equal((1200 - 735, 735L), (Count(xml.Stdout, "stored"), Count(xml.Stdout, "duplicates")));
+
+        var launches = await ReportAsync("launches", data);
+        Assert.Equal(otrfStarts + libevtxStarts, launches.Sum(r => r.GetProperty("launches").GetInt64()));
+        var runs = await ReportAsync("runs", data);
+        Assert.Equal(otrfStarts + libevtxStarts, runs.Count);
+        Assert.Contains(runs, r => r.GetProperty("endedBy").GetString() == "exit");
+    }
+
+    [Fact]
+    public async Task AMissingPathIsAUsageErrorAndNothingIsImported()
+    {
+        var data = Path.Combine(trail.Root, "data");
+        var result = await TrailProcess.RunAsync(Timeout, "import", Path.Combine(trail.Root, "nope"), "--data", data);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("no such file or directory", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(data, "sessiontrail.db")));
+    }
+
+    [Fact]
+    public async Task AServerThatDoesNotAnswerStopsTheImportWithExitCode1AndTheSummarySoFar()
+    {
+        WriteTree();
+        var url = $"http://127.0.0.1:{TrailProcess.FreePort()}";
+        var result = await TrailProcess.RunAsync(Timeout, "import", Bucket, "--server", url, "--token", "st_x");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("gave up after 5 attempts", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("run the same import again", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, Count(result.Stdout, "stored"));
+
+        var both = await TrailProcess.RunAsync(Timeout, "import", Bucket, "--server", url, "--token", "t", "--data", trail.Root);
+        Assert.Equal(1, both.ExitCode);
+        Assert.Contains("not both", both.Stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task<List<JsonElement>> ReportAsync(string name, string data)
+    {
+        var (code, stdout, stderr) = await TrailProcess.RunAsync(Timeout, "report", name, "--format", "json", "--data", data);
+        Assert.True(code == 0, stderr);
+        return [.. JsonDocument.Parse(stdout).RootElement.EnumerateArray()];
+    }
+
+    private static string WindowsEventsFolder()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "data", "windows-events");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException("shared/data/windows-events not found above " + AppContext.BaseDirectory);
+    }
+
+    private static long Count(string summary, string name)
+    {
+        var match = Regex.Match(summary, $"^{name}:\\s+(\\d+)", RegexOptions.Multiline);
+        Assert.True(match.Success, $"no '{name}:' in:\n{summary}");
+        return long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+}
