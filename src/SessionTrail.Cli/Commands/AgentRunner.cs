@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using SessionTrail.Agent;
 using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Platform.Linux;
+using SessionTrail.Agent.Sinks.S3;
 using SessionTrail.Agent.Sources;
 
 namespace SessionTrail.Cli.Commands;
@@ -12,12 +13,14 @@ internal sealed class AgentRunner
 {
     private readonly AgentOptions _options;
     private readonly LinuxProcessSource? _processes;
+    private readonly IReadOnlyList<S3Sink> _sinks;
     private readonly ILoggerFactory _logs;
 
-    private AgentRunner(AgentOptions options, LinuxProcessSource? processes, ILoggerFactory logs)
+    private AgentRunner(AgentOptions options, LinuxProcessSource? processes, IReadOnlyList<S3Sink> sinks, ILoggerFactory logs)
     {
         _options = options;
         _processes = processes;
+        _sinks = sinks;
         _logs = logs;
     }
 
@@ -30,11 +33,22 @@ internal sealed class AgentRunner
     /// </summary>
     public static AgentRunner Create(string? configFile, IReadOnlyDictionary<string, string?> overrides, ILoggerFactory logs)
     {
-        var options = AgentConfiguration.Load(configFile, overrides);
         var configuration = new ConfigurationBuilder();
-        if (configFile is not null)
+        if (configFile is not null && File.Exists(Path.GetFullPath(configFile)))
         {
             configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+        }
+
+        var built = configuration.Build();
+        var s3 = SinkConfiguration.LoadS3(built);
+        AgentOptions options;
+        try
+        {
+            options = AgentConfiguration.Load(configFile, overrides);
+        }
+        catch (AgentOptionsException ex) when (ex.Setting == nameof(AgentOptions.Token) && s3.Count > 0)
+        {
+            throw new AgentOptionsException(ex.Setting, "is required when ServerUrl is set; to deliver only to the configured Sinks set \"Agent\": { \"ServerUrl\": \"\" }");
         }
 
         if (!OperatingSystem.IsLinux())
@@ -42,10 +56,17 @@ internal sealed class AgentRunner
             throw new NotSupportedException("process capture on this operating system is not built yet (Windows 4688/4689 capture is issue 3); the agent runs on Linux.");
         }
 
-        var capture = ProcessCaptureOptions.FromConfiguration(configuration.Build());
+        var capture = ProcessCaptureOptions.FromConfiguration(built);
         capture.ThrowIfInvalid();
+        var sinks = new List<S3Sink>();
+        foreach (var (sink, i) in s3.Select((o, i) => (o, i)))
+        {
+            var store = new AwsS3ObjectStore(sink, SinkConfiguration.SectionName + ":" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            sinks.Add(new S3Sink(sink, options.DataDir, store, logs.CreateLogger<S3Sink>(), TimeProvider.System));
+        }
+
         var processes = new LinuxProcessSource(capture, logs.CreateLogger<LinuxProcessSource>(), TimeProvider.System);
-        return new AgentRunner(options, processes, logs);
+        return new AgentRunner(options, processes, sinks, logs);
     }
 
     /// <summary>
@@ -60,7 +81,22 @@ internal sealed class AgentRunner
             sources.Add(_processes);
         }
 
-        using var host = new AgentHost(_options, sources, extraSinks: null, _logs, TimeProvider.System);
+        try
+        {
+            await RunHostAsync(sources, onCapturing, stop);
+        }
+        finally
+        {
+            foreach (var sink in _sinks)
+            {
+                sink.Dispose();
+            }
+        }
+    }
+
+    private async Task RunHostAsync(List<IRecordSource> sources, Action<string> onCapturing, CancellationToken stop)
+    {
+        using var host = new AgentHost(_options, sources, _sinks, _logs, TimeProvider.System);
         var running = host.RunAsync(stop);
         if (_processes is not null)
         {
