@@ -30,7 +30,8 @@ public sealed class AwsS3ObjectStore : IS3ObjectStore
     /// files, container and instance role). Throws <see cref="AgentOptionsException"/> for a profile that
     /// does not exist.
     /// </summary>
-    public AwsS3ObjectStore(S3SinkOptions options, string settingPath)
+    /// <param name="credentials">Explicit credentials (tests); null for the configured source.</param>
+    public AwsS3ObjectStore(S3SinkOptions options, string settingPath, AWSCredentials? credentials = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _bucket = options.Bucket!;
@@ -50,8 +51,10 @@ public sealed class AwsS3ObjectStore : IS3ObjectStore
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
         }
 
-        AWSCredentials? credentials = null;
-        if (options.Profile is not null)
+        if (credentials is not null)
+        {
+        }
+        else if (options.Profile is not null)
         {
             if (!new CredentialProfileStoreChain().TryGetAWSCredentials(options.Profile, out credentials))
             {
