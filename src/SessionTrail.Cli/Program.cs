@@ -14,6 +14,7 @@ root.Add(ServerCommand.Create());
 root.Add(AgentCommand.Create());
 root.Add(SessionCommand.Create());
 root.Add(ReportCommand.Create());
+root.Add(ExportCommand.Create());
 root.Add(TokenCommand.Create());
 
 // Ctrl+C / SIGTERM cancel the command's token; the agent then flushes for up to its FlushDeadline

@@ -18,12 +18,15 @@ internal static class ReportCommand
     {
         var name = new Argument<string>("NAME")
         {
-            Description = "top-apps | launches | runs | concurrency | last-used | sessions",
+            Description = "top-apps | launches | runs | concurrency | last-used | inactive | sessions",
         };
         name.AcceptOnlyFromAmong([.. ReportService.ReportNames]);
         var from = new Option<string?>("--from") { Description = "Only runs that end at or after this date/time (2026-11-01 or ISO-8601; UTC).", HelpName = "D" };
         var to = new Option<string?>("--to") { Description = "Only runs that start before this date/time (UTC).", HelpName = "D" };
         var user = new Option<string?>("--user") { Description = "Only runs of this user.", HelpName = "U" };
+        var by = new Option<string>("--by") { Description = "concurrency: one row per app and day, or per app and month.", DefaultValueFactory = _ => "day", HelpName = "day|month" };
+        by.AcceptOnlyFromAmong("day", "month");
+        var days = new Option<int?>("--days") { Description = "inactive (required): pairs with no run in the last N days before --to (else now).", HelpName = "N" };
         var format = new Option<ReportFormat>("--format")
         {
             Description = "table (for people), csv, or json (exactly the API's JSON).",
@@ -37,22 +40,33 @@ internal static class ReportCommand
             """
             Answer a usage question. top-apps: total run time per program; launches: runs per program;
             runs: every run with start, end, duration and how it ended; concurrency: peak simultaneous
-            users and runs per program per day; last-used: per user and program, for reclaiming
-            licences; sessions: every session with its run count. Reads DIR/sessiontrail.db directly
+            users and runs per program per day (--by month: per month); last-used: per user and program;
+            inactive --days N: user and program pairs with past runs but none in the last N days
+            (licences to reclaim); sessions: every session with its run count. Reads DIR/sessiontrail.db directly
             (also while the server runs), or asks a server with --server URL --token T.
             """)
         {
-            name, from, to, user, format, data, server, token,
+            name, from, to, user, by, days, format, data, server, token,
         };
         command.SetAction((parse, ct) => Failure.GuardAsync("report", async () =>
         {
             var report = parse.GetValue(name)!;
-            var filter = new ReportFilter(ParseTime("--from", parse.GetValue(from)), ParseTime("--to", parse.GetValue(to)), parse.GetValue(user));
+            var filter = new ReportFilter(
+                ParseTime("--from", parse.GetValue(from)),
+                ParseTime("--to", parse.GetValue(to)),
+                parse.GetValue(user),
+                parse.GetValue(by) == "month" ? ReportPeriod.Month : ReportPeriod.Day,
+                parse.GetValue(days));
+            if (report == "inactive" && filter.Days is not > 0)
+            {
+                throw new ArgumentException("report inactive needs --days N (1 or more): user and program pairs with no run in the last N days");
+            }
+
             JsonElement rows;
             IReadOnlyList<string> columns;
             if (parse.GetValue(server) is { } url)
             {
-                rows = await FromServerAsync(url, parse.GetValue(token), report, parse.GetValue(from), parse.GetValue(to), filter.User, ct);
+                rows = await FromServerAsync(url, parse.GetValue(token), report, new ServerQuery(parse.GetValue(from), parse.GetValue(to), filter.User, parse.GetValue(by), filter.Days), ct);
                 columns = [];
             }
             else
@@ -91,7 +105,9 @@ internal static class ReportCommand
         throw new FormatException($"{option} '{value}' is not a date or time; use 2026-11-01 or 2026-11-01T08:00:00Z");
     }
 
-    private static async Task<JsonElement> FromServerAsync(string url, string? token, string report, string? from, string? to, string? user, CancellationToken ct)
+    private sealed record ServerQuery(string? From, string? To, string? User, string? By, int? Days);
+
+    private static async Task<JsonElement> FromServerAsync(string url, string? token, string report, ServerQuery q, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(token))
         {
@@ -107,9 +123,11 @@ internal static class ReportCommand
             }
         }
 
-        Add("from", from);
-        Add("to", to);
-        Add("user", user);
+        Add("from", q.From);
+        Add("to", q.To);
+        Add("user", q.User);
+        Add("by", q.By == "day" ? null : q.By);
+        Add("days", q.Days?.ToString(CultureInfo.InvariantCulture));
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var uri = new Uri($"{url.TrimEnd('/')}/api/v1/reports/{report}{(query.Count > 0 ? "?" + string.Join('&', query) : "")}");

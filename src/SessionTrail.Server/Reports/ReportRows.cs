@@ -83,6 +83,41 @@ public sealed record ConcurrencyRow(string App, string Day, long PeakUsers, long
     };
 }
 
+/// <summary><c>concurrency --by month</c>: the highest daily peaks of an app in one UTC month (yyyy-MM).</summary>
+public sealed record ConcurrencyMonthRow(string App, string Month, long PeakUsers, long PeakRuns) : IReportRow
+{
+    public static readonly IReadOnlyList<string> Columns = ["app", "month", "peakUsers", "peakRuns"];
+
+    public object? GetValue(int column) => column switch
+    {
+        0 => App,
+        1 => Month,
+        2 => PeakUsers,
+        3 => PeakRuns,
+        _ => throw new ArgumentOutOfRangeException(nameof(column)),
+    };
+}
+
+/// <summary>
+/// <c>inactive</c>: a user and app pair with no run in the last N days: the latest start, the latest end
+/// (now for an open run), the number of runs and the whole days since that end.
+/// </summary>
+public sealed record InactiveRow(string? User, string App, string LastUsed, string LastEnd, long Runs, long IdleDays) : IReportRow
+{
+    public static readonly IReadOnlyList<string> Columns = ["user", "app", "lastUsed", "lastEnd", "runs", "idleDays"];
+
+    public object? GetValue(int column) => column switch
+    {
+        0 => User,
+        1 => App,
+        2 => LastUsed,
+        3 => LastEnd,
+        4 => Runs,
+        5 => IdleDays,
+        _ => throw new ArgumentOutOfRangeException(nameof(column)),
+    };
+}
+
 /// <summary><c>last-used</c>: per user and app, the latest run start and the number of runs.</summary>
 public sealed record LastUsedRow(string? User, string App, string LastUsed, long Runs) : IReportRow
 {

@@ -9,11 +9,20 @@ namespace SessionTrail.Server.Reports;
 /// Report filters. A run counts when it overlaps [<see cref="From"/>, <see cref="To"/>) — it started
 /// before To and was still running at or after From (an open run runs until now); <c>launches</c>
 /// counts runs that started inside the window; <c>top-apps</c> seconds are clipped to the window.
-/// <see cref="User"/> is an exact user name.
+/// <see cref="User"/> is an exact user name. <see cref="By"/> is the period of <c>concurrency</c>;
+/// <see cref="Days"/> the idle time of <c>inactive</c> (required there).
 /// </summary>
-public sealed record ReportFilter(DateTimeOffset? From = null, DateTimeOffset? To = null, string? User = null)
+public sealed record ReportFilter(
+    DateTimeOffset? From = null, DateTimeOffset? To = null, string? User = null, ReportPeriod By = ReportPeriod.Day, int? Days = null)
 {
     public static readonly ReportFilter None = new();
+}
+
+/// <summary>The period of the <c>concurrency</c> report: one row per app and UTC day, or per app and month.</summary>
+public enum ReportPeriod
+{
+    Day,
+    Month,
 }
 
 /// <summary>
@@ -26,7 +35,7 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
     private const long DayMillis = 86_400_000;
 
     /// <summary>The report names, in the order they are documented.</summary>
-    public static readonly IReadOnlyList<string> ReportNames = ["top-apps", "launches", "runs", "concurrency", "last-used", "sessions"];
+    public static readonly IReadOnlyList<string> ReportNames = ["top-apps", "launches", "runs", "concurrency", "last-used", "inactive", "sessions"];
 
     private readonly TimeProvider clock = time ?? TimeProvider.System;
 
@@ -41,8 +50,10 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             "top-apps" => new(name, TopAppRow.Columns, TopApps(q)),
             "launches" => new(name, LaunchRow.Columns, Launches(q)),
             "runs" => new(name, RunRow.Columns, Runs(q)),
+            "concurrency" when filter.By == ReportPeriod.Month => new(name, ConcurrencyMonthRow.Columns, ConcurrencyByMonth(Concurrency(q))),
             "concurrency" => new(name, ConcurrencyRow.Columns, Concurrency(q)),
             "last-used" => new(name, LastUsedRow.Columns, LastUsed(q)),
+            "inactive" => new(name, InactiveRow.Columns, Inactive(q, filter)),
             "sessions" => new(name, SessionRow.Columns, Sessions(q)),
             _ => throw new UnknownReportException(name),
         };
@@ -98,6 +109,45 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
         ORDER BY g.last, u.name, a.path
         """,
         r => new LastUsedRow(NullableString(r, 0), r.GetString(1), Time(r.GetInt64(2)), r.GetInt64(3)));
+
+    /// <summary>
+    /// User and app pairs with runs before the reference time (--to, else now) but none running in the
+    /// <see cref="ReportFilter.Days"/> days before it: licences to reclaim. A run still open counts as
+    /// running now. Oldest use first.
+    /// </summary>
+    private static List<IReportRow> Inactive(Query q, ReportFilter filter)
+    {
+        if (filter.Days is not ({ } days and > 0))
+        {
+            throw new ArgumentException("the inactive report needs days N (a whole number of days, 1 or more): pairs with no run in the last N days");
+        }
+
+        var reference = q.Reference;
+        var cutoff = reference - (days * DayMillis);
+        return q.Rows(
+            $"""
+            SELECT u.name, a.path, g.last, g.last_end, g.runs
+            FROM (SELECT r.user_id, r.app_id, MAX(r.start) AS last, MAX({RunEnd}) AS last_end, COUNT(*) AS runs
+                  FROM runs r WHERE {q.RunFilter} AND r.start < $ref GROUP BY r.app_id, r.user_id
+                  HAVING MAX({RunEnd}) <= $cutoff) g
+            JOIN apps a ON a.id = g.app_id LEFT JOIN users u ON u.id = g.user_id
+            ORDER BY g.last_end, u.name, a.path
+            """,
+            r => new InactiveRow(
+                NullableString(r, 0),
+                r.GetString(1),
+                Time(r.GetInt64(2)),
+                Time(r.GetInt64(3)),
+                r.GetInt64(4),
+                (reference - r.GetInt64(3)) / DayMillis),
+            ("$cutoff", cutoff));
+    }
+
+    /// <summary>Per app and UTC month: the highest daily peaks (a moment belongs to exactly one day).</summary>
+    private static List<IReportRow> ConcurrencyByMonth(List<IReportRow> days) =>
+        [.. days.Cast<ConcurrencyRow>()
+            .GroupBy(d => (d.App, Month: d.Day[..7]))
+            .Select(g => new ConcurrencyMonthRow(g.Key.App, g.Key.Month, g.Max(d => d.PeakUsers), g.Max(d => d.PeakRuns)))];
 
     private static List<IReportRow> Sessions(Query q) => q.Rows(
         """
@@ -248,6 +298,9 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             filter.To is null ? null : "r.start < $to",
             UserCondition);
 
+        /// <summary>The reference time of <c>inactive</c>: To, else now (bound as $ref).</summary>
+        public long Reference => filter.To is { } t ? t.ToUnixTimeMilliseconds() : now;
+
         private string? UserCondition => filter.User is null ? null : "r.user_id = (SELECT id FROM users WHERE name = $user)";
 
         private static string Conditions(params string?[] conditions)
@@ -264,12 +317,18 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             cmd.Parameters.AddWithValue("$to", filter.To is { } t ? t.ToUnixTimeMilliseconds() : long.MaxValue);
             cmd.Parameters.AddWithValue("$user", (object?)filter.User ?? DBNull.Value);
             cmd.Parameters.AddWithValue("$now", now);
+            cmd.Parameters.AddWithValue("$ref", Reference);
             return cmd;
         }
 
-        public List<IReportRow> Rows(string sql, Func<SqliteDataReader, IReportRow> map)
+        public List<IReportRow> Rows(string sql, Func<SqliteDataReader, IReportRow> map, params (string Name, object Value)[] parameters)
         {
             using var cmd = Command(sql);
+            foreach (var (parameterName, value) in parameters)
+            {
+                cmd.Parameters.AddWithValue(parameterName, value);
+            }
+
             using var reader = cmd.ExecuteReader();
             var rows = new List<IReportRow>();
             while (reader.Read())

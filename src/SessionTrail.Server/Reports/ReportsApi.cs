@@ -6,8 +6,9 @@ using Microsoft.AspNetCore.Routing;
 namespace SessionTrail.Server.Reports;
 
 /// <summary>
-/// <c>GET /api/v1/reports/{name}?from=&amp;to=&amp;user=</c>: the report as a JSON array. 404 naming the valid
-/// reports for an unknown name; 400 naming the parameter for a date that is not ISO-8601.
+/// <c>GET /api/v1/reports/{name}?from=&amp;to=&amp;user=&amp;by=&amp;days=</c>: the report as a JSON array. 404 naming the
+/// valid reports for an unknown name; 400 naming the parameter for a date that is not ISO-8601, a
+/// <c>by</c> other than day|month (concurrency), or a missing or bad <c>days</c> (inactive).
 /// </summary>
 public static class ReportsApi
 {
@@ -21,7 +22,7 @@ public static class ReportsApi
         return api;
     }
 
-    private static IResult Handle(string name, string? from, string? to, string? user, ReportService reports)
+    private static IResult Handle(string name, string? from, string? to, string? user, string? by, string? days, ReportService reports)
     {
         if (!ReportService.ReportNames.Contains(name))
         {
@@ -39,8 +40,43 @@ public static class ReportsApi
             return BadTime("to", to!);
         }
 
-        var table = reports.Run(name, new ReportFilter(fromTime, toTime, string.IsNullOrEmpty(user) ? null : user));
+        if (!TryParsePeriod(by, out var period))
+        {
+            return TypedResults.BadRequest(new ParameterError($"parameter 'by': expected day or month, got '{by}'", "by"));
+        }
+
+        int? dayCount = null;
+        if (name == "inactive" || !string.IsNullOrEmpty(days))
+        {
+            if (!int.TryParse(days, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+            {
+                return TypedResults.BadRequest(new ParameterError(
+                    $"parameter 'days': expected a whole number of days, 1 or more (inactive: no run in the last N days), got '{days}'", "days"));
+            }
+
+            dayCount = n;
+        }
+
+        var table = reports.Run(name, new ReportFilter(fromTime, toTime, string.IsNullOrEmpty(user) ? null : user, period, dayCount));
         return TypedResults.Json(table.RowsAsObjects);
+    }
+
+    /// <summary>day (also when empty or absent) or month, any case.</summary>
+    public static bool TryParsePeriod(string? text, out ReportPeriod period)
+    {
+        period = ReportPeriod.Day;
+        if (string.IsNullOrWhiteSpace(text) || text.Trim().Equals("day", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (text.Trim().Equals("month", StringComparison.OrdinalIgnoreCase))
+        {
+            period = ReportPeriod.Month;
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>ISO-8601 date or time; without a zone it is UTC. Empty or absent means no bound.</summary>

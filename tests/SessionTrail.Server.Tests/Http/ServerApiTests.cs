@@ -168,7 +168,7 @@ public sealed class ServerApiTests
         var response = await server.Client.GetAsync("/api/v1/reports/top");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Contains("top-apps, launches, runs, concurrency, last-used, sessions", (await Json(response)).GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("top-apps, launches, runs, concurrency, last-used, inactive, sessions", (await Json(response)).GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
     [Theory]

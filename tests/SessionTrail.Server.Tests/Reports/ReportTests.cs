@@ -194,6 +194,6 @@ public sealed class ReportTests : IDisposable
     {
         var error = Assert.Throws<UnknownReportException>(() => s.Reports.Run("top", ReportFilter.None));
 
-        Assert.Contains("top-apps, launches, runs, concurrency, last-used, sessions", error.Message, StringComparison.Ordinal);
+        Assert.Contains("top-apps, launches, runs, concurrency, last-used, inactive, sessions", error.Message, StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,105 @@
+using SessionTrail.Core.Records;
+
+namespace SessionTrail.Core.Formats;
+
+/// <summary>One row of a session's Athena object, before formatting.</summary>
+/// <param name="EventType">4688 (start), 4689 (exit, and the session_end pseudo-row).</param>
+/// <param name="Time">The event's time (the session end for the pseudo-row).</param>
+/// <param name="Process">Executable path ("session_end" for the pseudo-row).</param>
+/// <param name="Host">Host column ("session_end" for the pseudo-row).</param>
+/// <param name="Pid">Process id (-1 for the pseudo-row).</param>
+/// <param name="UserId">The process's user (SID on Windows; "session_end" for the pseudo-row).</param>
+/// <param name="RunStart">The run's start: the event itself for a 4688, the paired start for a 4689 (null without one).</param>
+/// <param name="RunEnd">The run's end: the paired exit, else the session end (null when the session ended before it), for a 4688; the event itself for a 4689.</param>
+public sealed record AthenaRow(
+    int EventType, DateTimeOffset Time, string Process, string Host, long Pid, string UserId, DateTimeOffset? RunStart, DateTimeOffset? RunEnd);
+
+/// <summary>
+/// The rows of one session in the seed script's order: every start (4688) newest first, then every
+/// exit (4689) newest first (Get-WinEvent reads the log newest first), then the session_end pseudo-row
+/// (4689, pid -1). Events at the same time keep the reverse of their given (arrival) order.
+/// Starts and exits are paired as the server pairs them: per host and pid, a start owns the first exit
+/// at or after it that comes before the pid's next start; events are ordered by time, starts before
+/// exits at the same time, then arrival.
+/// </summary>
+public static class AthenaRows
+{
+    /// <summary>The 4688 event id the seed writes for a start.</summary>
+    public const int StartEvent = 4688;
+
+    /// <summary>The 4689 event id the seed writes for an exit and the session_end row.</summary>
+    public const int ExitEvent = 4689;
+
+    /// <summary>The process/host/userid value of the pseudo-row.</summary>
+    public const string SessionEnd = "session_end";
+
+    /// <summary>The rows of <paramref name="events"/> (in arrival order) for <paramref name="session"/>.</summary>
+    public static IReadOnlyList<AthenaRow> Build(AthenaSession session, IReadOnlyList<ProcessRecord> events)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(events);
+        var (startOf, endOf) = Pair(events);
+        var rows = new List<AthenaRow>(events.Count + 1);
+        foreach (var type in new[] { ProcessEventType.Start, ProcessEventType.Exit })
+        {
+            var indexes = Enumerable.Range(0, events.Count).Where(i => events[i].Type == type).ToList();
+            indexes.Sort((a, b) =>
+            {
+                var byTime = events[b].Time.CompareTo(events[a].Time);
+                return byTime != 0 ? byTime : b.CompareTo(a);
+            });
+            foreach (var i in indexes)
+            {
+                var e = events[i];
+                var isStart = type == ProcessEventType.Start;
+                rows.Add(new AthenaRow(
+                    isStart ? StartEvent : ExitEvent,
+                    e.Time,
+                    e.Executable ?? (endOf.TryGetValue(i, out var partner) || startOf.TryGetValue(i, out partner) ? events[partner].Executable ?? "" : ""),
+                    e.Host,
+                    e.Pid,
+                    e.User ?? e.Uid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
+                    isStart ? e.Time : startOf.TryGetValue(i, out var s) ? events[s].Time : null,
+                    isStart ? (endOf.TryGetValue(i, out var x) ? events[x].Time : session.End >= e.Time ? session.End : null) : e.Time));
+            }
+        }
+
+        rows.Add(new AthenaRow(ExitEvent, session.End, SessionEnd, SessionEnd, -1, SessionEnd, session.Start, session.End));
+        return rows;
+    }
+
+    /// <summary>For each exit index its start index, and for each start index its exit index.</summary>
+    private static (Dictionary<int, int> StartOfExit, Dictionary<int, int> ExitOfStart) Pair(IReadOnlyList<ProcessRecord> events)
+    {
+        var startOf = new Dictionary<int, int>();
+        var endOf = new Dictionary<int, int>();
+        var order = Enumerable.Range(0, events.Count).ToList();
+        order.Sort((a, b) =>
+        {
+            var byTime = events[a].Time.CompareTo(events[b].Time);
+            if (byTime != 0)
+            {
+                return byTime;
+            }
+
+            var byType = events[a].Type.CompareTo(events[b].Type); // Start (0) before Exit (1)
+            return byType != 0 ? byType : a.CompareTo(b);
+        });
+        var open = new Dictionary<(string Host, int Pid), int>();
+        foreach (var i in order)
+        {
+            var key = (events[i].Host, events[i].Pid);
+            if (events[i].Type == ProcessEventType.Start)
+            {
+                open[key] = i;
+            }
+            else if (open.Remove(key, out var start))
+            {
+                startOf[i] = start;
+                endOf[start] = i;
+            }
+        }
+
+        return (startOf, endOf);
+    }
+}
