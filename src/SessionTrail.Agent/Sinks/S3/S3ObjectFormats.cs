@@ -15,8 +15,22 @@ public static class S3ObjectFormats
     /// <summary>The seed script's per-session CSV, byte for byte (its header, row order and session_end row).</summary>
     public const string AthenaCsv = "athena-csv";
 
+    /// <summary>The same rows as <see cref="AthenaCsv"/> as JSON lines (any character survives), with its own DDL in deploy/athena.</summary>
+    public const string AthenaJsonl = "athena-jsonl";
+
     /// <summary>The agent's records, one JSON object a line (SessionTrail NDJSON), in arrival order.</summary>
     public const string Jsonl = "jsonl";
+
+    /// <summary>Every format, for messages.</summary>
+    public static readonly IReadOnlyList<string> All = [AthenaCsv, AthenaJsonl, Jsonl];
+
+    /// <summary>The default key prefix of a format: the table folders of the seed's and the JSON-lines DDL.</summary>
+    public static string DefaultPrefix(string format) => format switch
+    {
+        AthenaJsonl => AthenaJsonlWriter.TableFolder,
+        Jsonl => "sessiontrail_sessions",
+        _ => AthenaLayout.TableFolder,
+    };
 
     /// <summary>
     /// Parses a spool file: every record once (the first line of each id; at-least-once delivery may have
@@ -63,27 +77,36 @@ public static class S3ObjectFormats
     }
 
     /// <summary>
-    /// The object of a session's spool: key from the session end (its End record, else the last record's time)
-    /// and <paramref name="format"/>'s body.
+    /// The object of a session's spool: key from the session end (its End record, else the last record's
+    /// time) and <paramref name="format"/>'s body. <paramref name="warnings"/> lists fields the seed's CSV
+    /// cannot carry (a comma in a path).
     /// </summary>
-    public static S3Object RenderSession(IReadOnlyList<SpooledRecord> records, string format, string prefix)
+    public static S3Object RenderSession(IReadOnlyList<SpooledRecord> records, string format, string prefix, out IReadOnlyList<AthenaFieldWarning> warnings)
     {
         ArgumentNullException.ThrowIfNull(records);
-        if (records.Count == 0)
-        {
-            throw new InvalidDataException("A session object needs at least one record.");
-        }
-
+        warnings = [];
         var session = records.Select(r => r.Record.Session).FirstOrDefault(s => s is not null)
             ?? throw new InvalidDataException("A session object needs records with a session.");
         var sessions = records.Select(r => r.Record).OfType<SessionRecord>().ToList();
         var end = sessions.LastOrDefault(s => s.Type == SessionEventType.End)?.Time ?? records.Max(r => r.Record.Time);
-        return format switch
+        if (format == Jsonl)
         {
-            Jsonl => new S3Object(S3ObjectLayout.SessionKey(prefix, session, end, "jsonl"), Concat(records), "application/x-ndjson"),
-            AthenaCsv => new S3Object(S3ObjectLayout.SessionKey(prefix, session, end, "csv"), AthenaCsvBody(session, end, sessions, records), "text/csv"),
+            return new S3Object(S3ObjectLayout.SessionKey(prefix, session, end, "jsonl"), Concat(records), "application/x-ndjson");
+        }
+
+        var start = sessions.FirstOrDefault(s => s.Type == SessionEventType.Start);
+        var metadata = start ?? sessions.FirstOrDefault() ?? new SessionRecord { Type = SessionEventType.End, Time = end, Host = records[0].Record.Host, Session = session };
+        var athena = AthenaSession.From(metadata with { Session = session }, end, start?.Time);
+        var events = records.Select(r => r.Record).OfType<ProcessRecord>().ToList();
+        var written = format switch
+        {
+            AthenaCsv => AthenaCsvWriter.Write(athena, events),
+            AthenaJsonl => AthenaJsonlWriter.Write(athena, events),
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown S3 object format"),
         };
+        warnings = written.Warnings;
+        var extension = format == AthenaCsv ? AthenaCsvWriter.Extension : AthenaJsonlWriter.Extension;
+        return new S3Object(S3ObjectLayout.SessionKey(prefix, session, end, extension), written.Content, format == AthenaCsv ? "text/csv" : "application/x-ndjson");
     }
 
     /// <summary>The object of a host's unattributed records of one day: always JSON lines.</summary>
@@ -113,14 +136,5 @@ public static class S3ObjectFormats
         line.Span.CopyTo(copy);
         copy[^1] = (byte)'\n';
         return copy;
-    }
-
-    private static byte[] AthenaCsvBody(string session, DateTimeOffset end, IReadOnlyList<SessionRecord> sessions, IReadOnlyList<SpooledRecord> records)
-    {
-        _ = session;
-        _ = end;
-        _ = sessions;
-        _ = records;
-        throw new NotSupportedException("athena-csv is not built into this agent yet; use \"Format\": \"jsonl\".");
     }
 }

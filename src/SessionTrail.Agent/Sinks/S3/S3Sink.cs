@@ -198,7 +198,7 @@ public sealed partial class S3Sink : IBackgroundSink, IDisposable
         var day = S3Spool.DayOf(name);
         S3Object? obj = records.Count == 0 ? null
             : day is { } d ? S3ObjectFormats.RenderDay(records, d, _options.UnattributedPrefix)
-            : S3ObjectFormats.RenderSession(records, _options.Format, _options.EffectivePrefix);
+            : RenderSession(records);
         if (obj is not null)
         {
             var started = _time.GetTimestamp();
@@ -210,6 +210,17 @@ public sealed partial class S3Sink : IBackgroundSink, IDisposable
         }
 
         return _spool.MarkUploaded(name, content.Length, _time.GetUtcNow());
+    }
+
+    private S3Object RenderSession(IReadOnlyList<SpooledRecord> records)
+    {
+        var obj = S3ObjectFormats.RenderSession(records, _options.Format, _options.EffectivePrefix, out var warnings);
+        if (warnings.Count > 0)
+        {
+            LogUnquotable(_logger, Name, obj.Key, string.Join("; ", warnings.Take(5)));
+        }
+
+        return obj;
     }
 
     private void CloseFinishedDays(DateTimeOffset now)
@@ -263,6 +274,9 @@ public sealed partial class S3Sink : IBackgroundSink, IDisposable
 
     [LoggerMessage(EventId = 1704, Level = LogLevel.Information, Message = "Sink {Sink}: uploads to {Store} work again")]
     private static partial void LogRecovered(ILogger logger, string sink, string store);
+
+    [LoggerMessage(EventId = 1706, Level = LogLevel.Warning, Message = "Sink {Sink}: {Key} has fields the seed's unquoted CSV cannot hold ({Warnings}); Athena will misread those rows (the \"athena-jsonl\" format keeps them)")]
+    private static partial void LogUnquotable(ILogger logger, string sink, string key, string warnings);
 
     [LoggerMessage(EventId = 1705, Level = LogLevel.Warning, Message = "Sink {Sink}: skipped {Lines} unreadable lines (a torn tail after a crash) in {Path}")]
     private static partial void LogSkippedLines(ILogger logger, string sink, int lines, string path);

@@ -10,7 +10,7 @@ public sealed class S3SinkOptions
 {
     public const string SinkType = "S3";
 
-    /// <summary>The seed's per-session CSV (<see cref="S3ObjectFormats.AthenaCsv"/>) or the agent's records as JSON lines.</summary>
+    /// <summary>The seed's per-session CSV (<see cref="S3ObjectFormats.AthenaCsv"/>).</summary>
     public const string DefaultFormat = S3ObjectFormats.AthenaCsv;
 
     /// <summary>"S3" (the only sink type so far).</summary>
@@ -25,13 +25,13 @@ public sealed class S3SinkOptions
     /// <summary>Region, e.g. "us-east-1" (also signs requests to a custom endpoint). Required.</summary>
     public string? Region { get; set; }
 
-    /// <summary>Key prefix before "year=YYYY/…". Default "appstream_applications" (athena-csv) or "sessiontrail_sessions" (jsonl).</summary>
+    /// <summary>Key prefix before "year=YYYY/…". Default "appstream_applications" (athena-csv), "appstream_applications_jsonl" (athena-jsonl) or "sessiontrail_sessions" (jsonl).</summary>
     public string? Prefix { get; set; }
 
     /// <summary>Key prefix of the per-host, per-day objects of records without a session. Default "sessiontrail_unattributed".</summary>
     public string UnattributedPrefix { get; set; } = "sessiontrail_unattributed";
 
-    /// <summary>"athena-csv" (default) or "jsonl".</summary>
+    /// <summary>"athena-csv" (default, the seed's CSV), "athena-jsonl" (the same rows as JSON lines) or "jsonl" (the agent's records).</summary>
     public string Format { get; set; } = DefaultFormat;
 
     /// <summary>Endpoint of an S3-compatible service, e.g. "http://127.0.0.1:9000"; null for AWS.</summary>
@@ -62,7 +62,7 @@ public sealed class S3SinkOptions
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>The prefix in effect (the configured one, or the format's default), without slashes at the ends.</summary>
-    public string EffectivePrefix => (Prefix ?? (Format == S3ObjectFormats.Jsonl ? "sessiontrail_sessions" : "appstream_applications")).Trim('/');
+    public string EffectivePrefix => (Prefix ?? S3ObjectFormats.DefaultPrefix(Format)).Trim('/');
 
     /// <summary>Throws <see cref="AgentOptionsException"/> naming the bad key as <paramref name="path"/>:KEY (e.g. "Sinks:0:Bucket").</summary>
     public void Validate(string path)
@@ -79,7 +79,7 @@ public sealed class S3SinkOptions
         Require(!string.IsNullOrWhiteSpace(Name) && Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && !Name.StartsWith('.'), nameof(Name), "must be letters, digits, '-', '_' or '.' (it names a folder)");
         Require(!string.IsNullOrWhiteSpace(Bucket), nameof(Bucket), "is required (the S3 bucket to write to)");
         Require(!string.IsNullOrWhiteSpace(Region), nameof(Region), "is required (e.g. \"us-east-1\"; with ServiceUrl it signs the requests)");
-        Require(Format is S3ObjectFormats.AthenaCsv or S3ObjectFormats.Jsonl, nameof(Format), $"'{Format}' is not a format (\"{S3ObjectFormats.AthenaCsv}\" or \"{S3ObjectFormats.Jsonl}\")");
+        Require(S3ObjectFormats.All.Contains(Format), nameof(Format), $"'{Format}' is not a format ({string.Join(", ", S3ObjectFormats.All.Select(f => '"' + f + '"'))})");
         Require(!string.IsNullOrWhiteSpace(EffectivePrefix), nameof(Prefix), "must not be empty");
         Require(!string.IsNullOrWhiteSpace(UnattributedPrefix.Trim('/')), nameof(UnattributedPrefix), "must not be empty");
         Require(EffectivePrefix != UnattributedPrefix.Trim('/'), nameof(UnattributedPrefix), "must differ from Prefix (Athena would read both as one table)");

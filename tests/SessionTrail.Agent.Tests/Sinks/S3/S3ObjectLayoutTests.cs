@@ -28,13 +28,11 @@ public sealed class S3ObjectLayoutTests
     }
 
     [Theory]
-    [InlineData("a/b", "a_b")]
-    [InlineData("a\\b\n", "a_b_")]
-    [InlineData("..", "_..")]
-    [InlineData("", "_")]
+    [InlineData("a/b", "a%2Fb")]
+    [InlineData("..", "%2E%2E")]
     public void ASessionIdCannotLeaveItsPartition(string session, string part)
     {
-        Assert.Equal(part, S3ObjectLayout.KeyPart(session));
+        Assert.Equal($"p/year=2026/month=01/day=01/{part}.csv", S3ObjectLayout.SessionKey("p", session, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), "csv"));
     }
 
     [Fact]
@@ -56,11 +54,48 @@ public sealed class S3ObjectLayoutTests
         var lines = Session("as2-7", 3);
         var records = S3ObjectFormats.Parse(Concat(lines), out _);
 
-        var obj = S3ObjectFormats.RenderSession(records, S3ObjectFormats.Jsonl, "sessiontrail_sessions");
+        var obj = S3ObjectFormats.RenderSession(records, S3ObjectFormats.Jsonl, "sessiontrail_sessions", out _);
 
         Assert.Equal("sessiontrail_sessions/year=2026/month=11/day=23/as2-7.jsonl", obj.Key); // ended 00:10 UTC the next day
         Assert.Equal("application/x-ndjson", obj.ContentType);
         Assert.Equal(Concat(lines), obj.Body);
+    }
+
+    [Fact]
+    public void AnAthenaCsvSessionObjectIsTheSeedScriptsFileByteForByte()
+    {
+        var records = S3ObjectFormats.Parse(Concat(Session("f00d-1", 2)), out _);
+
+        var obj = S3ObjectFormats.RenderSession(records, S3ObjectFormats.AthenaCsv, "appstream_applications", out var warnings);
+
+        Assert.Equal("appstream_applications/year=2026/month=11/day=23/f00d-1.csv", obj.Key);
+        Assert.Equal("text/csv", obj.ContentType);
+        Assert.Empty(warnings);
+        const string Tail = "stack-a,f00d-1,alice,2026-11-22T23:49:00Z,stream.standard.medium,us-east-1,arn:aws:appstream:us-east-1::image/base,fleet-a,userpool,";
+        var expected = "\uFEFFevent_type,date,time,process,host,pid,stack,session,username,time_of_executionprocess_start_time,instance_type,region,image_arn,fleet,auth_type,userid,process_time\r\n" +
+            $"4688,11/22/2026,23:50:11,C:\\Apps\\app1.exe,as2-host,1001,{Tail}S-1-5-21-1-2-3-1001,2026-11-22T23:50:11Z\r\n" +
+            $"4688,11/22/2026,23:50:10,C:\\Apps\\app0.exe,as2-host,1000,{Tail}S-1-5-21-1-2-3-1001,2026-11-22T23:50:10Z\r\n" +
+            $"4689,11/22/2026,23:50:41,C:\\Apps\\app1.exe,as2-host,1001,{Tail}S-1-5-21-1-2-3-1001,2026-11-22T23:50:41Z\r\n" +
+            $"4689,11/22/2026,23:50:40,C:\\Apps\\app0.exe,as2-host,1000,{Tail}S-1-5-21-1-2-3-1001,2026-11-22T23:50:40Z\r\n" +
+            $"4689,11/23/2026,00:10:00,session_end,session_end,-1,{Tail}session_end,2026-11-23T00:10:00Z\r\n";
+        Assert.Equal(expected, Encoding.UTF8.GetString(obj.Body));
+    }
+
+    [Fact]
+    public void ACommaInAPathIsReportedForTheCsv()
+    {
+        var lines = new[] { Line(Start("c-1")), Line(Process("c-1", ProcessEventType.Start, 3, SessionStart, @"C:\Apps\a,b.exe")), Line(End("c-1", SessionStart.AddMinutes(1))) };
+        S3ObjectFormats.RenderSession(S3ObjectFormats.Parse(Concat(lines), out _), S3ObjectFormats.AthenaCsv, "p", out var warnings);
+        Assert.Equal("line 2: field 'process' contains a comma", Assert.Single(warnings).ToString());
+    }
+
+    [Fact]
+    public void AnAthenaJsonlObjectGoesToItsOwnTableFolder()
+    {
+        var records = S3ObjectFormats.Parse(Concat(Session("j-1", 1)), out _);
+        var obj = S3ObjectFormats.RenderSession(records, S3ObjectFormats.AthenaJsonl, S3ObjectFormats.DefaultPrefix(S3ObjectFormats.AthenaJsonl), out _);
+        Assert.Equal("appstream_applications_jsonl/year=2026/month=11/day=23/j-1.jsonl", obj.Key);
+        Assert.Equal(3, Encoding.UTF8.GetString(obj.Body).Split("\n", StringSplitOptions.RemoveEmptyEntries).Length); // 4688, 4689, session_end
     }
 
     [Fact]
