@@ -9,6 +9,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], Task<int>> Run
     ["reports"] = ("report latency over 1M (and 10M) runs", ReportBench.RunAsync),
     ["queue"] = ("agent disk queue enqueue/dequeue/ack throughput", QueueBench.RunAsync),
     ["idle"] = ("agent idle CPU and memory (runs the real executable)", IdleBench.RunAsync),
+    ["s3"] = ("S3 sink spool and upload throughput to s3rver (npm, tests/s3rver)", S3Bench.RunAsync),
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))
