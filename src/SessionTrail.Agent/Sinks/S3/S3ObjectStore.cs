@@ -16,6 +16,9 @@ public interface IS3ObjectStore : IDisposable
 
     /// <summary>PUTs one object; throws on any failure (see <see cref="S3Failure.Explain"/>).</summary>
     Task PutAsync(S3Object obj, CancellationToken cancellationToken);
+
+    /// <summary>Deletes one object (no error when it does not exist); throws on any failure.</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken);
 }
 
 /// <summary>Any S3-compatible endpoint through AWSSDK.S3.</summary>
@@ -89,6 +92,9 @@ public sealed class AwsS3ObjectStore : IS3ObjectStore
         };
         await _client.PutObjectAsync(request, cancellationToken);
     }
+
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken) =>
+        await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _bucket, Key = key }, cancellationToken);
 
     public void Dispose() => _client.Dispose();
 }

@@ -30,6 +30,7 @@ public sealed partial class S3Sink : IBackgroundSink, IDisposable
     private readonly ILogger _logger;
     private readonly RecentErrors _errors = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly Dictionary<string, (DateTimeOffset At, long Length)> _partials = new(StringComparer.Ordinal);
     private long _uploaded;
     private bool _configurationProblem;
 
@@ -118,7 +119,25 @@ public sealed partial class S3Sink : IBackgroundSink, IDisposable
 
             var failed = false;
             var again = false;
-            foreach (var name in _spool.List(SpoolState.Ready))
+            if (_options.PartialUploadInterval > TimeSpan.Zero && !drain.IsCancellationRequested)
+            {
+                try
+                {
+                    await UploadPartialsAsync(now, stop);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    attempt++;
+                    Fail(ex, attempt);
+                    failed = true;
+                }
+            }
+
+            foreach (var name in failed ? [] : _spool.List(SpoolState.Ready))
             {
                 if (stop.IsCancellationRequested)
                 {
@@ -209,7 +228,64 @@ public sealed partial class S3Sink : IBackgroundSink, IDisposable
             NotableChange?.Invoke();
         }
 
+        if (obj is not null && day is null && _partials.Remove(name))
+        {
+            await DeletePartialAsync(obj, stop);
+        }
+
         return _spool.MarkUploaded(name, content.Length, _time.GetUtcNow());
+    }
+
+    /// <summary>Uploads open sessions that changed since their last partial upload, at most once per interval.</summary>
+    private async Task UploadPartialsAsync(DateTimeOffset now, CancellationToken stop)
+    {
+        foreach (var name in _spool.List(SpoolState.Open))
+        {
+            if (S3Spool.DayOf(name) is not null)
+            {
+                continue;
+            }
+
+            var path = _spool.PathOf(SpoolState.Open, name);
+            var length = new FileInfo(path).Length;
+            if (_partials.TryGetValue(name, out var last) && (now - last.At < _options.PartialUploadInterval || last.Length == length))
+            {
+                continue;
+            }
+
+            if (!_partials.ContainsKey(name))
+            {
+                // The first sight of an open session (also after a restart) starts its interval.
+                _partials[name] = (now, 0);
+                continue;
+            }
+
+            var content = _spool.Read(SpoolState.Open, name);
+            var records = content is null ? [] : S3ObjectFormats.Parse(content, out _);
+            if (records.Count == 0)
+            {
+                continue;
+            }
+
+            var obj = RenderSession(records);
+            var partial = obj with { Key = _options.OpenPrefix + "/" + obj.Key[(obj.Key.LastIndexOf('/') + 1)..] };
+            await _store.PutAsync(partial, stop);
+            _partials[name] = (now, content!.Length);
+            LogPartial(_logger, Name, partial.Key, records.Count);
+        }
+    }
+
+    private async Task DeletePartialAsync(S3Object final, CancellationToken stop)
+    {
+        var key = _options.OpenPrefix + "/" + final.Key[(final.Key.LastIndexOf('/') + 1)..];
+        try
+        {
+            await _store.DeleteAsync(key, stop);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPartialKept(_logger, Name, key, S3Failure.Explain(ex, _store.Describe).Message);
+        }
     }
 
     private S3Object RenderSession(IReadOnlyList<SpooledRecord> records)
@@ -277,6 +353,12 @@ public sealed partial class S3Sink : IBackgroundSink, IDisposable
 
     [LoggerMessage(EventId = 1706, Level = LogLevel.Warning, Message = "Sink {Sink}: {Key} has fields the seed's unquoted CSV cannot hold ({Warnings}); Athena will misread those rows (the \"athena-jsonl\" format keeps them)")]
     private static partial void LogUnquotable(ILogger logger, string sink, string key, string warnings);
+
+    [LoggerMessage(EventId = 1707, Level = LogLevel.Debug, Message = "Sink {Sink}: partial upload {Key} ({Records} records so far)")]
+    private static partial void LogPartial(ILogger logger, string sink, string key, int records);
+
+    [LoggerMessage(EventId = 1708, Level = LogLevel.Warning, Message = "Sink {Sink}: the partial object {Key} stays ({Reason}); a lifecycle rule on the _open prefix can expire it")]
+    private static partial void LogPartialKept(ILogger logger, string sink, string key, string reason);
 
     [LoggerMessage(EventId = 1705, Level = LogLevel.Warning, Message = "Sink {Sink}: skipped {Lines} unreadable lines (a torn tail after a crash) in {Path}")]
     private static partial void LogSkippedLines(ILogger logger, string sink, int lines, string path);

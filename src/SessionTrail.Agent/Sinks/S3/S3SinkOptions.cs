@@ -46,6 +46,13 @@ public sealed class S3SinkOptions
     /// <summary>Use the EC2 instance role (instance metadata) only. Default false (the standard chain, which includes it).</summary>
     public bool UseInstanceRole { get; set; }
 
+    /// <summary>
+    /// Every this often, each open session that changed is also uploaded as it is so far, to
+    /// PREFIX_open/SESSION.EXT (outside the table's folder; replaced each time, deleted after the final
+    /// object when s3:DeleteObject is allowed). Zero (default) = only the final object.
+    /// </summary>
+    public TimeSpan PartialUploadInterval { get; set; } = TimeSpan.Zero;
+
     /// <summary>How long after the end of a UTC day its per-host object of unattributed records is uploaded. Default 10 min.</summary>
     public TimeSpan DayCloseDelay { get; set; } = TimeSpan.FromMinutes(10);
 
@@ -63,6 +70,9 @@ public sealed class S3SinkOptions
 
     /// <summary>The prefix in effect (the configured one, or the format's default), without slashes at the ends.</summary>
     public string EffectivePrefix => (Prefix ?? S3ObjectFormats.DefaultPrefix(Format)).Trim('/');
+
+    /// <summary>The key prefix of partial (in-progress) session objects: PREFIX_open.</summary>
+    public string OpenPrefix => EffectivePrefix + "_open";
 
     /// <summary>Throws <see cref="AgentOptionsException"/> naming the bad key as <paramref name="path"/>:KEY (e.g. "Sinks:0:Bucket").</summary>
     public void Validate(string path)
@@ -89,6 +99,7 @@ public sealed class S3SinkOptions
         }
 
         Require(!(UseInstanceRole && Profile is not null), nameof(Profile), "and UseInstanceRole exclude each other");
+        Require(PartialUploadInterval >= TimeSpan.Zero, nameof(PartialUploadInterval), "must not be negative (zero turns partial uploads off)");
         Require(DayCloseDelay >= TimeSpan.Zero, nameof(DayCloseDelay), "must not be negative");
         Require(UploadedRetention >= TimeSpan.Zero, nameof(UploadedRetention), "must not be negative");
         Require(RetryInitialDelay > TimeSpan.Zero, nameof(RetryInitialDelay), "must be positive");

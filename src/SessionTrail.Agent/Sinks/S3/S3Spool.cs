@@ -110,11 +110,14 @@ public sealed class S3Spool
     }
 
     /// <summary>The content of a ready file; null when it is not ready (any more).</summary>
-    public byte[]? ReadReady(string name)
+    public byte[]? ReadReady(string name) => Read(SpoolState.Ready, name);
+
+    /// <summary>The content of a file in <paramref name="state"/>; null when it is not there (any more).</summary>
+    public byte[]? Read(SpoolState state, string name)
     {
         lock (_lock)
         {
-            var path = PathOf(SpoolState.Ready, name);
+            var path = PathOf(state, name);
             return File.Exists(path) ? File.ReadAllBytes(path) : null;
         }
     }

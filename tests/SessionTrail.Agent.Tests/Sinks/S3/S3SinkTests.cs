@@ -195,4 +195,62 @@ public sealed class S3SinkTests : IAsyncLifetime, IDisposable
         Assert.Equal(Concat([.. lines, late]), await _s3.GetAsync(Bucket, key));
         Assert.Equal(2, sink.GetBackgroundStatus().UploadedTotal);
     }
+
+    [Fact]
+    public async Task ALongSessionIsUploadedSoFarBesideTheTableAndTheFinalObjectReplacesIt()
+    {
+        var options = Options();
+        options.PartialUploadInterval = TimeSpan.FromMilliseconds(300);
+        using var sink = Sink(options);
+        using var stop = new CancellationTokenSource();
+        var run = sink.RunAsync(CancellationToken.None, stop.Token);
+        var lines = Session("long-1", 4);
+        const string Partial = "sessiontrail_sessions_open/long-1.jsonl";
+
+        await sink.SendAsync(lines[..3], CancellationToken.None);
+        var keys = await _s3.WaitForKeysAsync(Bucket, 1, TimeSpan.FromSeconds(30));
+        Assert.Equal([Partial], keys);
+        Assert.Equal(Concat(lines[..3]), await _s3.GetAsync(Bucket, Partial));
+
+        await sink.SendAsync(lines[3..^1], CancellationToken.None);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await _s3.GetAsync(Bucket, Partial)).Length != Concat(lines[..^1]).Length && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(Concat(lines[..^1]), await _s3.GetAsync(Bucket, Partial)); // replaced, not added
+
+        await sink.SendAsync(lines[^1..], CancellationToken.None);
+        const string Final = "sessiontrail_sessions/year=2026/month=11/day=23/long-1.jsonl";
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(await _s3.KeysAsync(Bucket)).SequenceEqual([Final]) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal([Final], await _s3.KeysAsync(Bucket)); // the partial object is deleted after the final one
+        Assert.Equal(Concat(lines), await _s3.GetAsync(Bucket, Final));
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task TheDefaultFormatIsTheSeedsCsvInTheSeedsLayout()
+    {
+        var options = Options(format: S3ObjectFormats.AthenaCsv);
+        options.Format = new S3SinkOptions().Format;
+        using var sink = Sink(options);
+        await sink.SendAsync(Session("csv-1", 3), CancellationToken.None);
+        using var drain = new CancellationTokenSource();
+        await drain.CancelAsync();
+        await sink.RunAsync(drain.Token, CancellationToken.None);
+
+        var key = Assert.Single(await _s3.KeysAsync(Bucket));
+        Assert.Equal("appstream_applications/year=2026/month=11/day=23/csv-1.csv", key);
+        var text = System.Text.Encoding.UTF8.GetString(await _s3.GetAsync(Bucket, key));
+        Assert.StartsWith("\uFEFFevent_type,date,time,process,host,pid,", text, StringComparison.Ordinal);
+        Assert.EndsWith("4689,11/23/2026,00:10:00,session_end,session_end,-1,stack-a,csv-1,alice,2026-11-22T23:49:00Z,stream.standard.medium,us-east-1,arn:aws:appstream:us-east-1::image/base,fleet-a,userpool,session_end,2026-11-23T00:10:00Z\r\n", text, StringComparison.Ordinal);
+        Assert.Equal(1 + 6 + 1, text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
+    }
 }
