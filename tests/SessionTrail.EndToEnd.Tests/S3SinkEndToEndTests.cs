@@ -79,6 +79,14 @@ public sealed class S3SinkEndToEndTests(ITestOutputHelper log)
         Assert.Equal(["stack-a", "alice", "fleet-a"], [last[6], last[8], last[13]]);
     }
 
+    /// <summary>The real `sessiontrail agent` with the config file, AWS credentials in its environment; waits until it captures.</summary>
+    private static async Task<TrailProcess> StartAgentAsync(Trail trail, string data, string config, params string[] extra)
+    {
+        var agent = trail.Track(TrailProcess.Start(Credentials, ["agent", "--data", data, "--config", config, .. extra]));
+        await agent.WaitForOutputAsync("capturing processes", TimeSpan.FromSeconds(60));
+        return agent;
+    }
+
     /// <summary>`sessiontrail agent status` once it shows <paramref name="text"/> (status is rewritten every 2 s).</summary>
     private static async Task<string> StatusAsync(string data, string text) => await Trail.EventuallyAsync(
         async () => (await TrailProcess.RunAsync(TimeSpan.FromSeconds(30), "agent", "status", "--data", data)).Stdout,
@@ -95,8 +103,7 @@ public sealed class S3SinkEndToEndTests(ITestOutputHelper log)
         var programs = Machine.MakePrograms(trail.ProgramsDir, "lake", 5);
         var config = WriteConfig(trail, s3, withServer: false);
 
-        var agent = trail.Track(TrailProcess.Start(Credentials, "agent", "--data", data, "--config", config));
-        await agent.WaitForOutputAsync("capturing processes", TimeSpan.FromSeconds(60));
+        var agent = await StartAgentAsync(trail, data, config);
         await SessionAsync(data, "4f6b2c1e-e2e-1", programs);
 
         var keys = await s3.WaitForKeysAsync(Bucket, 1, TimeSpan.FromSeconds(60));
@@ -124,8 +131,7 @@ public sealed class S3SinkEndToEndTests(ITestOutputHelper log)
         var config = WriteConfig(trail, s3, withServer: false);
         await s3.StopAsync();
 
-        var agent = trail.Track(TrailProcess.Start(Credentials, "agent", "--data", data, "--config", config));
-        await agent.WaitForOutputAsync("capturing processes", TimeSpan.FromSeconds(60));
+        var agent = await StartAgentAsync(trail, data, config);
         await SessionAsync(data, "killed-1", programs);
         await agent.WaitForOutputAsync("unreachable", TimeSpan.FromSeconds(60)); // retrying, with the reason in the log
         var ready = Path.Combine(data, "agent", "s3", "s3", "ready");
@@ -137,7 +143,7 @@ public sealed class S3SinkEndToEndTests(ITestOutputHelper log)
         log.WriteLine(agent.Output);
 
         await s3.StartAgainAsync();
-        var again = trail.Track(TrailProcess.Start(Credentials, "agent", "--data", data, "--config", config));
+        var again = await StartAgentAsync(trail, data, config);
         var keys = await s3.WaitForKeysAsync(Bucket, 1, TimeSpan.FromSeconds(60));
         Assert.Single(keys);
         Assert.EndsWith("/killed-1.csv", keys[0], StringComparison.Ordinal);
@@ -159,8 +165,7 @@ public sealed class S3SinkEndToEndTests(ITestOutputHelper log)
         var programs = Machine.MakePrograms(trail.ProgramsDir, "both", 3);
         var config = WriteConfig(trail, s3, withServer: true);
 
-        var agent = trail.Track(TrailProcess.Start(Credentials, "agent", "--data", data, "--config", config, "--server", trail.Url, "--token", trail.Token!));
-        await agent.WaitForOutputAsync("capturing processes", TimeSpan.FromSeconds(60));
+        var agent = await StartAgentAsync(trail, data, config, "--server", trail.Url, "--token", trail.Token!);
         await SessionAsync(data, "both-1", programs);
 
         var keys = await s3.WaitForKeysAsync(Bucket, 1, TimeSpan.FromSeconds(60));

@@ -113,63 +113,25 @@ public sealed partial class S3Sink : IBackgroundSink, IDisposable
         var attempt = 0;
         while (!stop.IsCancellationRequested)
         {
-            var now = _time.GetUtcNow();
-            CloseFinishedDays(now);
-            _spool.DeleteUploadedBefore(now - _options.UploadedRetention);
-
             var failed = false;
-            var again = false;
-            if (_options.PartialUploadInterval > TimeSpan.Zero && !drain.IsCancellationRequested)
+            try
             {
-                try
+                if (await UploadRoundAsync(partials: !drain.IsCancellationRequested, stop))
                 {
-                    await UploadPartialsAsync(now, stop);
+                    continue;
                 }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception ex)
-                {
-                    attempt++;
-                    Fail(ex, attempt);
-                    failed = true;
-                }
+
+                attempt = 0;
             }
-
-            foreach (var name in failed ? [] : _spool.List(SpoolState.Ready))
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                if (stop.IsCancellationRequested)
-                {
-                    return;
-                }
-
-                try
-                {
-                    again |= !await UploadAsync(name, stop);
-                    attempt = 0;
-                    if (_configurationProblem)
-                    {
-                        _configurationProblem = false;
-                        LogRecovered(_logger, Name, _store.Describe);
-                    }
-                }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception ex)
-                {
-                    attempt++;
-                    Fail(ex, attempt);
-                    failed = true;
-                    break;
-                }
+                return;
             }
-
-            if (again)
+            catch (Exception ex)
             {
-                continue;
+                attempt++;
+                Fail(ex, attempt);
+                failed = true;
             }
 
             if (!failed && drain.IsCancellationRequested)
@@ -197,6 +159,36 @@ public sealed partial class S3Sink : IBackgroundSink, IDisposable
     {
         _store.Dispose();
         _wake.Dispose();
+    }
+
+    /// <summary>
+    /// Closes finished days, prunes uploaded spools, uploads partial objects (when configured and
+    /// <paramref name="partials"/>) and every ready file. True when a ready file changed during its
+    /// upload (go again at once). Throws on the first failed upload.
+    /// </summary>
+    private async Task<bool> UploadRoundAsync(bool partials, CancellationToken stop)
+    {
+        var now = _time.GetUtcNow();
+        CloseFinishedDays(now);
+        _spool.DeleteUploadedBefore(now - _options.UploadedRetention);
+        if (partials && _options.PartialUploadInterval > TimeSpan.Zero)
+        {
+            await UploadPartialsAsync(now, stop);
+        }
+
+        var again = false;
+        foreach (var name in _spool.List(SpoolState.Ready))
+        {
+            stop.ThrowIfCancellationRequested();
+            again |= !await UploadAsync(name, stop);
+            if (_configurationProblem)
+            {
+                _configurationProblem = false;
+                LogRecovered(_logger, Name, _store.Describe);
+            }
+        }
+
+        return again;
     }
 
     /// <summary>Renders and PUTs one ready file. False when it changed during the upload (upload again).</summary>
