@@ -207,9 +207,22 @@ public sealed partial class S3Sink : IBackgroundSink, IDisposable
         }
 
         var day = S3Spool.DayOf(name);
-        S3Object? obj = records.Count == 0 ? null
-            : day is { } d ? S3ObjectFormats.RenderDay(records, d, _options.UnattributedPrefix)
-            : RenderSession(records);
+        S3Object? obj;
+        try
+        {
+            obj = records.Count == 0 ? null
+                : day is { } d ? S3ObjectFormats.RenderDay(records, d, _options.UnattributedPrefix)
+                : RenderSession(records);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or FormatException)
+        {
+            var path = _spool.Quarantine(name);
+            _errors.Add(_time.GetUtcNow(), $"cannot make an object of {path}: {ex.Message}");
+            LogQuarantined(_logger, Name, path, ex.Message);
+            NotableChange?.Invoke();
+            return true;
+        }
+
         if (obj is not null)
         {
             var started = _time.GetTimestamp();
@@ -351,6 +364,9 @@ public sealed partial class S3Sink : IBackgroundSink, IDisposable
 
     [LoggerMessage(EventId = 1708, Level = LogLevel.Warning, Message = "Sink {Sink}: the partial object {Key} stays ({Reason}); a lifecycle rule on the _open prefix can expire it")]
     private static partial void LogPartialKept(ILogger logger, string sink, string key, string reason);
+
+    [LoggerMessage(EventId = 1709, Level = LogLevel.Error, Message = "Sink {Sink}: cannot make an object of the spool file ({Reason}); moved to {Path}, the other uploads go on")]
+    private static partial void LogQuarantined(ILogger logger, string sink, string path, string reason);
 
     [LoggerMessage(EventId = 1705, Level = LogLevel.Warning, Message = "Sink {Sink}: skipped {Lines} unreadable lines (a torn tail after a crash) in {Path}")]
     private static partial void LogSkippedLines(ILogger logger, string sink, int lines, string path);

@@ -159,6 +159,22 @@ public sealed class S3Spool
         }
     }
 
+    /// <summary>
+    /// Moves a ready file that cannot become an object to DIR/agent/s3/NAME/failed/ (kept for a person to
+    /// look at; it no longer blocks the uploads behind it). Returns the new path.
+    /// </summary>
+    public string Quarantine(string name)
+    {
+        lock (_lock)
+        {
+            var failed = Path.Combine(_root, "failed");
+            Directory.CreateDirectory(failed);
+            var to = Path.Combine(failed, name + "." + DateTime.UtcNow.ToString("yyyyMMddTHHmmssfff", CultureInfo.InvariantCulture) + Extension);
+            Move(PathOf(SpoolState.Ready, name), to);
+            return to;
+        }
+    }
+
     /// <summary>Deletes uploaded files last changed before <paramref name="before"/>; returns how many.</summary>
     public int DeleteUploadedBefore(DateTimeOffset before)
     {

@@ -106,4 +106,57 @@ public sealed class S3ObjectLayoutTests
         Assert.Equal("u/year=2026/month=11/day=22/as2-host.jsonl", obj.Key);
         Assert.Equal(Concat(lines), obj.Body);
     }
+
+    /// <summary>
+    /// Spool files are read back after crashes: random byte mutations of a real spool never make
+    /// Parse throw, and rendering what it parsed either works or says why (InvalidDataException).
+    /// </summary>
+    [Fact]
+    public void MutatedSpoolFilesNeverCrashParsingOrRendering()
+    {
+        const string Specials = "{}\":,\n0aZ";
+        var random = new Random(20261130);
+        var original = Concat(Session("fuzz-1", 6));
+        var rendered = 0;
+        for (var i = 0; i < 3000; i++)
+        {
+            var bytes = (byte[])original.Clone();
+            for (var m = random.Next(1, 8); m > 0 && bytes.Length > 0; m--)
+            {
+                var at = random.Next(bytes.Length);
+                switch (random.Next(3))
+                {
+                    case 0:
+                        bytes[at] = (byte)random.Next(256);
+                        break;
+                    case 1:
+                        bytes[at] = (byte)Specials[random.Next(Specials.Length)];
+                        break;
+                    default:
+                        bytes = bytes[..at];
+                        break;
+                }
+            }
+
+            var records = S3ObjectFormats.Parse(bytes, out var skipped);
+            Assert.True(records.Count + skipped <= bytes.Count(b => b == (byte)'\n') + 1);
+            foreach (var format in S3ObjectFormats.All)
+            {
+                try
+                {
+                    if (records.Count > 0)
+                    {
+                        Assert.NotEmpty(S3ObjectFormats.RenderSession(records, format, "p", out _).Body);
+                        rendered++;
+                    }
+                }
+                catch (InvalidDataException ex)
+                {
+                    Assert.Contains("session", ex.Message, StringComparison.Ordinal);
+                }
+            }
+        }
+
+        Assert.True(rendered > 1000, $"only {rendered} renders: the mutations are too destructive to test rendering");
+    }
 }

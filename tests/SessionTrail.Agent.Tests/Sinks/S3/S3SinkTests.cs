@@ -253,4 +253,23 @@ public sealed class S3SinkTests : IAsyncLifetime, IDisposable
         Assert.EndsWith("4689,11/23/2026,00:10:00,session_end,session_end,-1,stack-a,csv-1,alice,2026-11-22T23:49:00Z,stream.standard.medium,us-east-1,arn:aws:appstream:us-east-1::image/base,fleet-a,userpool,session_end,2026-11-23T00:10:00Z\r\n", text, StringComparison.Ordinal);
         Assert.Equal(1 + 6 + 1, text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
     }
+
+    [Fact]
+    public async Task ASpoolFileThatCannotBecomeAnObjectIsSetAsideAndTheOthersGoOn()
+    {
+        using var sink = Sink(Options());
+        var broken = sink.Spool.PathOf(SpoolState.Ready, S3Spool.SessionName("broken"));
+        await File.WriteAllBytesAsync(broken, Line(Process(null, ProcessEventType.Start, 1, SessionStart)).ToArray()); // no session in a session's file
+        await sink.SendAsync(Session("fine-1", 1), CancellationToken.None);
+
+        using var drain = new CancellationTokenSource();
+        await drain.CancelAsync();
+        await sink.RunAsync(drain.Token, CancellationToken.None);
+
+        Assert.Equal(["sessiontrail_sessions/year=2026/month=11/day=23/fine-1.jsonl"], await _s3.KeysAsync(Bucket));
+        Assert.False(File.Exists(broken));
+        var kept = Assert.Single(Directory.GetFiles(Path.Combine(sink.Spool.Root, "failed")));
+        Assert.Contains("s_broken.", kept, StringComparison.Ordinal);
+        Assert.Contains("needs records with a session", Assert.Single(sink.GetBackgroundStatus().RecentErrors).Message, StringComparison.Ordinal);
+    }
 }
