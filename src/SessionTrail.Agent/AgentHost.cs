@@ -158,6 +158,9 @@ public sealed partial class AgentHost : IDisposable
         using var statusStop = new CancellationTokenSource();
         var pumpTask = Task.Run(() => pump.RunAsync(deadline.Token), CancellationToken.None);
         var senderTasks = _senders.Select(s => Task.Run(() => SuperviseSenderAsync(s, drain.Token, deadline.Token), CancellationToken.None)).ToList();
+        using var backgroundDrain = new CancellationTokenSource();
+        var backgroundTasks = _senders.Select(s => s.Sink).OfType<IBackgroundSink>()
+            .Select(b => Task.Run(() => SuperviseBackgroundAsync(b, backgroundDrain.Token, deadline.Token), CancellationToken.None)).ToList();
         var statusTask = Task.Run(() => StatusLoopAsync(statusStop.Token), CancellationToken.None);
         _state = "running";
         LogStarted(_logger, ids.AgentId, _senders.Count, sources.Count);
@@ -186,6 +189,10 @@ public sealed partial class AgentHost : IDisposable
         // (3) Flush: senders deliver what is queued, until empty or the deadline.
         await drain.CancelAsync();
         await Task.WhenAll(senderTasks);
+
+        // (3b) Sinks that deliver in their own loop (S3 objects) finish what is ready, until the deadline.
+        await backgroundDrain.CancelAsync();
+        await Task.WhenAll(backgroundTasks);
 
         // (4) Persist: fsync queues (cursors were persisted at each ack), persist the sequence.
         foreach (var queue in queues)
@@ -268,6 +275,39 @@ public sealed partial class AgentHost : IDisposable
         }
     }
 
+    private async Task SuperviseBackgroundAsync(IBackgroundSink sink, CancellationToken drain, CancellationToken deadline)
+    {
+        sink.NotableChange += SignalNotable;
+        try
+        {
+            while (!deadline.IsCancellationRequested)
+            {
+                try
+                {
+                    await sink.RunAsync(drain, deadline);
+                    return;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !deadline.IsCancellationRequested)
+                {
+                    LogSenderFailed(_logger, sink.Name, ex);
+                    SignalNotable();
+                    try
+                    {
+                        await Task.Delay(_options.SourceRestartDelay, _time, deadline);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            sink.NotableChange -= SignalNotable;
+        }
+    }
+
     public void Dispose() => _notable.Dispose();
 
     private void SignalNotable()
@@ -305,6 +345,7 @@ public sealed partial class AgentHost : IDisposable
         var sinks = _senders.Select(s =>
         {
             var q = s.Queue.GetStats();
+            var background = (s.Sink as IBackgroundSink)?.GetBackgroundStatus();
             return new SinkStatus
             {
                 Name = s.Sink.Name,
@@ -316,7 +357,10 @@ public sealed partial class AgentHost : IDisposable
                 DeadLetteredTotal = s.DeadLetteredTotal,
                 RetriesTotal = s.RetriesTotal,
                 Full = q.Full,
-                RecentErrors = s.Errors.Snapshot(),
+                RecentErrors = background is null ? s.Errors.Snapshot() : [.. s.Errors.Snapshot().Concat(background.RecentErrors).OrderBy(e => e.Time).TakeLast(10)],
+                OpenObjects = background?.OpenObjects,
+                PendingUploads = background?.PendingUploads,
+                UploadedTotal = background?.UploadedTotal,
             };
         }).ToList();
         List<SourceStatus> sources;

@@ -78,6 +78,15 @@ public sealed record SinkStatus
 
     public long RetriesTotal { get; init; }
 
+    /// <summary>Sinks that deliver objects (S3): objects still filling (sessions not ended); null for other sinks.</summary>
+    public long? OpenObjects { get; init; }
+
+    /// <summary>Objects complete and waiting for their upload; null for other sinks.</summary>
+    public long? PendingUploads { get; init; }
+
+    /// <summary>Objects uploaded since the agent started; null for other sinks.</summary>
+    public long? UploadedTotal { get; init; }
+
     /// <summary>True from when the queue hit its size cap until it is back below half of it.</summary>
     public bool Full { get; init; }
 

@@ -83,6 +83,11 @@ internal static class AgentCommand
             {
                 Console.WriteLine($"  sink {sink.Name}: {sink.PendingRecords} pending ({sink.PendingBytes} bytes, oldest {sink.OldestPendingSeconds?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} s), " +
                                   $"{sink.AckedTotal} delivered, {sink.DroppedTotal} dropped, {sink.DeadLetteredTotal} dead-lettered{(sink.Full ? ", QUEUE FULL" : "")}");
+                if (sink.PendingUploads is { } uploads)
+                {
+                    Console.WriteLine($"    objects: {sink.OpenObjects} open, {uploads} waiting for upload, {sink.UploadedTotal} uploaded");
+                }
+
                 foreach (var e in sink.RecentErrors)
                 {
                     Console.WriteLine($"    {e}");

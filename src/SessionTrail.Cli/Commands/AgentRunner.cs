@@ -2,9 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using SessionTrail.Agent;
 using SessionTrail.Agent.Config;
-using SessionTrail.Agent.Pipes;
 using SessionTrail.Agent.Platform.Linux;
 using SessionTrail.Agent.Platform.Windows;
+using SessionTrail.Agent.Sinks.S3;
 using SessionTrail.Agent.Sources;
 
 namespace SessionTrail.Cli.Commands;
@@ -14,15 +14,17 @@ internal sealed class AgentRunner
 {
     private readonly AgentOptions _options;
     private readonly LinuxProcessSource? _processes;
+    private readonly IReadOnlyList<S3Sink> _sinks;
     private readonly ILoggerFactory _logs;
     private readonly WindowsCapture? _windows;
 
-    private AgentRunner(AgentOptions options, LinuxProcessSource? processes, ILoggerFactory logs, WindowsCapture? windows = null)
+    private AgentRunner(AgentOptions options, LinuxProcessSource? processes, IReadOnlyList<S3Sink> sinks, ILoggerFactory logs, WindowsCapture? windows = null)
     {
+        _windows = windows;
         _options = options;
         _processes = processes;
+        _sinks = sinks;
         _logs = logs;
-        _windows = windows;
     }
 
     public string DataDir => _options.DataDir;
@@ -34,16 +36,34 @@ internal sealed class AgentRunner
     /// </summary>
     public static AgentRunner Create(string? configFile, IReadOnlyDictionary<string, string?> overrides, ILoggerFactory logs)
     {
-        var options = AgentConfiguration.Load(configFile, overrides);
         var configuration = new ConfigurationBuilder();
-        if (configFile is not null)
+        if (configFile is not null && File.Exists(Path.GetFullPath(configFile)))
         {
             configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
         }
 
+        var built = configuration.Build();
+        var s3 = SinkConfiguration.LoadS3(built);
+        AgentOptions options;
+        try
+        {
+            options = AgentConfiguration.Load(configFile, overrides);
+        }
+        catch (AgentOptionsException ex) when (ex.Setting == nameof(AgentOptions.Token) && s3.Count > 0)
+        {
+            throw new AgentOptionsException(ex.Setting, "is required when ServerUrl is set; to deliver only to the configured Sinks set \"Agent\": { \"ServerUrl\": \"\" }");
+        }
+
+        var sinks = new List<S3Sink>();
+        foreach (var (sink, i) in s3.Select((o, i) => (o, i)))
+        {
+            var store = new AwsS3ObjectStore(sink, SinkConfiguration.SectionName + ":" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            sinks.Add(new S3Sink(sink, options.DataDir, store, logs.CreateLogger<S3Sink>(), TimeProvider.System));
+        }
+
         if (OperatingSystem.IsWindows())
         {
-            return new AgentRunner(options, null, logs, WindowsCapture.Create(configuration.Build(), options.DataDir, options.Host, logs));
+            return new AgentRunner(options, null, sinks, logs, WindowsCapture.Create(built, options.DataDir, options.Host, logs));
         }
 
         if (!OperatingSystem.IsLinux())
@@ -51,10 +71,10 @@ internal sealed class AgentRunner
             throw new NotSupportedException("process capture on this operating system is not built; the agent runs on Linux and Windows.");
         }
 
-        var capture = ProcessCaptureOptions.FromConfiguration(configuration.Build());
+        var capture = ProcessCaptureOptions.FromConfiguration(built);
         capture.ThrowIfInvalid();
         var processes = new LinuxProcessSource(capture, logs.CreateLogger<LinuxProcessSource>(), TimeProvider.System);
-        return new AgentRunner(options, processes, logs);
+        return new AgentRunner(options, processes, sinks, logs);
     }
 
     /// <summary>
@@ -69,13 +89,29 @@ internal sealed class AgentRunner
             sources.Add(_processes);
         }
 
-        if (_windows is not null)
+        try
         {
-            await RunWindowsAsync(_windows, onCapturing, stop);
-            return;
+            if (_windows is not null)
+            {
+                await RunWindowsAsync(_windows, onCapturing, stop);
+            }
+            else
+            {
+                await RunHostAsync(sources, onCapturing, stop);
+            }
         }
+        finally
+        {
+            foreach (var sink in _sinks)
+            {
+                sink.Dispose();
+            }
+        }
+    }
 
-        using var host = new AgentHost(_options, sources, extraSinks: null, _logs, TimeProvider.System);
+    private async Task RunHostAsync(List<IRecordSource> sources, Action<string> onCapturing, CancellationToken stop)
+    {
+        using var host = new AgentHost(_options, sources, _sinks, _logs, TimeProvider.System);
         var running = host.RunAsync(stop);
         if (_processes is not null)
         {
@@ -91,7 +127,7 @@ internal sealed class AgentRunner
 
     private async Task RunWindowsAsync(WindowsCapture windows, Action<string> onCapturing, CancellationToken stop)
     {
-        using var host = new AgentHost(_options, [windows.Source], extraSinks: null, _logs, TimeProvider.System, windows.Pipes, sessionProbe: null);
+        using var host = new AgentHost(_options, [windows.Source], _sinks, _logs, TimeProvider.System, windows.Pipes, sessionProbe: null);
         var running = host.RunAsync(stop);
         if (await Task.WhenAny(windows.Ready, running) == windows.Ready)
         {

@@ -38,7 +38,10 @@ public sealed partial class TrailProcess : IAsyncDisposable
     /// <summary>The built `sessiontrail.dll` next to the test assembly.</summary>
     public static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "sessiontrail.dll");
 
-    public static TrailProcess Start(params string[] args)
+    public static TrailProcess Start(params string[] args) => Start(null, args);
+
+    /// <summary>Starts `sessiontrail ARGS` with extra <paramref name="environment"/> variables (e.g. AWS credentials).</summary>
+    public static TrailProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -54,6 +57,11 @@ public sealed partial class TrailProcess : IAsyncDisposable
         }
 
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
+
         var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var t = new TrailProcess(p);
         p.OutputDataReceived += (_, e) => t.Append(e.Data);
