@@ -144,6 +144,9 @@ function Assert-Environment {
     if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
         Fail 'run it from an elevated PowerShell (Run as administrator).'
     }
+    if (-not (Test-Path -LiteralPath $SourceExe -PathType Leaf)) {
+        Fail "no sessiontrail.exe at $SourceExe; pass -SourceExe PATH (build it with: dotnet publish src/SessionTrail.Cli -c Release -r win-x64)."
+    }
     if (-not $ServerUrl -and -not $S3Bucket) {
         Fail 'give -ServerUrl and -Token (a SessionTrail server), -S3Bucket and -S3Region (S3), or both.'
     }
