@@ -34,4 +34,7 @@ public sealed record WindowsEvent
 
     /// <summary>Where it was read from (file:line, file#record, channel#record), for error messages.</summary>
     public string? Origin { get; init; }
+
+    /// <summary>1-based line of the <c>&lt;Event</c> tag when read from XML text, else null.</summary>
+    public int? Line { get; init; }
 }

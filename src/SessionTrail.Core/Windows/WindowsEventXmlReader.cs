@@ -139,7 +139,7 @@ public static partial class WindowsEventXmlReader
             var windowsEvent = fields.Build($"{origin}:{line}", out problem);
             if (windowsEvent is not null)
             {
-                return WindowsEventReadResult.Ok(windowsEvent);
+                return WindowsEventReadResult.Ok(windowsEvent with { Line = line });
             }
         }
 

@@ -43,6 +43,19 @@ public sealed partial class RealWindowsEventsTests
     }
 
     [WindowsSamplesFact]
+    public void TheImportCallGivesOneRecordPerEventWithItsLine()
+    {
+        foreach (var file in WindowsSamples.XmlFiles())
+        {
+            var results = ProcessEventXmlImport.ReadFile(file).ToList();
+            var lines = File.ReadAllLines(file);
+            Assert.Equal(RawEvent.Scan(file).Count, results.Count(r => r.Record is not null));
+            Assert.All(results, r => Assert.True(r.Record is not null && r.Origin == file && lines[r.Line - 1].TrimStart().StartsWith("<Event ", StringComparison.Ordinal), r.ToString()));
+            Assert.Equal(results.Count, results.Select(r => r.Record!.Id).Distinct().Count());
+        }
+    }
+
+    [WindowsSamplesFact]
     public void EveryProcessEventMapsFieldByFieldAsTheRawTextSays()
     {
         foreach (var file in WindowsSamples.XmlFiles())

@@ -166,3 +166,21 @@ public sealed class SecurityProcessEventsTests
         Assert.Equal(error, result.Error);
     }
 }
+
+/// <summary>The importer's one call: every event gives one result, naming file and line.</summary>
+public sealed class ProcessEventXmlImportTests
+{
+    [Fact]
+    public void RecordsSkipsAndErrorsEachNameTheirLine()
+    {
+        const string ok = "<Event><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4689</EventID><TimeCreated SystemTime='2026-11-02T09:00:00Z'/><EventRecordID>9</EventRecordID><Channel>Security</Channel><Computer>h1</Computer></System><EventData><Data Name='SubjectUserSid'>S-1-5-21-1-1001</Data><Data Name='SubjectLogonId'>0x10</Data><Data Name='ProcessId'>0x20</Data><Data Name='ProcessName'>C:\\Windows\\System32\\calc.exe</Data><Data Name='Status'>0x0</Data></EventData></Event>";
+        var text = string.Join('\n', "<Events>", ok, ok.Replace("<EventID>4689<", "<EventID>4624<", StringComparison.Ordinal), ok.Replace("0x20", "zz", StringComparison.Ordinal), "<Event>", "</Events>");
+        var results = ProcessEventXmlImport.Read(new StringReader(text), "exp.xml").ToList();
+        Assert.Equal(4, results.Count);
+        Assert.Equal(("exp.xml", 2, "win:h1:Security:9"), (results[0].Origin, results[0].Line, results[0].Record!.Id));
+        Assert.Equal("exp.xml:3: event 4624 is not 4688/4689", results[1].ToString());
+        Assert.Equal("exp.xml:4: 4689 ProcessId 'zz' is not a process id (hex 0x... or decimal)", results[2].ToString());
+        Assert.True(results[3].Fatal);
+        Assert.Equal(("exp.xml", 6), (results[3].Origin, results[3].Line));
+    }
+}
