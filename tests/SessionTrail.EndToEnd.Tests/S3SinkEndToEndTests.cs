@@ -175,6 +175,35 @@ public sealed class S3SinkEndToEndTests(ITestOutputHelper log)
         Assert.Equal(0, await agent.StopAsync(TimeSpan.FromSeconds(60)));
     }
 
+    [RootFact]
+    public async Task WrongCredentialsAreInTheLogAndTheStatusAndTheSessionStaysSpooled()
+    {
+        Machine.EnsureTestUser();
+        await using var trail = new Trail();
+        await using var s3 = await S3rverServer.StartAsync(Bucket);
+        var data = Path.Combine(trail.Root, "data");
+        var programs = Machine.MakePrograms(trail.ProgramsDir, "cred", 2);
+        var config = WriteConfig(trail, s3, withServer: false);
+        var wrong = new Dictionary<string, string>(Credentials) { ["AWS_ACCESS_KEY_ID"] = "AKIAWRONGWRONGWRONG" };
+
+        var agent = trail.Track(TrailProcess.Start(wrong, "agent", "--data", data, "--config", config));
+        await agent.WaitForOutputAsync("capturing processes", TimeSpan.FromSeconds(60));
+        await SessionAsync(data, "cred-e2e", programs);
+
+        await agent.WaitForOutputAsync("UPLOAD REFUSED", TimeSpan.FromSeconds(60));
+        Assert.Contains($"bucket '{Bucket}' at {s3.Url}: credentials refused (403 InvalidAccessKeyId", agent.Output, StringComparison.Ordinal);
+        var status = await StatusAsync(data, "credentials refused");
+        Assert.Contains("1 waiting for upload, 0 uploaded", status, StringComparison.Ordinal);
+        Assert.Equal(0, await agent.StopAsync(TimeSpan.FromSeconds(60)));
+        Assert.Empty(await s3.KeysAsync(Bucket));
+        Assert.Single(Directory.GetFiles(Path.Combine(data, "agent", "s3", "s3", "ready")));
+
+        var fixedAgent = await StartAgentAsync(trail, data, config); // right credentials: the spooled session goes out
+        var keys = await s3.WaitForKeysAsync(Bucket, 1, TimeSpan.FromSeconds(60));
+        AssertSessionCsv(CsvLines(await s3.GetAsync(Bucket, Assert.Single(keys))), "cred-e2e", programs);
+        Assert.Equal(0, await fixedAgent.StopAsync(TimeSpan.FromSeconds(60)));
+    }
+
     [Fact]
     public async Task AnS3SinkWithoutABucketIsAClearErrorNamingTheKey()
     {
