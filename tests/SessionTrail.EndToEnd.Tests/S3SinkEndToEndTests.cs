@@ -23,7 +23,9 @@ public sealed class S3SinkEndToEndTests(ITestOutputHelper log)
         ["AWS_EC2_METADATA_DISABLED"] = "true",
     };
 
-    private static string WriteConfig(Trail trail, S3rverServer s3, bool withServer, string bucket = Bucket)
+    private static readonly JsonSerializerOptions WithoutNulls = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+    private static string WriteConfig(Trail trail, S3rverServer s3, bool withServer, string? profile = null)
     {
         var path = Path.Combine(trail.Root, "agent.json");
         var config = new
@@ -31,10 +33,10 @@ public sealed class S3SinkEndToEndTests(ITestOutputHelper log)
             Agent = withServer ? (object)new { FlushDeadline = "00:00:05" } : new { ServerUrl = "", FlushDeadline = "00:00:05" },
             Sinks = new[]
             {
-                new { Type = "S3", Bucket = bucket, Region = S3rverServer.Region, ServiceUrl = s3.Url, ForcePathStyle = true, RetryInitialDelay = "00:00:00.200", RetryMaxDelay = "00:00:01" },
+                new { Type = "S3", Bucket, Region = S3rverServer.Region, ServiceUrl = s3.Url, ForcePathStyle = true, RetryInitialDelay = "00:00:00.200", RetryMaxDelay = "00:00:01", Profile = profile },
             },
         };
-        File.WriteAllText(path, JsonSerializer.Serialize(config));
+        File.WriteAllText(path, JsonSerializer.Serialize(config, WithoutNulls));
         return path;
     }
 
@@ -101,9 +103,19 @@ public sealed class S3SinkEndToEndTests(ITestOutputHelper log)
         await using var s3 = await S3rverServer.StartAsync(Bucket);
         var data = Path.Combine(trail.Root, "data");
         var programs = Machine.MakePrograms(trail.ProgramsDir, "lake", 5);
-        var config = WriteConfig(trail, s3, withServer: false);
+        var config = WriteConfig(trail, s3, withServer: false, profile: "lake");
 
-        var agent = await StartAgentAsync(trail, data, config);
+        // Credentials from a named profile of a shared credentials file (not the environment).
+        var credentials = Path.Combine(trail.Root, "aws-credentials");
+        await File.WriteAllTextAsync(credentials, $"[default]\naws_access_key_id = AKIANOTTHISONE\naws_secret_access_key = x\n\n[lake]\naws_access_key_id = {S3rverServer.AccessKey}\naws_secret_access_key = {S3rverServer.SecretKey}\n");
+        var environment = new Dictionary<string, string>
+        {
+            ["AWS_SHARED_CREDENTIALS_FILE"] = credentials,
+            ["AWS_CONFIG_FILE"] = Path.Combine(trail.Root, "no-aws-config"),
+            ["AWS_EC2_METADATA_DISABLED"] = "true",
+        };
+        var agent = trail.Track(TrailProcess.Start(environment, "agent", "--data", data, "--config", config));
+        await agent.WaitForOutputAsync("capturing processes", TimeSpan.FromSeconds(60));
         await SessionAsync(data, "4f6b2c1e-e2e-1", programs);
 
         var keys = await s3.WaitForKeysAsync(Bucket, 1, TimeSpan.FromSeconds(60));
@@ -175,6 +187,35 @@ public sealed class S3SinkEndToEndTests(ITestOutputHelper log)
         Assert.Equal(0, await agent.StopAsync(TimeSpan.FromSeconds(60)));
     }
 
+    [RootFact]
+    public async Task WrongCredentialsAreInTheLogAndTheStatusAndTheSessionStaysSpooled()
+    {
+        Machine.EnsureTestUser();
+        await using var trail = new Trail();
+        await using var s3 = await S3rverServer.StartAsync(Bucket);
+        var data = Path.Combine(trail.Root, "data");
+        var programs = Machine.MakePrograms(trail.ProgramsDir, "cred", 2);
+        var config = WriteConfig(trail, s3, withServer: false);
+        var wrong = new Dictionary<string, string>(Credentials) { ["AWS_ACCESS_KEY_ID"] = "AKIAWRONGWRONGWRONG" };
+
+        var agent = trail.Track(TrailProcess.Start(wrong, "agent", "--data", data, "--config", config));
+        await agent.WaitForOutputAsync("capturing processes", TimeSpan.FromSeconds(60));
+        await SessionAsync(data, "cred-e2e", programs);
+
+        await agent.WaitForOutputAsync("UPLOAD REFUSED", TimeSpan.FromSeconds(60));
+        Assert.Contains($"bucket '{Bucket}' at {s3.Url}: credentials refused (403 InvalidAccessKeyId", agent.Output, StringComparison.Ordinal);
+        var status = await StatusAsync(data, "credentials refused");
+        Assert.Contains("1 waiting for upload, 0 uploaded", status, StringComparison.Ordinal);
+        Assert.Equal(0, await agent.StopAsync(TimeSpan.FromSeconds(60)));
+        Assert.Empty(await s3.KeysAsync(Bucket));
+        Assert.Single(Directory.GetFiles(Path.Combine(data, "agent", "s3", "s3", "ready")));
+
+        var fixedAgent = await StartAgentAsync(trail, data, config); // right credentials: the spooled session goes out
+        var keys = await s3.WaitForKeysAsync(Bucket, 1, TimeSpan.FromSeconds(60));
+        AssertSessionCsv(CsvLines(await s3.GetAsync(Bucket, Assert.Single(keys))), "cred-e2e", programs);
+        Assert.Equal(0, await fixedAgent.StopAsync(TimeSpan.FromSeconds(60)));
+    }
+
     [Fact]
     public async Task AnS3SinkWithoutABucketIsAClearErrorNamingTheKey()
     {
@@ -186,6 +227,24 @@ public sealed class S3SinkEndToEndTests(ITestOutputHelper log)
 
         Assert.Equal(1, code);
         Assert.Equal("sessiontrail agent: Agent setting 'Sinks:0:Bucket' is required (the S3 bucket to write to).", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task AnUnknownProfileIsAClearError()
+    {
+        await using var trail = new Trail();
+        var path = Path.Combine(trail.Root, "agent.json");
+        await File.WriteAllTextAsync(path, """{ "Agent": { "ServerUrl": "" }, "Sinks": [ { "Type": "S3", "Bucket": "b", "Region": "us-east-1", "Profile": "nope" } ] }""");
+        var empty = Path.Combine(trail.Root, "empty");
+        await File.WriteAllTextAsync(empty, "");
+
+        var (code, _, stderr) = await TrailProcess.RunAsync(
+            TimeSpan.FromSeconds(60),
+            new Dictionary<string, string> { ["AWS_SHARED_CREDENTIALS_FILE"] = empty, ["AWS_CONFIG_FILE"] = empty },
+            "agent", "--data", Path.Combine(trail.Root, "d"), "--config", path);
+
+        Assert.Equal(1, code);
+        Assert.Equal("sessiontrail agent: Agent setting 'Sinks:0:Profile' 'nope' is not a profile in the shared credentials or config file.", stderr.Trim());
     }
 
     [Fact]

@@ -98,6 +98,7 @@ public sealed class S3SinkOptions
             Require(Uri.TryCreate(ServiceUrl, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps), nameof(ServiceUrl), $"'{ServiceUrl}' is not an http(s) URL");
         }
 
+        Require(Profile is null || !string.IsNullOrWhiteSpace(Profile), nameof(Profile), "must not be empty (leave it out for the standard credential chain)");
         Require(!(UseInstanceRole && Profile is not null), nameof(Profile), "and UseInstanceRole exclude each other");
         Require(PartialUploadInterval >= TimeSpan.Zero, nameof(PartialUploadInterval), "must not be negative (zero turns partial uploads off)");
         Require(DayCloseDelay >= TimeSpan.Zero, nameof(DayCloseDelay), "must not be negative");

@@ -259,6 +259,10 @@ public sealed class S3Spool
             foreach (var line in lines)
             {
                 file.Write(line.Span);
+                if (!line.Span.EndsWith("\n"u8))
+                {
+                    file.WriteByte((byte)'\n'); // one record a line, whatever the caller passed
+                }
             }
 
             file.Flush(flushToDisk: true);

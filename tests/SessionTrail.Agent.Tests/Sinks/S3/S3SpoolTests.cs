@@ -125,4 +125,15 @@ public sealed class S3SpoolTests : IDisposable
         Assert.True(a.Length < 200);
         Assert.NotEqual(a, b);
     }
+
+    [Fact]
+    public void ALineWithoutItsNewlineStillEndsALine()
+    {
+        var spool = new S3Spool(_dir.Path);
+        var name = S3Spool.SessionName("nl");
+        var line = Line(Start("nl"));
+        spool.Append(name, [line[..^1], Line(End("nl", SessionStart))], complete: true);
+        Assert.Equal(2, S3ObjectFormats.Parse(spool.ReadReady(name), out var skipped).Count);
+        Assert.Equal(0, skipped);
+    }
 }
