@@ -39,9 +39,9 @@ public static class ImportInput
             }
             else if (Directory.Exists(input))
             {
-                var found = Directory.EnumerateFiles(input, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 })
-                    .Order(StringComparer.Ordinal);
-                foreach (var file in found)
+                var found = new List<string>();
+                Walk(input, found, skipped);
+                foreach (var file in found.Order(StringComparer.Ordinal))
                 {
                     (Extensions.Any(e => file.EndsWith(e, StringComparison.OrdinalIgnoreCase)) ? files : skipped).Add(file);
                 }
@@ -53,6 +53,27 @@ public static class ImportInput
         }
 
         return (files, skipped);
+    }
+
+    /// <summary>
+    /// Every file below <paramref name="dir"/>. Links to folders inside it are not followed (listed as
+    /// skipped): a link back up would repeat the tree; the folder given on the command line may be a link.
+    /// </summary>
+    private static void Walk(string dir, List<string> files, List<string> skipped)
+    {
+        var options = new EnumerationOptions { IgnoreInaccessible = false, AttributesToSkip = 0 };
+        files.AddRange(Directory.EnumerateFiles(dir, "*", options));
+        foreach (var sub in Directory.EnumerateDirectories(dir, "*", options))
+        {
+            if (new DirectoryInfo(sub).LinkTarget is not null)
+            {
+                skipped.Add(sub + " (a link to a folder, not followed)");
+            }
+            else
+            {
+                Walk(sub, files, skipped);
+            }
+        }
     }
 
     /// <summary>Opens <paramref name="path"/> (decompressing gzip) and recognises its format from its first bytes.</summary>

@@ -58,7 +58,7 @@ public sealed class ImportSummary
         output.WriteLine($"files:      {Files}");
         if (Skipped.Count > 0)
         {
-            output.WriteLine($"skipped:    {Skipped.Count} (not .csv/.ndjson/.jsonl/.json/.xml/.evtx/.gz), e.g. {string.Join(", ", Skipped.Take(3))}");
+            output.WriteLine($"skipped:    {Skipped.Count} (not .csv/.ndjson/.jsonl/.json/.xml/.evtx/.gz, or a link to a folder), e.g. {string.Join(", ", Skipped.Take(3))}");
         }
 
         output.WriteLine($"rows:       {Rows}");

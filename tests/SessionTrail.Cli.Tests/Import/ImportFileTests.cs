@@ -86,6 +86,34 @@ public sealed class ImportFileTests : IDisposable
         Assert.Contains("cannot read the rest", Assert.Single(csv.Rejected).Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void UnknownContentIsRejectedAsAWholeFile()
+    {
+        var result = ImportFile.Read(Write("notes.json", "just text"u8.ToArray()));
+        Assert.Empty(result.Records);
+        Assert.Contains("not a format import reads", Assert.Single(result.Rejected).Reason, StringComparison.Ordinal);
+        var csv = ImportFile.Read(Write("other.csv", "a,b\r\n1,2\r\n"u8.ToArray()));
+        Assert.Contains("not a seed CSV", Assert.Single(csv.Rejected).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DirectoriesAreWalkedInOrderAndOtherFilesListedAsSkipped()
+    {
+        Write("b/appstream_applications/year=2026/month=03/day=05/s2.csv", Csv(Row));
+        Write("b/appstream_applications/year=2026/month=03/day=04/s1.csv", Csv(Row));
+        Write("b/README.txt", "x"u8.ToArray());
+        var (files, skipped) = ImportInput.Expand([Path.Combine(dir, "b")]);
+        Assert.Equal(["day=04", "day=05"], files.Select(f => Path.GetFileName(Path.GetDirectoryName(f))));
+        Assert.Equal("README.txt", Path.GetFileName(Assert.Single(skipped)));
+        Assert.Throws<FileNotFoundException>(() => ImportInput.Expand([Path.Combine(dir, "missing")]));
+
+        // A link back up is not followed (it would repeat the tree until the path is too long).
+        Directory.CreateSymbolicLink(Path.Combine(dir, "b", "appstream_applications", "up"), "..");
+        var (again, skippedAgain) = ImportInput.Expand([Path.Combine(dir, "b")]);
+        Assert.Equal(files, again);
+        Assert.Contains(skippedAgain, s => s.EndsWith("up (a link to a folder, not followed)", StringComparison.Ordinal));
+    }
+
     /// <summary>A stream whose reads fail after <c>failAfter</c> bytes (a disk or network error mid-file).</summary>
     private sealed class FailingStream(byte[] bytes, int failAfter) : MemoryStream(bytes)
     {
