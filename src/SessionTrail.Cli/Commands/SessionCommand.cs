@@ -40,7 +40,7 @@ internal static class SessionCommand
                 InstanceType = parse.GetValue(instance),
                 Region = parse.GetValue(region),
                 ImageArn = parse.GetValue(image),
-            }, DateTimeOffset.UtcNow);
+            }, DateTimeOffset.UtcNow, Variables());
             Console.WriteLine($"session {session.Id} started (user {session.User ?? "-"}); state in {SessionControl.FilePath(dir)}");
             return Task.FromResult(0);
         }));
@@ -65,4 +65,16 @@ internal static class SessionCommand
     }
 
     private static Option<string?> Text(string name, string description) => new(name) { Description = description };
+
+    /// <summary>
+    /// Where the session's defaults come from. On Windows the session scripts run this command as
+    /// SYSTEM, whose environment has no AppStream user variables: they are read from the streaming
+    /// user's registry environment instead.
+    /// </summary>
+    private static Func<string, string?>? Variables() => OperatingSystem.IsWindows()
+        ? Agent.Platform.Windows.AppStreamContext.ForSessionStart(
+            Environment.GetEnvironmentVariable,
+            Agent.Platform.Windows.WindowsRegistryEnvironment.LoadedUsers(),
+            Agent.Platform.Windows.WindowsRegistryEnvironment.Machine)
+        : null;
 }

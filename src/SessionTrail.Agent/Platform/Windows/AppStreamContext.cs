@@ -33,4 +33,35 @@ public static class AppStreamContext
         ArgumentNullException.ThrowIfNull(machine);
         return SessionEnvironment.WithDefaults(new SessionStartRequest(), name => UserVariables.Contains(name) ? user(name) : machine(name));
     }
+
+    /// <summary>
+    /// The lookup `sessiontrail session start` uses when it runs in the system context (AppStream's
+    /// session scripts): its own environment first, then the streaming user's registry environment for
+    /// the user variables and the machine environment for the rest. <paramref name="users"/> are the
+    /// loaded user hives (SID and lookup); the streaming user is the one with an
+    /// <c>AppStream_Session_ID</c> — with several, the latest reservation time, then the highest SID.
+    /// </summary>
+    public static Func<string, string?> ForSessionStart(
+        Func<string, string?> own, IEnumerable<(string Sid, Func<string, string?> Lookup)> users, Func<string, string?> machine)
+    {
+        ArgumentNullException.ThrowIfNull(own);
+        ArgumentNullException.ThrowIfNull(users);
+        ArgumentNullException.ThrowIfNull(machine);
+        var streaming = users
+            .Where(u => !string.IsNullOrEmpty(u.Lookup(SessionEnvironment.SessionId)))
+            .OrderByDescending(u => DateTimeOffset.TryParse(u.Lookup(SessionEnvironment.ReservationTime), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var t) ? t : DateTimeOffset.MinValue)
+            .ThenByDescending(u => u.Sid, StringComparer.Ordinal)
+            .Select(u => u.Lookup)
+            .FirstOrDefault();
+        return name =>
+        {
+            var value = own(name);
+            if (!string.IsNullOrEmpty(value))
+            {
+                return value;
+            }
+
+            return UserVariables.Contains(name) ? streaming?.Invoke(name) : machine(name);
+        };
+    }
 }

@@ -29,4 +29,26 @@ public static class WindowsRegistryEnvironment
 
     /// <summary>A machine-level environment variable (HKLM ... Session Manager\Environment).</summary>
     public static string? Machine(string name) => Environment.GetEnvironmentVariable(name, EnvironmentVariableTarget.Machine);
+
+    /// <summary>The loaded hives of domain and local users (<c>S-1-5-21-*</c>) with their environment.</summary>
+    public static IEnumerable<(string Sid, Func<string, string?> Lookup)> LoadedUsers()
+    {
+        string[] sids;
+        try
+        {
+            sids = Registry.Users.GetSubKeyNames();
+        }
+        catch (Exception ex) when (ex is System.Security.SecurityException or UnauthorizedAccessException or IOException)
+        {
+            yield break;
+        }
+
+        foreach (var sid in sids)
+        {
+            if (sid.StartsWith("S-1-5-21-", StringComparison.Ordinal) && !sid.EndsWith("_Classes", StringComparison.Ordinal) && User(sid) is { } lookup)
+            {
+                yield return (sid, lookup);
+            }
+        }
+    }
 }
