@@ -10,8 +10,7 @@ Run it in an elevated PowerShell on the image builder, before you create the ima
   3. writes the agent configuration (SessionTrail server URL and token, and/or an S3 bucket) to
      DATA\agent.json;
   4. registers the agent to start at boot as LocalSystem and restart when it fails: a scheduled task
-     (default; works with any sessiontrail.exe) or a Windows service (-Hosting Service; needs an agent
-     build that talks to the Service Control Manager, see docs\appstream.md);
+     or, by default, a Windows service running `sessiontrail agent --service` (see docs\appstream.md);
   5. enables the audit policy for process creation/termination (4688/4689) with the command line in
      4688, through `sessiontrail agent --enable-audit-policy`, else auditpol.exe directly;
   6. writes C:\AppStream\SessionScripts\config.json with `sessiontrail appstream config-json`
@@ -46,7 +45,8 @@ Region of -S3Bucket, e.g. us-east-1. Required with -S3Bucket.
 Key prefix in -S3Bucket. Default: the agent's (appstream_applications).
 
 .PARAMETER Hosting
-ScheduledTask (default) or Service: how Windows starts the agent at boot as LocalSystem.
+Service (default: a LocalSystem service, `sessiontrail agent --service`) or ScheduledTask (a SYSTEM task
+at boot): how Windows starts the agent at boot and restarts it when it fails.
 
 .PARAMETER TaskName
 Name of the scheduled task or service. Default: SessionTrailAgent.
@@ -96,7 +96,7 @@ param(
     [string] $S3Prefix,
 
     [ValidateSet('ScheduledTask', 'Service')]
-    [string] $Hosting = 'ScheduledTask',
+    [string] $Hosting = 'Service',
 
     [ValidatePattern('^[A-Za-z0-9_.-]+$')]
     [string] $TaskName = 'SessionTrailAgent',
@@ -225,7 +225,8 @@ function Write-AgentConfig([string] $Path) {
 function Register-Agent([string] $Exe, [string] $ConfigPath) {
     $arguments = "agent --config `"$ConfigPath`" --data `"$DataDir`""
     if ($Hosting -eq 'Service') {
-        $binPath = "`"$Exe`" $arguments"
+        # --service: the agent reports to the Service Control Manager (start, stop with flush, shutdown).
+        $binPath = "`"$Exe`" $arguments --service --service-name `"$TaskName`""
         if (Get-Service -Name $TaskName -ErrorAction SilentlyContinue) {
             # The service's command line is set in the registry: sc.exe config would need quotes inside an
             # argument, which Windows PowerShell 5.1 does not pass on intact.

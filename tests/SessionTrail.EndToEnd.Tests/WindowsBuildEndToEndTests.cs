@@ -19,6 +19,16 @@ public sealed class WindowsBuildEndToEndTests : IDisposable
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ServiceModeOnLinuxIsOneClearErrorNamingSystemd()
+    {
+        var (code, _, stderr) = await TrailProcess.RunAsync(Timeout, "agent", "--data", _dir, "--token", "t", "--service");
+        Assert.Equal(1, code);
+        Assert.StartsWith("sessiontrail agent: --service is for Windows", stderr, StringComparison.Ordinal);
+        Assert.Contains("systemd", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// run-tests publishes artifacts/win-x64/sessiontrail.exe (self-contained, single file) before the tests;
     /// it must be a PE32+ executable for x64 with the Windows console subsystem.

@@ -23,6 +23,16 @@ internal static class AgentCommand
         {
             Description = "Windows: first turn on the audit policy for process creation/termination (4688/4689, by subcategory GUID) and command lines in 4688, then run.",
         };
+        var service = new Option<bool>("--service")
+        {
+            Description = "Windows: run under the Service Control Manager (how deploy/appstream/install.ps1 -Hosting Service starts it). Stop/shutdown flush like Ctrl+C.",
+        };
+        var serviceName = new Option<string>("--service-name")
+        {
+            Description = "Windows service name used with --service.",
+            DefaultValueFactory = _ => "SessionTrailAgent",
+            HelpName = "NAME",
+        };
         var command = new Command(
             "agent",
             """
@@ -32,10 +42,16 @@ internal static class AgentCommand
             Ctrl+C (SIGINT/SIGTERM) stops intake, flushes for up to 10 s and keeps the rest on disk.
             """)
         {
-            data, config, server, token, batch, auditPolicy,
+            data, config, server, token, batch, auditPolicy, service, serviceName,
         };
         command.SetAction((parse, stop) => Failure.GuardAsync("agent", async () =>
         {
+            var asService = parse.GetValue(service);
+            if (asService && !OperatingSystem.IsWindows())
+            {
+                throw new PlatformNotSupportedException("--service is for Windows (the Service Control Manager); on Linux run the agent under systemd (deploy/systemd).");
+            }
+
             using var logs = Logging.Create();
             if (parse.GetValue(auditPolicy))
             {
@@ -50,6 +66,11 @@ internal static class AgentCommand
                 ["BatchMaxRecords"] = parse.GetValue(batch)?.ToString(CultureInfo.InvariantCulture),
             };
             var runner = AgentRunner.Create(parse.GetValue(config), overrides, logs);
+            if (asService && OperatingSystem.IsWindows())
+            {
+                return RunAsService(parse.GetValue(serviceName)!, runner);
+            }
+
             await runner.RunAsync(line => Console.WriteLine($"sessiontrail agent: {line}; data in {runner.DataDir}"), stop);
             Console.WriteLine("sessiontrail agent: stopped");
             return 0;
@@ -116,5 +137,19 @@ internal static class AgentCommand
         {
             Console.WriteLine($"sessiontrail agent: {line}");
         }
+    }
+
+    [System.Runtime.Versioning.SupportedOSPlatform("windows")]
+    private static int RunAsService(string name, AgentRunner runner)
+    {
+        using var service = new AgentWindowsService(name, stop => runner.RunAsync(line => Console.WriteLine($"sessiontrail agent: {line}; data in {runner.DataDir}"), stop));
+        System.ServiceProcess.ServiceBase.Run(service);
+        if (service.Failure is { } failure)
+        {
+            Console.Error.WriteLine($"sessiontrail agent: {failure.Message}");
+            return Failure.ExitCode;
+        }
+
+        return service.ExitCode;
     }
 }
