@@ -5,7 +5,7 @@ namespace SessionTrail.Core.Windows;
 /// <summary>
 /// One event of a Windows event XML file as <c>import</c> sees it: a process record, an event that is not
 /// a process event (<see cref="Skipped"/>, not an error), or an error (<see cref="Error"/>) at
-/// <see cref="Origin"/>:<see cref="Line"/>. <see cref="Fatal"/> errors (broken XML) end the file.
+/// <see cref="Origin"/>:<see cref="Line"/>. <see cref="Fatal"/> errors are broken XML: reading goes on at the next <c>&lt;Event</c> tag after them.
 /// </summary>
 public sealed record ProcessEventReadResult(string Origin, int Line, ProcessRecord? Record, string? Skipped, string? Error)
 {

@@ -7,7 +7,7 @@ namespace SessionTrail.Core.Windows;
 /// </summary>
 public sealed record WindowsEventReadError(string Origin, int Line, int Column, string Reason)
 {
-    /// <summary>True when the XML itself is broken: the reader stopped there and read nothing after it.</summary>
+    /// <summary>True when the XML itself is broken: the reader went on at the next <c>&lt;Event</c> tag after this place (the reason says whether there was one).</summary>
     public bool Fatal { get; init; }
 
     /// <summary><c>origin:line:column: reason</c>, the shape compilers use.</summary>

@@ -14,9 +14,10 @@ namespace SessionTrail.Core.Windows;
 /// <para>
 /// Each event gives one <see cref="WindowsEventReadResult"/>: the event, or an error naming the line of
 /// its <c>&lt;Event</c> tag and what is wrong (no EventID, a time that is not ISO-8601 UTC, ...);
-/// reading goes on with the next event. XML that is not well-formed ends the stream with one
-/// <see cref="WindowsEventReadError.Fatal"/> error at the line:column where the XML parser stopped
-/// (an XML parser cannot resynchronise after that). No exception escapes for any input except the
+/// reading goes on with the next event. XML that is not well-formed gives one
+/// <see cref="WindowsEventReadError.Fatal"/> error at the line:column where the XML parser stopped, and
+/// reading starts again at the next <c>&lt;Event</c> tag after that place (see <see cref="ResyncReader"/>);
+/// the events after the break are not lost. No exception escapes for any input except the
 /// I/O errors of the underlying reader; DTDs are prohibited, so no entity expansion, no external fetches.
 /// </para>
 /// <para>
@@ -46,15 +47,15 @@ public static partial class WindowsEventXmlReader
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(origin);
-        return ReadXml(() => XmlReader.Create(reader, Settings), origin);
+        return ReadXml(reader, origin);
     }
 
-    /// <summary>Reads every event of a byte stream; the encoding comes from a BOM or the XML declaration (UTF-8 otherwise).</summary>
+    /// <summary>Reads every event of a byte stream; the encoding comes from a BOM (UTF-8 otherwise).</summary>
     public static IEnumerable<WindowsEventReadResult> Read(Stream stream, string origin)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(origin);
-        return ReadXml(() => XmlReader.Create(stream, Settings), origin);
+        return ReadXml(new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true), origin);
     }
 
     /// <summary>Reads every event of a file; the file's path is the origin. The file is opened on the first enumeration.</summary>
@@ -80,26 +81,66 @@ public static partial class WindowsEventXmlReader
             ?? WindowsEventReadResult.Failed(new WindowsEventReadError(origin, 1, 1, "no <Event> element"));
     }
 
-    private static IEnumerable<WindowsEventReadResult> ReadXml(Func<XmlReader> create, string origin)
+    private static IEnumerable<WindowsEventReadResult> ReadXml(TextReader source, string origin)
     {
-        using var xml = create();
+        var tape = new ResyncReader(source);
+        var restarted = false;
         while (true)
         {
-            var (result, more) = Next(xml, origin);
-            if (result is not null)
+            WindowsEventReadError? broken = null;
+            using (var xml = XmlReader.Create(tape, Settings))
             {
-                yield return result;
+                while (true)
+                {
+                    var (result, more) = Next(xml, origin, tape);
+                    if (result?.Error is { Fatal: true } error)
+                    {
+                        broken = error;
+                        break;
+                    }
+
+                    if (result is not null)
+                    {
+                        yield return result;
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
+                }
             }
 
-            if (!more)
+            if (broken is null)
             {
                 yield break;
             }
+
+            // Broken XML: go on at the next <Event tag after the place the parser gave up.
+            var relativeLine = broken.Line - tape.LineBase;
+            var restart = tape.Restart(relativeLine, broken.Column);
+            if (restart == ResyncReader.Outcome.OnlyWrapperEnd && restarted)
+            {
+                yield break; // the </Events> of a wrapper whose start was before the restart point
+            }
+
+            yield return WindowsEventReadResult.Failed(broken with
+            {
+                Reason = restart == ResyncReader.Outcome.Restarted
+                    ? broken.Reason + " (skipped to the next <Event> tag)"
+                    : broken.Reason + " (no <Event> tag after it: reading stopped here)",
+            });
+            if (restart != ResyncReader.Outcome.Restarted)
+            {
+                yield break;
+            }
+
+            restarted = true;
         }
     }
 
     /// <summary>Moves to the next <c>Event</c> element and reads it; (null, false) at the end.</summary>
-    private static (WindowsEventReadResult? Result, bool More) Next(XmlReader xml, string origin)
+    private static (WindowsEventReadResult? Result, bool More) Next(XmlReader xml, string origin, ResyncReader tape)
     {
         try
         {
@@ -107,7 +148,9 @@ public static partial class WindowsEventXmlReader
             {
                 if (xml.NodeType == XmlNodeType.Element && xml.LocalName == "Event")
                 {
-                    return (ReadEvent(xml, origin), true);
+                    var info = (IXmlLineInfo)xml;
+                    tape.Forget(info.LineNumber, info.LinePosition);
+                    return (ReadEvent(xml, origin, tape.LineBase), true);
                 }
             }
 
@@ -115,17 +158,17 @@ public static partial class WindowsEventXmlReader
         }
         catch (XmlException e)
         {
-            var error = new WindowsEventReadError(origin, Math.Max(1, e.LineNumber), Math.Max(1, e.LinePosition),
-                "not well-formed XML, reading stopped here: " + e.Message) { Fatal = true };
+            var error = new WindowsEventReadError(origin, Math.Max(1, e.LineNumber) + tape.LineBase, Math.Max(1, e.LinePosition),
+                "not well-formed XML: " + e.Message) { Fatal = true };
             return (WindowsEventReadResult.Failed(error), false);
         }
     }
 
     /// <summary>Reads from an <c>Event</c> start tag to its end tag (the reader is left on the end tag).</summary>
-    private static WindowsEventReadResult ReadEvent(XmlReader xml, string origin)
+    private static WindowsEventReadResult ReadEvent(XmlReader xml, string origin, int lineBase)
     {
         var info = (IXmlLineInfo)xml;
-        var line = info.LineNumber;
+        var line = info.LineNumber + lineBase;
         var column = info.LinePosition;
         var fields = new EventFields();
         if (!xml.IsEmptyElement)

@@ -70,26 +70,60 @@ public sealed class WindowsEventXmlReaderTests
     }
 
     [Fact]
-    public void BrokenXmlIsOneFatalErrorWithLineAndColumn()
+    public void BrokenXmlIsOneErrorWithLineAndColumnAndReadingGoesOnAtTheNextEvent()
     {
         var text = "<Events>\n" + Compact + "\n" + Compact.Replace("</System>", "</Sys>", StringComparison.Ordinal) + "\n" + Compact + "\n</Events>";
         var results = WindowsEventXmlReader.Read(new StringReader(text), "x.xml").ToList();
-        Assert.Equal(2, results.Count);
+        Assert.Equal(3, results.Count);
         Assert.NotNull(results[0].Event);
         var error = results[1].Error!;
         Assert.True(error.Fatal);
         Assert.Equal(3, error.Line);
         Assert.True(error.Column > 100, error.ToString());
         Assert.StartsWith("x.xml:3:", error.ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("(skipped to the next <Event> tag)", error.Reason, StringComparison.Ordinal);
+        Assert.Equal(4, results[2].Event!.Line); // the event after the break, with its true line
+        Assert.Equal("x.xml:4", results[2].Event!.Origin);
+    }
+
+    [Fact]
+    public void AnEventCutOffAtTheEndOfTheFileIsReportedNotSkipped()
+    {
+        var text = "<Events>\n" + Compact + "\n" + Compact[..(Compact.Length / 2)];
+        var results = WindowsEventXmlReader.Read(new StringReader(text), "cut.xml").ToList();
+        Assert.Equal(2, results.Count);
+        Assert.NotNull(results[0].Event);
+        Assert.True(results[1].Error!.Fatal);
+        Assert.EndsWith("(no <Event> tag after it: reading stopped here)", results[1].Error!.Reason, StringComparison.Ordinal);
+    }
+
+    [WindowsSamplesFact]
+    public void BrokenLinesInTheMiddleOfARealCaptureLoseOnlyTheirOwnEvents()
+    {
+        var lines = File.ReadAllLines(WindowsSamples.PathOf(WindowsSamples.OtrfFile));
+        var eventLines = Enumerable.Range(0, lines.Length).Where(i => lines[i].StartsWith("<Event ", StringComparison.Ordinal)).ToList();
+        var broken = new[] { eventLines[10], eventLines[200], eventLines[400] };
+        foreach (var i in broken)
+        {
+            lines[i] = lines[i].Replace("</System>", "</Sys>", StringComparison.Ordinal);
+        }
+
+        var results = WindowsEventXmlReader.Read(new StringReader(string.Join("\n", lines)), "otrf.xml").ToList();
+        Assert.Equal(eventLines.Count - broken.Length, results.Count(r => r.Event is not null));
+        Assert.Equal(broken.Select(i => i + 1), results.Where(r => r.Error is not null).Select(r => r.Error!.Line));
+        Assert.Equal(eventLines.Where(i => !broken.Contains(i)).Select(i => (int?)(i + 1)), results.Where(r => r.Event is not null).Select(r => r.Event!.Line));
     }
 
     [Fact]
     public void ADtdIsRefusedNotExpanded()
     {
         var text = "<?xml version='1.0'?><!DOCTYPE Events [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'>]><Events>&b;" + Compact + "</Events>";
-        var result = Assert.Single(WindowsEventXmlReader.Read(new StringReader(text), "dtd.xml"));
-        Assert.True(result.Error!.Fatal);
-        Assert.Contains("DTD", result.Error.Reason, StringComparison.Ordinal);
+        var results = WindowsEventXmlReader.Read(new StringReader(text), "dtd.xml").ToList();
+        Assert.True(results[0].Error!.Fatal);
+        Assert.Contains("DTD", results[0].Error!.Reason, StringComparison.Ordinal);
+        // Reading goes on at the next <Event> tag, past the DTD and the entity reference: nothing expanded.
+        Assert.Equal(2, results.Count);
+        Assert.DoesNotContain("aaaaaaaaaa", string.Join(",", results[1].Event!.Data.Values), StringComparison.Ordinal);
     }
 
     [Fact]
