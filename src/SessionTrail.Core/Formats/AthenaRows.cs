@@ -58,7 +58,7 @@ public static class AthenaRows
                     e.Executable ?? (endOf.TryGetValue(i, out var partner) || startOf.TryGetValue(i, out partner) ? events[partner].Executable ?? "" : ""),
                     e.Host,
                     e.Pid,
-                    e.User ?? e.Uid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
+                    UserOf(e) ?? (!isStart && startOf.TryGetValue(i, out var owner) ? UserOf(events[owner]) : null) ?? "",
                     isStart ? e.Time : startOf.TryGetValue(i, out var s) ? events[s].Time : null,
                     isStart ? (endOf.TryGetValue(i, out var x) ? events[x].Time : session.End >= e.Time ? session.End : null) : e.Time));
             }
@@ -67,6 +67,10 @@ public static class AthenaRows
         rows.Add(new AthenaRow(ExitEvent, session.End, SessionEnd, SessionEnd, -1, SessionEnd, session.Start, session.End));
         return rows;
     }
+
+    /// <summary>The userid column: the user as recorded, else the uid. An exit without one (Linux exits carry
+    /// no user) takes its start's, as the seed's 4689 rows carry the user.</summary>
+    private static string? UserOf(ProcessRecord e) => e.User ?? e.Uid?.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>For each exit index its start index, and for each start index its exit index.</summary>
     private static (Dictionary<int, int> StartOfExit, Dictionary<int, int> ExitOfStart) Pair(IReadOnlyList<ProcessRecord> events)

@@ -66,6 +66,24 @@ public class AthenaWriterTests
     }
 
     [Fact]
+    public void An_exit_without_a_user_takes_its_starts_user_and_an_unpaired_one_stays_empty()
+    {
+        // Linux exits carry no user; the seed's 4689 rows carry one.
+        ProcessRecord[] events =
+        [
+            P(ProcessEventType.Start, 0, 4660, "/usr/bin/vim") with { User = null, Uid = 1001 },
+            P(ProcessEventType.Exit, 30, 4660, "/usr/bin/vim") with { User = null },
+            P(ProcessEventType.Exit, 31, 777, "/usr/bin/less") with { User = null },
+        ];
+        var lines = Encoding.UTF8.GetString(AthenaCsvWriter.Write(Session, events).Content).Split("\r\n");
+        Assert.Equal("1001", lines[1].Split(',')[15]);          // 4688 vim: its uid
+        Assert.StartsWith("4689", lines[2], StringComparison.Ordinal);
+        Assert.Contains(",777,", lines[2], StringComparison.Ordinal); // newest exit first: the unpaired one
+        Assert.Equal("", lines[2].Split(',')[15]);
+        Assert.Equal("1001", lines[3].Split(',')[15]);          // 4689 vim: its start's
+    }
+
+    [Fact]
     public void Csv_date_format_time_zone_and_partition_follow_the_options()
     {
         // 23:30 UTC on the 30th is 00:30 on 1 December in Paris (UTC+1): the partition is local, process_time stays UTC.
