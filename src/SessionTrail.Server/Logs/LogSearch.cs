@@ -42,10 +42,10 @@ public readonly record struct LogCursor(long TimeMillis, long Seq)
 /// <summary>
 /// One stored log record as the API returns it. <see cref="Fields"/> holds the record's structured fields
 /// plus its decoration (a decoration name that is also a field name keeps the field's value);
-/// <see cref="Decoration"/> holds the decoration alone.
+/// <see cref="Decoration"/> holds the decoration alone. <see cref="Time"/> is UTC (JSON: ISO-8601 with "Z").
 /// </summary>
 public sealed record LogEntry(
-    DateTimeOffset Time,
+    DateTime Time,
     string Source,
     string Message,
     string? Session,
@@ -62,7 +62,7 @@ public sealed record LogEntry(
 public sealed record LogPage(IReadOnlyList<LogEntry> Records, LogCursor? Next);
 
 /// <summary>A query the full-text index refuses (FTS5 syntax); the message says what is wrong.</summary>
-public sealed class LogQueryException(string message) : Exception(message);
+public sealed class LogQueryException(string message) : FormatException(message);
 
 /// <summary>Searches the <c>logs</c> table (schema migration 2) on its own read connection.</summary>
 public sealed class LogSearch(SqliteStore store)
@@ -147,7 +147,7 @@ public sealed class LogSearch(SqliteStore store)
         }
 
         return new LogEntry(
-            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)),
+            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)).UtcDateTime,
             r.GetString(2),
             r.GetString(3),
             Str(r, 4),

@@ -160,7 +160,7 @@ internal sealed class IngestCommands : IDisposable
             """,
             "$batch");
         indexLogs = Cmd(
-            "INSERT INTO logs_fts(rowid, message, fields) SELECT seq, message, fields FROM logs WHERE seq > $before",
+            "INSERT INTO logs_fts(rowid, message, fields) SELECT seq, message, fields FROM logs_search WHERE seq > $before",
             "$before");
         fillLogUsers = Cmd("UPDATE logs SET user = $user WHERE session = $session AND user IS NULL", "$user", "$session");
     }

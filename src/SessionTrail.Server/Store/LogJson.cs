@@ -5,7 +5,7 @@ namespace SessionTrail.Server.Store;
 
 /// <summary>
 /// How a log record's <c>fields</c> and <c>decoration</c> maps are stored: a JSON object of strings with
-/// non-ASCII text unescaped, so that the full-text index sees the words as written.
+/// non-ASCII text unescaped (readable with the sqlite3 shell; the full-text index reads the values via json_each).
 /// </summary>
 internal static class LogJson
 {

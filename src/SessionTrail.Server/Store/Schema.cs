@@ -99,9 +99,11 @@ internal static class Schema
         CREATE INDEX logs_host ON logs(host, time, seq);
         CREATE INDEX logs_source ON logs(source, time, seq);
 
-        -- External-content FTS5 index (rows are only ever added): the message and the fields' JSON text,
-        -- whose names and values are the tokens.
-        CREATE VIRTUAL TABLE logs_fts USING fts5(message, fields, content='logs', content_rowid='seq');
+        -- External-content FTS5 index (rows are only ever added) over the message and the fields' values,
+        -- flattened by the view it reads its content from.
+        CREATE VIEW logs_search(seq, message, fields) AS
+            SELECT seq, message, (SELECT group_concat(value, ' ') FROM json_each(logs.fields)) FROM logs;
+        CREATE VIRTUAL TABLE logs_fts USING fts5(message, fields, content='logs_search', content_rowid='seq');
         """,
     ];
 

@@ -44,7 +44,7 @@ public sealed class LogsApiTests
         Assert.Equal(("printer jammed", "sess-1", "alice", "app", "h1", 1000), (
             older.GetProperty("message").GetString(), older.GetProperty("session").GetString(), older.GetProperty("user").GetString(),
             older.GetProperty("source").GetString(), older.GetProperty("host").GetString(), older.GetProperty("eventId").GetInt32()));
-        Assert.Equal(R.At(1), older.GetProperty("time").GetDateTimeOffset());
+        Assert.Equal("2026-11-01T08:01:00Z", older.GetProperty("time").GetString());
         Assert.Equal("""{"Printer":"HP","stack":"st"}""", older.GetProperty("fields").GetRawText());
         Assert.Equal("""{"stack":"st"}""", older.GetProperty("decoration").GetRawText());
     }

@@ -49,8 +49,10 @@ public sealed class LogStoreTests
         Assert.Equal(["application crashed"], Ids(search.Search(new LogQuery("émile"))));
         Assert.Equal(["application crashed"], Ids(search.Search(new LogQuery("crash*"))));
         Assert.Empty(search.Search(new LogQuery("nothing")).Records);
+        Assert.Empty(search.Search(new LogQuery("path")).Records); // field names are not indexed, only values
+        Assert.Equal(["application crashed"], Ids(search.Search(new LogQuery("fields:files"))));
         var entry = Assert.Single(search.Search(new LogQuery("excel")).Records);
-        Assert.Equal(("app", "h1", "Application", "Prov", 1000, "Error", R.At(2)), (entry.Source, entry.Host, entry.Channel, entry.Provider, entry.EventId, entry.Level, entry.Time));
+        Assert.Equal(("app", "h1", "Application", "Prov", 1000, "Error", R.At(2).UtcDateTime), (entry.Source, entry.Host, entry.Channel, entry.Provider, entry.EventId, entry.Level, entry.Time));
         Assert.Equal("C:\\Program Files\\Émile", entry.Fields["Path"]);
     }
 
