@@ -65,6 +65,10 @@ public sealed class LogsEndToEndTests : IAsyncDisposable
             first.GetProperty("time").GetString(), first.GetProperty("user").GetString(),
             first.GetProperty("fields").GetProperty("Printer").GetString(), first.GetProperty("fields").GetProperty("stack").GetString()));
 
+        var byField = await TrailProcess.RunAsync(
+            Timeout, "logs", "search", "--server", trail.Url, "--token", trail.Token!, "--field", "Printer=HP-20", "--field", "stack=office", "--format", "json");
+        Assert.Equal(["printer jammed 20"], Messages(byField.Stdout));
+
         var bad = await TrailProcess.RunAsync(Timeout, "logs", "search", "printer AND", "--server", trail.Url, "--token", trail.Token!);
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("parameter 'q'", bad.Stderr, StringComparison.Ordinal);

@@ -28,6 +28,7 @@ internal static class LogsCommand
         var source = new Option<string?>("--source") { Description = "Only records from this agent source id.", HelpName = "ID" };
         var from = new Option<string?>("--from") { Description = "Only records at or after this date/time (UTC).", HelpName = "D" };
         var to = new Option<string?>("--to") { Description = "Only records before this date/time (UTC).", HelpName = "D" };
+        var field = new Option<string[]>("--field") { Description = "Only records whose field (or decoration) NAME is VALUE; repeatable.", HelpName = "NAME=VALUE", Arity = ArgumentArity.ZeroOrMore };
         var before = new Option<string?>("--before") { Description = "Next page: the cursor the previous page printed.", HelpName = "CURSOR" };
         var format = new Option<string>("--format") { Description = "table (for people) or json (exactly the API's JSON).", DefaultValueFactory = _ => "table", HelpName = "table|json" };
         format.AcceptOnlyFromAmong("table", "json");
@@ -42,7 +43,7 @@ internal static class LogsCommand
             directly (also while the server runs), or asks a server with --server URL --token T.
             """)
         {
-            query, limit, session, user, host, source, from, to, before, format, data, server, token,
+            query, limit, session, user, host, source, from, to, field, before, format, data, server, token,
         };
         search.SetAction((parse, ct) => Failure.GuardAsync("logs search", async () =>
         {
@@ -68,7 +69,8 @@ internal static class LogsCommand
                 ReportCommand.ParseTime("--from", parse.GetValue(from)),
                 ReportCommand.ParseTime("--to", parse.GetValue(to)),
                 size,
-                cursor);
+                cursor,
+                [.. (parse.GetValue(field) ?? []).Select(ParseField)]);
             JsonElement records;
             string? next;
             if (parse.GetValue(server) is { } url)
@@ -98,6 +100,12 @@ internal static class LogsCommand
             return 0;
         }));
         return new Command("logs", "Log records shipped by the agents (full-text search).") { search };
+    }
+
+    private static KeyValuePair<string, string> ParseField(string text)
+    {
+        var eq = text.IndexOf('=', StringComparison.Ordinal);
+        return eq > 0 ? KeyValuePair.Create(text[..eq], text[(eq + 1)..]) : throw new ArgumentException($"--field '{text}': expected NAME=VALUE");
     }
 
     /// <summary>json: the API's array as is; table: time, host, user, session, source, level, message (one line each).</summary>
@@ -144,6 +152,11 @@ internal static class LogsCommand
         Add("to", to);
         Add("limit", q.Limit.ToString(CultureInfo.InvariantCulture));
         Add("before", before);
+        foreach (var (name, value) in q.FieldEquals ?? [])
+        {
+            query.Add(Uri.EscapeDataString(LogsApi.FieldPrefix + name) + "=" + Uri.EscapeDataString(value));
+        }
+
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var uri = new Uri($"{url.TrimEnd('/')}/api/v1/logs?{string.Join('&', query)}");

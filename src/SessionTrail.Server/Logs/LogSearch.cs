@@ -5,7 +5,10 @@ using SessionTrail.Server.Store;
 
 namespace SessionTrail.Server.Logs;
 
-/// <summary>What to look for: every part is optional. <see cref="Query"/> is an SQLite FTS5 query.</summary>
+/// <summary>
+/// What to look for: every part is optional. <see cref="Query"/> is an SQLite FTS5 query;
+/// <see cref="FieldEquals"/>: each name must have exactly that value in the record's fields or decoration.
+/// </summary>
 public sealed record LogQuery(
     string? Query = null,
     string? Session = null,
@@ -15,7 +18,8 @@ public sealed record LogQuery(
     DateTimeOffset? From = null,
     DateTimeOffset? To = null,
     int Limit = LogSearch.DefaultLimit,
-    LogCursor? Before = null);
+    LogCursor? Before = null,
+    IReadOnlyList<KeyValuePair<string, string>>? FieldEquals = null);
 
 /// <summary>A position in the newest-first order: records strictly older than (time, seq) come next.</summary>
 public readonly record struct LogCursor(long TimeMillis, long Seq)
@@ -101,6 +105,18 @@ public sealed class LogSearch(SqliteStore store)
         Where("l.source = $source", "$source", query.Source);
         Where("l.time >= $from", "$from", query.From?.ToUnixTimeMilliseconds());
         Where("l.time < $to", "$to", query.To?.ToUnixTimeMilliseconds());
+        var n = 0;
+        foreach (var (name, value) in query.FieldEquals ?? [])
+        {
+            var k = $"$fk{n}";
+            var v = $"$fv{n++}";
+            Where(
+                $"EXISTS (SELECT 1 FROM json_each(l.fields) WHERE key = {k} AND value = {v} UNION ALL SELECT 1 FROM json_each(l.decoration) WHERE key = {k} AND value = {v})",
+                k,
+                name);
+            cmd.Parameters.AddWithValue(v, value);
+        }
+
         if (query.Before is { } before)
         {
             Where("(l.time < $beforeTime OR (l.time = $beforeTime AND l.seq < $beforeSeq))", "$beforeTime", before.TimeMillis);

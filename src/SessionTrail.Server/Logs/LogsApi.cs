@@ -7,7 +7,7 @@ using SessionTrail.Server.Reports;
 namespace SessionTrail.Server.Logs;
 
 /// <summary>
-/// <c>GET /api/v1/logs?q=&amp;session=&amp;user=&amp;host=&amp;source=&amp;from=&amp;to=&amp;limit=&amp;before=</c>: a JSON array of
+/// <c>GET /api/v1/logs?q=&amp;session=&amp;user=&amp;host=&amp;source=&amp;from=&amp;to=&amp;limit=&amp;before=&amp;field.NAME=</c>: a JSON array of
 /// log records, newest first. When more records match, the <c>X-Next-Cursor</c> header holds the value
 /// to pass as <c>before</c> for the next page. 400 naming the parameter for a bad time, limit, cursor or
 /// full-text query.
@@ -16,6 +16,9 @@ public static class LogsApi
 {
     /// <summary>Response header carrying the next page's cursor.</summary>
     public const string NextCursorHeader = "X-Next-Cursor";
+
+    /// <summary>Query parameters <c>field.NAME=VALUE</c> keep records whose field (or decoration) NAME is VALUE.</summary>
+    public const string FieldPrefix = "field.";
 
     public static RouteGroupBuilder MapLogs(this RouteGroupBuilder api)
     {
@@ -53,11 +56,25 @@ public static class LogsApi
             cursor = c;
         }
 
+        var fields = new List<KeyValuePair<string, string>>();
+        foreach (var (key, values) in http.Request.Query)
+        {
+            if (key.StartsWith(FieldPrefix, StringComparison.Ordinal))
+            {
+                if (key.Length == FieldPrefix.Length)
+                {
+                    return Bad(FieldPrefix + "NAME", "expected a field name after 'field.'");
+                }
+
+                fields.AddRange(values.Select(v => KeyValuePair.Create(key[FieldPrefix.Length..], v ?? "")));
+            }
+        }
+
         static string? Opt(string? s) => string.IsNullOrEmpty(s) ? null : s;
         LogPage page;
         try
         {
-            page = search.Search(new LogQuery(Opt(q), Opt(session), Opt(user), Opt(host), Opt(source), fromTime, toTime, count, cursor));
+            page = search.Search(new LogQuery(Opt(q), Opt(session), Opt(user), Opt(host), Opt(source), fromTime, toTime, count, cursor, fields));
         }
         catch (LogQueryException e)
         {

@@ -47,6 +47,10 @@ public sealed class LogsApiTests
         Assert.Equal("2026-11-01T08:01:00Z", older.GetProperty("time").GetString());
         Assert.Equal("""{"Printer":"HP","stack":"st"}""", older.GetProperty("fields").GetRawText());
         Assert.Equal("""{"stack":"st"}""", older.GetProperty("decoration").GetRawText());
+
+        var byField = await Json(await server.Client.GetAsync("/api/v1/logs?field.Printer=HP&field.stack=st"));
+        Assert.Equal("printer jammed", Assert.Single(byField.EnumerateArray()).GetProperty("message").GetString());
+        Assert.Empty((await Json(await server.Client.GetAsync("/api/v1/logs?field.Printer=hp"))).EnumerateArray());
     }
 
     [Fact]
@@ -68,6 +72,7 @@ public sealed class LogsApiTests
     [InlineData("before=abc", "before")]
     [InlineData("from=yesterday", "from")]
     [InlineData("to=2026-13-01", "to")]
+    [InlineData("field.=x", "field.NAME")]
     public async Task ABadParameterIsA400NamingIt(string query, string parameter)
     {
         await using var server = await RunningServer.StartAsync();

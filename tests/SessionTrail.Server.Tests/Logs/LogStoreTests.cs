@@ -89,6 +89,23 @@ public sealed class LogStoreTests
     }
 
     [Fact]
+    public void FieldFiltersMatchAFieldOrDecorationValueExactly()
+    {
+        using var s = new StoreFixture();
+        s.Ingest(
+            Log("l1", 1, "a", fields: new() { ["Image"] = "excel.exe", ["Code"] = "5" }),
+            Log("l2", 2, "b", fields: new() { ["Image"] = "excel.exe.bak" }, decoration: new() { ["stack"] = "office" }),
+            Log("l3", 3, "c", fields: new() { ["Code"] = "5" }, decoration: new() { ["stack"] = "office" }));
+        var search = new LogSearch(s.Store);
+        static KeyValuePair<string, string> F(string k, string v) => KeyValuePair.Create(k, v);
+
+        Assert.Equal(["a"], Ids(search.Search(new LogQuery(FieldEquals: [F("Image", "excel.exe")]))));
+        Assert.Equal(["c", "b"], Ids(search.Search(new LogQuery(FieldEquals: [F("stack", "office")]))));
+        Assert.Equal(["c"], Ids(search.Search(new LogQuery(FieldEquals: [F("stack", "office"), F("Code", "5")]))));
+        Assert.Empty(search.Search(new LogQuery(FieldEquals: [F("code", "5")])).Records);
+    }
+
+    [Fact]
     public void PagesCoverEveryMatchOnceNewestFirstEvenWithEqualTimes()
     {
         using var s = new StoreFixture();
