@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using SessionTrail.Cli.Output;
 using SessionTrail.Server.Logs;
@@ -129,45 +127,13 @@ internal static class LogsCommand
     private static async Task<(JsonElement Records, string? Next)> FromServerAsync(
         string url, string? token, LogQuery q, string? from, string? to, string? before, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(token))
-        {
-            throw new ArgumentException("--server needs --token (or $SESSIONTRAIL_TOKEN)");
-        }
-
-        var query = new List<string>();
-        void Add(string key, string? value)
-        {
-            if (!string.IsNullOrEmpty(value))
-            {
-                query.Add(key + "=" + Uri.EscapeDataString(value));
-            }
-        }
-
-        Add("q", q.Query);
-        Add("session", q.Session);
-        Add("user", q.User);
-        Add("host", q.Host);
-        Add("source", q.Source);
-        Add("from", from);
-        Add("to", to);
-        Add("limit", q.Limit.ToString(CultureInfo.InvariantCulture));
-        Add("before", before);
-        foreach (var (name, value) in q.FieldEquals ?? [])
-        {
-            query.Add(Uri.EscapeDataString(LogsApi.FieldPrefix + name) + "=" + Uri.EscapeDataString(value));
-        }
-
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var uri = new Uri($"{url.TrimEnd('/')}/api/v1/logs?{string.Join('&', query)}");
-        using var response = await http.GetAsync(uri, ct);
-        var body = await response.Content.ReadAsStringAsync(ct);
-        if (response.StatusCode != HttpStatusCode.OK)
-        {
-            throw new HttpRequestException($"{uri} answered {(int)response.StatusCode} {response.ReasonPhrase}: {body}");
-        }
-
-        var next = response.Headers.TryGetValues(LogsApi.NextCursorHeader, out var values) ? values.FirstOrDefault() : null;
-        return (JsonDocument.Parse(body).RootElement.Clone(), next);
+        List<KeyValuePair<string, string?>> query =
+        [
+            new("q", q.Query), new("session", q.Session), new("user", q.User), new("host", q.Host), new("source", q.Source),
+            new("from", from), new("to", to), new("limit", q.Limit.ToString(CultureInfo.InvariantCulture)), new("before", before),
+        ];
+        query.AddRange((q.FieldEquals ?? []).Select(f => KeyValuePair.Create(LogsApi.FieldPrefix + f.Key, (string?)f.Value)));
+        var (body, headers) = await ServerGet.JsonAsync(url, token, "logs", query, ct);
+        return (body, headers.TryGetValues(LogsApi.NextCursorHeader, out var values) ? values.FirstOrDefault() : null);
     }
 }

@@ -279,27 +279,33 @@ internal sealed class IngestCommands : IDisposable
     }
 
     /// <summary>Log records as one JSON array of rows; fields and decoration as JSON text (see <see cref="LogJson"/>).</summary>
-    private static string LogBatchJson(List<LogRecord> logs)
+    private static string LogBatchJson(List<LogRecord> logs) => RowsJson(logs, 256, static (json, l) =>
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(logs.Count * 256);
+        json.WriteStringValue(l.Id);
+        json.WriteNumberValue(SqliteStore.ToMillis(l.Time));
+        json.WriteStringValue(l.Host);
+        Write(json, l.Session);
+        json.WriteStringValue(l.Source);
+        Write(json, l.Channel);
+        Write(json, l.Provider);
+        Write(json, l.EventId);
+        Write(json, l.Level);
+        json.WriteStringValue(l.Message);
+        Write(json, LogJson.Map(l.Fields));
+        Write(json, LogJson.Map(l.Decoration));
+    });
+
+    /// <summary>Items as one JSON array of row arrays, each row's values written by <paramref name="writeRow"/>.</summary>
+    private static string RowsJson<T>(List<T> items, int bytesPerRow, Action<System.Text.Json.Utf8JsonWriter, T> writeRow)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(Math.Max(1, items.Count * bytesPerRow));
         using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
         {
             json.WriteStartArray();
-            foreach (var l in logs)
+            foreach (var item in items)
             {
                 json.WriteStartArray();
-                json.WriteStringValue(l.Id);
-                json.WriteNumberValue(SqliteStore.ToMillis(l.Time));
-                json.WriteStringValue(l.Host);
-                Write(json, l.Session);
-                json.WriteStringValue(l.Source);
-                Write(json, l.Channel);
-                Write(json, l.Provider);
-                Write(json, l.EventId);
-                Write(json, l.Level);
-                json.WriteStringValue(l.Message);
-                Write(json, LogJson.Map(l.Fields));
-                Write(json, LogJson.Map(l.Decoration));
+                writeRow(json, item);
                 json.WriteEndArray();
             }
 
@@ -310,37 +316,23 @@ internal sealed class IngestCommands : IDisposable
     }
 
     /// <summary>The batch as one JSON array of rows (read back by json_each in <see cref="insertProcesses"/>).</summary>
-    private static string BatchJson(List<ProcessRecord> processes)
+    private static string BatchJson(List<ProcessRecord> processes) => RowsJson(processes, 160, static (json, p) =>
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(processes.Count * 160);
-        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
-        {
-            json.WriteStartArray();
-            foreach (var p in processes)
-            {
-                json.WriteStartArray();
-                json.WriteStringValue(p.Id);
-                json.WriteStringValue(p.Host);
-                json.WriteNumberValue(p.Pid);
-                json.WriteNumberValue(p.Type == ProcessEventType.Start ? 0 : 1);
-                json.WriteNumberValue(SqliteStore.ToMillis(p.Time));
-                Write(json, p.Session);
-                Write(json, p.ParentPid);
-                Write(json, p.Executable);
-                Write(json, p.CommandLine);
-                Write(json, p.Uid);
-                Write(json, p.User);
-                Write(json, p.LoginUid);
-                Write(json, p.AuditSession);
-                Write(json, p.ExitCode);
-                json.WriteEndArray();
-            }
-
-            json.WriteEndArray();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+        json.WriteStringValue(p.Id);
+        json.WriteStringValue(p.Host);
+        json.WriteNumberValue(p.Pid);
+        json.WriteNumberValue(p.Type == ProcessEventType.Start ? 0 : 1);
+        json.WriteNumberValue(SqliteStore.ToMillis(p.Time));
+        Write(json, p.Session);
+        Write(json, p.ParentPid);
+        Write(json, p.Executable);
+        Write(json, p.CommandLine);
+        Write(json, p.Uid);
+        Write(json, p.User);
+        Write(json, p.LoginUid);
+        Write(json, p.AuditSession);
+        Write(json, p.ExitCode);
+    });
 
     private static void Write(System.Text.Json.Utf8JsonWriter json, string? value)
     {
