@@ -98,7 +98,7 @@ public sealed class LogSearch(SqliteStore store)
             }
         }
 
-        Where("l.seq IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH $q)", "$q", string.IsNullOrWhiteSpace(query.Query) ? null : query.Query);
+        Where("l.seq IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH $q)", "$q", string.IsNullOrWhiteSpace(query.Query) ? null : QuoteWords(query.Query));
         Where("l.session = $session", "$session", query.Session);
         Where("l.user = $user", "$user", query.User);
         Where("l.host = $host", "$host", query.Host);
@@ -151,6 +151,20 @@ public sealed class LogSearch(SqliteStore store)
 
         return new LogPage(records, null);
     }
+
+    /// <summary>
+    /// Puts double quotes around each space-separated word that FTS5 would refuse as a bare word
+    /// (<c>excel.exe</c>, <c>C:\Temp</c>, <c>a-b</c>) so that it is searched as the phrase of its tokens. Words
+    /// with FTS5 syntax (<c>"</c>, <c>(</c>, <c>)</c>, <c>*</c>, <c>^</c>), the operators AND, OR, NOT, NEAR and
+    /// column filters (<c>message:</c>, <c>fields:</c>) are left as written.
+    /// </summary>
+    internal static string QuoteWords(string query) => string.Join(' ', query.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(word =>
+        word is "AND" or "OR" or "NOT" or "NEAR"
+        || word.AsSpan().IndexOfAny("\"()*^") >= 0
+        || word.StartsWith("message:", StringComparison.Ordinal) || word.StartsWith("fields:", StringComparison.Ordinal)
+        || word.All(c => char.IsAsciiLetterOrDigit(c) || c == '_' || c > 127)
+            ? word
+            : "\"" + word + "\""));
 
     private static LogEntry Read(SqliteDataReader r)
     {
