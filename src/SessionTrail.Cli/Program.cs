@@ -18,6 +18,7 @@ root.Add(ExportCommand.Create());
 root.Add(TokenCommand.Create());
 root.Add(ImportCommand.Create());
 root.Add(AppStreamCommand.Create());
+root.Add(LogsCommand.Create());
 
 // Ctrl+C / SIGTERM cancel the command's token; the agent then flushes for up to its FlushDeadline
 // (10 s by default), so the process is given longer than that before it is terminated.

@@ -50,6 +50,7 @@ public static class ServerApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TokenStore>();
         builder.Services.AddSingleton(sp => new ReportService(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new Logs.LogSearch(sp.GetRequiredService<SqliteStore>()));
 
         var app = builder.Build();
         ServerLog.StoreOpened(app.Logger, store.DatabasePath);
@@ -62,6 +63,7 @@ public static class ServerApp
         var api = app.MapGroup("/api/v1").AddEndpointFilter<BearerTokenFilter>();
         api.MapIngest();
         api.MapReports();
+        Logs.LogsApi.MapLogs(api);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;

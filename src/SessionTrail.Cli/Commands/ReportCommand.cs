@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using SessionTrail.Cli.Output;
 using SessionTrail.Server.Reports;
@@ -109,35 +107,15 @@ internal static class ReportCommand
 
     private static async Task<JsonElement> FromServerAsync(string url, string? token, string report, ServerQuery q, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(token))
-        {
-            throw new ArgumentException("--server needs --token (or $SESSIONTRAIL_TOKEN)");
-        }
-
-        var query = new List<string>();
-        void Add(string key, string? value)
-        {
-            if (!string.IsNullOrEmpty(value))
-            {
-                query.Add(key + "=" + Uri.EscapeDataString(value));
-            }
-        }
-
-        Add("from", q.From);
-        Add("to", q.To);
-        Add("user", q.User);
-        Add("by", q.By == "day" ? null : q.By);
-        Add("days", q.Days?.ToString(CultureInfo.InvariantCulture));
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var uri = new Uri($"{url.TrimEnd('/')}/api/v1/reports/{report}{(query.Count > 0 ? "?" + string.Join('&', query) : "")}");
-        using var response = await http.GetAsync(uri, ct);
-        var body = await response.Content.ReadAsStringAsync(ct);
-        if (response.StatusCode != HttpStatusCode.OK)
-        {
-            throw new HttpRequestException($"{uri} answered {(int)response.StatusCode} {response.ReasonPhrase}: {body}");
-        }
-
-        return JsonDocument.Parse(body).RootElement.Clone();
+        var (body, _) = await ServerGet.JsonAsync(
+            url,
+            token,
+            $"reports/{report}",
+            [
+                new("from", q.From), new("to", q.To), new("user", q.User), new("by", q.By == "day" ? null : q.By),
+                new("days", q.Days?.ToString(CultureInfo.InvariantCulture)),
+            ],
+            ct);
+        return body;
     }
 }

@@ -47,9 +47,10 @@ public sealed class NdjsonFormatException : FormatException
 /// <summary>
 /// Reads SessionTrail's NDJSON wire format (the format <see cref="NdjsonWriter"/> writes), strictly:
 /// every non-blank line is one JSON object; <c>id</c> (non-empty, at most 200 characters), <c>kind</c>
-/// ("process"|"session"), <c>time</c> (ISO-8601 with "Z" or an offset) and <c>host</c> are required;
+/// ("process"|"session"|"log"), <c>time</c> (ISO-8601 with "Z" or an offset) and <c>host</c> are required;
 /// a process record needs <c>type</c> start|exit and <c>pid</c> (integer ≥ 0), and <c>exe</c> for a start;
-/// a session record needs <c>type</c> start|end and <c>session</c>.
+/// a session record needs <c>type</c> start|end and <c>session</c>; a log record needs <c>source</c> and
+/// <c>message</c> (a string, may be empty), and its <c>fields</c> and <c>decoration</c> must be objects of strings.
 /// Unknown extra fields are ignored (forward compatible: a newer agent may send more).
 /// Blank lines, CRLF line ends, a UTF-8 BOM and a trailing newline are accepted.
 /// On failure: throws <see cref="NdjsonFormatException"/> naming the line and field — and never any
@@ -188,6 +189,14 @@ public static class NdjsonReader
         InstanceType,
         Region,
         ImageArn,
+        Source,
+        Channel,
+        Provider,
+        EventId,
+        Level,
+        Message,
+        LogFields,
+        Decoration,
         Unknown,
     }
 
@@ -195,8 +204,12 @@ public static class NdjsonReader
     [
         "id", "kind", "time", "host", "session", "type", "pid", "ppid", "exe", "cmdline", "uid", "user",
         "loginUid", "auditSession", "exitCode", "stack", "fleet", "accessMode", "reservationTime",
-        "instanceType", "region", "imageArn",
+        "instanceType", "region", "imageArn", "source", "channel", "provider", "eventId", "level", "message",
+        "fields", "decoration",
     ];
+
+    /// <summary>Most entries accepted in one <c>fields</c> or <c>decoration</c> object.</summary>
+    public const int MaxMapEntries = 1024;
 
     private static readonly byte[][] Utf8Names = Names.Select(Encoding.UTF8.GetBytes).ToArray();
 
@@ -301,6 +314,7 @@ public static class NdjsonReader
 
         private readonly string?[] strings = new string?[Names.Length];
         private readonly long?[] numbers = new long?[Names.Length];
+        private readonly Dictionary<string, string>?[] maps = new Dictionary<string, string>?[Names.Length];
 
         public void Read(Field field, ref Utf8JsonReader reader, int line)
         {
@@ -315,6 +329,12 @@ public static class NdjsonReader
                 case Field.Pid or Field.ParentPid or Field.ExitCode:
                     numbers[(int)field] = ReadInteger(ref reader, line, name, int.MinValue, int.MaxValue);
                     break;
+                case Field.EventId:
+                    numbers[(int)field] = ReadInteger(ref reader, line, name, int.MinValue, int.MaxValue);
+                    break;
+                case Field.LogFields or Field.Decoration:
+                    maps[(int)field] = ReadMap(ref reader, line, name);
+                    break;
                 case Field.Uid or Field.LoginUid or Field.AuditSession:
                     numbers[(int)field] = ReadInteger(ref reader, line, name, long.MinValue, long.MaxValue);
                     break;
@@ -327,6 +347,42 @@ public static class NdjsonReader
                     strings[(int)field] = reader.GetString();
                     break;
             }
+        }
+
+        /// <summary>A JSON object whose values are all strings; duplicate names and too many entries are errors.</summary>
+        private static Dictionary<string, string> ReadMap(ref Utf8JsonReader reader, int line, string name)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new NdjsonFormatException(line, name, $"expected an object of strings, got {TokenName(reader.TokenType)}");
+            }
+
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var key = reader.GetString()!;
+                if (!reader.Read())
+                {
+                    break;
+                }
+
+                if (reader.TokenType != JsonTokenType.String)
+                {
+                    throw new NdjsonFormatException(line, name, $"entry '{Clip(key)}': expected a string, got {TokenName(reader.TokenType)}");
+                }
+
+                if (map.Count >= MaxMapEntries)
+                {
+                    throw new NdjsonFormatException(line, name, $"more than {MaxMapEntries} entries");
+                }
+
+                if (!map.TryAdd(key, reader.GetString()!))
+                {
+                    throw new NdjsonFormatException(line, name, $"entry '{Clip(key)}' appears more than once");
+                }
+            }
+
+            return map;
         }
 
         private static long ReadInteger(ref Utf8JsonReader reader, int line, string name, long min, long max)
@@ -377,15 +433,14 @@ public static class NdjsonReader
             }
 
             var host = Required(Field.Host, line);
-            var type = Required(Field.Type, line);
             switch (kind)
             {
                 case RecordKinds.Process:
-                    var processType = type switch
+                    var processType = Required(Field.Type, line) switch
                     {
                         "start" => ProcessEventType.Start,
                         "exit" => ProcessEventType.Exit,
-                        _ => throw new NdjsonFormatException(line, "type", $"unknown process type '{Clip(type)}' (expected start or exit)"),
+                        var type => throw new NdjsonFormatException(line, "type", $"unknown process type '{Clip(type)}' (expected start or exit)"),
                     };
                     var pid = Int(Field.Pid) ?? throw new NdjsonFormatException(line, "pid", "required");
                     if (pid < 0)
@@ -416,11 +471,11 @@ public static class NdjsonReader
                         ExitCode = Int(Field.ExitCode),
                     };
                 case RecordKinds.Session:
-                    var sessionType = type switch
+                    var sessionType = Required(Field.Type, line) switch
                     {
                         "start" => SessionEventType.Start,
                         "end" => SessionEventType.End,
-                        _ => throw new NdjsonFormatException(line, "type", $"unknown session type '{Clip(type)}' (expected start or end)"),
+                        var type => throw new NdjsonFormatException(line, "type", $"unknown session type '{Clip(type)}' (expected start or end)"),
                     };
                     var session = Required(Field.Session, line, "required for a session record");
                     return new SessionRecord
@@ -439,8 +494,24 @@ public static class NdjsonReader
                         Region = Str(Field.Region),
                         ImageArn = Str(Field.ImageArn),
                     };
+                case RecordKinds.Log:
+                    return new LogRecord
+                    {
+                        Id = id,
+                        Time = time.ToUniversalTime(),
+                        Host = host,
+                        Session = Str(Field.Session),
+                        Source = Required(Field.Source, line, "required for a log record"),
+                        Channel = Str(Field.Channel),
+                        Provider = Str(Field.Provider),
+                        EventId = Int(Field.EventId),
+                        Level = Str(Field.Level),
+                        Message = Str(Field.Message) ?? throw new NdjsonFormatException(line, "message", "required for a log record (may be empty)"),
+                        Fields = maps[(int)Field.LogFields],
+                        Decoration = maps[(int)Field.Decoration],
+                    };
                 default:
-                    throw new NdjsonFormatException(line, "kind", $"unknown kind '{Clip(kind)}' (expected process or session)");
+                    throw new NdjsonFormatException(line, "kind", $"unknown kind '{Clip(kind)}' (expected process, session or log)");
             }
         }
 

@@ -55,6 +55,16 @@ public static class NdjsonWriter
                     WriteOptional(json, "region", s.Region);
                     WriteOptional(json, "imageArn", s.ImageArn);
                     break;
+                case LogRecord l:
+                    json.WriteString("source", l.Source);
+                    WriteOptional(json, "channel", l.Channel);
+                    WriteOptional(json, "provider", l.Provider);
+                    WriteOptional(json, "eventId", l.EventId);
+                    WriteOptional(json, "level", l.Level);
+                    json.WriteString("message", l.Message);
+                    WriteMap(json, "fields", l.Fields);
+                    WriteMap(json, "decoration", l.Decoration);
+                    break;
                 default:
                     throw new ArgumentException($"Unknown record type {record.GetType().Name}", nameof(record));
             }
@@ -76,6 +86,22 @@ public static class NdjsonWriter
         {
             json.WriteString(name, value);
         }
+    }
+
+    private static void WriteMap(Utf8JsonWriter json, string name, IReadOnlyDictionary<string, string>? map)
+    {
+        if (map is null)
+        {
+            return;
+        }
+
+        json.WriteStartObject(name);
+        foreach (var (key, value) in map)
+        {
+            json.WriteString(key, value);
+        }
+
+        json.WriteEndObject();
     }
 
     private static void WriteOptional(Utf8JsonWriter json, string name, long? value)

@@ -19,7 +19,7 @@ public abstract record TrailRecord
     /// <summary>The session this record belongs to, when known.</summary>
     public string? Session { get; init; }
 
-    /// <summary>The wire name of the record kind ("process", "session").</summary>
+    /// <summary>The wire name of the record kind ("process", "session", "log").</summary>
     public abstract string Kind { get; }
 }
 
@@ -94,8 +94,42 @@ public sealed record SessionRecord : TrailRecord
     public string? ImageArn { get; init; }
 }
 
+/// <summary>
+/// One log entry (a Windows event, a journald entry, a line of a file), with its structured fields by
+/// name and the decoration the agent's pipes added (e.g. the session's user and stack).
+/// </summary>
+public sealed record LogRecord : TrailRecord
+{
+    public override string Kind => RecordKinds.Log;
+
+    /// <summary>Id of the agent source that read it (required).</summary>
+    public required string Source { get; init; }
+
+    /// <summary>Channel or log name (Windows "Application", a journald unit, a file path).</summary>
+    public string? Channel { get; init; }
+
+    /// <summary>Provider (Windows event provider, journald SYSLOG_IDENTIFIER).</summary>
+    public string? Provider { get; init; }
+
+    /// <summary>Windows event id, when the source has one.</summary>
+    public int? EventId { get; init; }
+
+    /// <summary>Level as the source names it (e.g. "Information", "err").</summary>
+    public string? Level { get; init; }
+
+    /// <summary>The message text; may be empty, never null.</summary>
+    public required string Message { get; init; }
+
+    /// <summary>Structured fields by name (Windows EventData, journald fields).</summary>
+    public IReadOnlyDictionary<string, string>? Fields { get; init; }
+
+    /// <summary>Fields added by the agent's pipes (e.g. user, stack).</summary>
+    public IReadOnlyDictionary<string, string>? Decoration { get; init; }
+}
+
 public static class RecordKinds
 {
     public const string Process = "process";
     public const string Session = "session";
+    public const string Log = "log";
 }

@@ -28,6 +28,10 @@ internal sealed class IngestCommands : IDisposable
     private readonly SqliteCommand endRunsAtSession;
     private readonly SqliteCommand insertUser;
     private readonly SqliteCommand findUser;
+    private readonly SqliteCommand maxLogSeq;
+    private readonly SqliteCommand insertLogs;
+    private readonly SqliteCommand indexLogs;
+    private readonly SqliteCommand fillLogUsers;
 
     private readonly Dictionary<string, long> users = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> pendingUsers = new(StringComparer.Ordinal);
@@ -143,6 +147,22 @@ internal sealed class IngestCommands : IDisposable
             "$session");
         insertUser = Cmd("INSERT OR IGNORE INTO users(name) VALUES($name)", "$name");
         findUser = Cmd("SELECT id FROM users WHERE name = $name", "$name");
+        maxLogSeq = Cmd("SELECT COALESCE(MAX(seq), 0) FROM logs");
+        insertLogs = Cmd(
+            """
+            INSERT INTO logs(id, time, host, session, source, channel, provider, event_id, level, message, fields, decoration, user)
+            SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9,
+                   value->>10, value->>11,
+                   COALESCE(value->>11->>'$.user', (SELECT s.user FROM sessions s WHERE s.id = value->>3))
+            FROM json_each($batch) WHERE true
+            ORDER BY key
+            ON CONFLICT(id) DO NOTHING
+            """,
+            "$batch");
+        indexLogs = Cmd(
+            "INSERT INTO logs_fts(rowid, message, fields) SELECT seq, message, fields FROM logs_search WHERE seq > $before",
+            "$before");
+        fillLogUsers = Cmd("UPDATE logs SET user = $user WHERE session = $session AND user IS NULL", "$user", "$session");
     }
 
     public IngestResult Ingest(SqliteTransaction tx, IReadOnlyList<TrailRecord> records)
@@ -156,12 +176,16 @@ internal sealed class IngestCommands : IDisposable
         // is then in place, and the runs come out as if every record had arrived one by one.
         var accepted = 0;
         List<ProcessRecord>? processes = null;
+        List<LogRecord>? logs = null;
         foreach (var record in records)
         {
             switch (record)
             {
                 case ProcessRecord p:
                     (processes ??= new List<ProcessRecord>(records.Count)).Add(p);
+                    break;
+                case LogRecord l:
+                    (logs ??= []).Add(l);
                     break;
                 case SessionRecord:
                     break;
@@ -181,6 +205,11 @@ internal sealed class IngestCommands : IDisposable
         if (processes is not null)
         {
             accepted += AddProcesses(processes);
+        }
+
+        if (logs is not null)
+        {
+            accepted += AddLogs(logs);
         }
 
         return new IngestResult(accepted, records.Count - accepted);
@@ -231,30 +260,52 @@ internal sealed class IngestCommands : IDisposable
         return inserted;
     }
 
-    /// <summary>The batch as one JSON array of rows (read back by json_each in <see cref="insertProcesses"/>).</summary>
-    private static string BatchJson(List<ProcessRecord> processes)
+    /// <summary>
+    /// Stores a batch of log records set-based: one INSERT of every new record (duplicates by id are
+    /// skipped — only those: a missing required value fails the batch; the user comes from the decoration, else from the session), then their FTS rows.
+    /// </summary>
+    private int AddLogs(List<LogRecord> logs)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(processes.Count * 160);
+        var before = (long)maxLogSeq.ExecuteScalar()!;
+        Set(insertLogs, LogBatchJson(logs));
+        var inserted = insertLogs.ExecuteNonQuery();
+        if (inserted > 0)
+        {
+            Set(indexLogs, before);
+            indexLogs.ExecuteNonQuery();
+        }
+
+        return inserted;
+    }
+
+    /// <summary>Log records as one JSON array of rows; fields and decoration as JSON text (see <see cref="LogJson"/>).</summary>
+    private static string LogBatchJson(List<LogRecord> logs) => RowsJson(logs, 256, static (json, l) =>
+    {
+        json.WriteStringValue(l.Id);
+        json.WriteNumberValue(SqliteStore.ToMillis(l.Time));
+        json.WriteStringValue(l.Host);
+        Write(json, l.Session);
+        json.WriteStringValue(l.Source);
+        Write(json, l.Channel);
+        Write(json, l.Provider);
+        Write(json, l.EventId);
+        Write(json, l.Level);
+        json.WriteStringValue(l.Message);
+        Write(json, LogJson.Map(l.Fields));
+        Write(json, LogJson.Map(l.Decoration));
+    });
+
+    /// <summary>Items as one JSON array of row arrays, each row's values written by <paramref name="writeRow"/>.</summary>
+    private static string RowsJson<T>(List<T> items, int bytesPerRow, Action<System.Text.Json.Utf8JsonWriter, T> writeRow)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(Math.Max(1, items.Count * bytesPerRow));
         using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
         {
             json.WriteStartArray();
-            foreach (var p in processes)
+            foreach (var item in items)
             {
                 json.WriteStartArray();
-                json.WriteStringValue(p.Id);
-                json.WriteStringValue(p.Host);
-                json.WriteNumberValue(p.Pid);
-                json.WriteNumberValue(p.Type == ProcessEventType.Start ? 0 : 1);
-                json.WriteNumberValue(SqliteStore.ToMillis(p.Time));
-                Write(json, p.Session);
-                Write(json, p.ParentPid);
-                Write(json, p.Executable);
-                Write(json, p.CommandLine);
-                Write(json, p.Uid);
-                Write(json, p.User);
-                Write(json, p.LoginUid);
-                Write(json, p.AuditSession);
-                Write(json, p.ExitCode);
+                writeRow(json, item);
                 json.WriteEndArray();
             }
 
@@ -263,6 +314,25 @@ internal sealed class IngestCommands : IDisposable
 
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+
+    /// <summary>The batch as one JSON array of rows (read back by json_each in <see cref="insertProcesses"/>).</summary>
+    private static string BatchJson(List<ProcessRecord> processes) => RowsJson(processes, 160, static (json, p) =>
+    {
+        json.WriteStringValue(p.Id);
+        json.WriteStringValue(p.Host);
+        json.WriteNumberValue(p.Pid);
+        json.WriteNumberValue(p.Type == ProcessEventType.Start ? 0 : 1);
+        json.WriteNumberValue(SqliteStore.ToMillis(p.Time));
+        Write(json, p.Session);
+        Write(json, p.ParentPid);
+        Write(json, p.Executable);
+        Write(json, p.CommandLine);
+        Write(json, p.Uid);
+        Write(json, p.User);
+        Write(json, p.LoginUid);
+        Write(json, p.AuditSession);
+        Write(json, p.ExitCode);
+    });
 
     private static void Write(System.Text.Json.Utf8JsonWriter json, string? value)
     {
@@ -319,6 +389,8 @@ internal sealed class IngestCommands : IDisposable
         {
             Set(fillRunUsers, NameId(s.User, users, pendingUsers, insertUser, findUser), session);
             fillRunUsers.ExecuteNonQuery();
+            Set(fillLogUsers, s.User, session);
+            fillLogUsers.ExecuteNonQuery();
         }
 
         if (s.Type == SessionEventType.End)

@@ -78,10 +78,40 @@ internal static class Schema
             hash BLOB NOT NULL UNIQUE,      -- SHA-256 of the token; the token itself is never stored
             created INTEGER NOT NULL);
         """,
+
+        // 2: log records with a full-text index over the message and the structured fields.
+        """
+        CREATE TABLE logs(
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,        -- record id; duplicates are dropped on it
+            time INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            session TEXT,
+            source TEXT NOT NULL,
+            channel TEXT, provider TEXT, event_id INTEGER, level TEXT,
+            message TEXT NOT NULL,
+            fields TEXT,                    -- JSON object of strings (non-ASCII unescaped), or NULL
+            decoration TEXT,                -- JSON object of strings, or NULL
+            user TEXT);                     -- decoration's user, else the session's user
+        CREATE INDEX logs_time ON logs(time, seq);
+        CREATE INDEX logs_session ON logs(session, time, seq) WHERE session IS NOT NULL;
+        CREATE INDEX logs_user ON logs(user, time, seq) WHERE user IS NOT NULL;
+        CREATE INDEX logs_host ON logs(host, time, seq);
+        CREATE INDEX logs_source ON logs(source, time, seq);
+
+        -- External-content FTS5 index (rows are only ever added) over the message and the fields' values,
+        -- flattened by the view it reads its content from.
+        CREATE VIEW logs_search(seq, message, fields) AS
+            SELECT seq, message, (SELECT group_concat(value, ' ') FROM json_each(logs.fields)) FROM logs;
+        CREATE VIRTUAL TABLE logs_fts USING fts5(message, fields, content='logs_search', content_rowid='seq');
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>
     public static int CurrentVersion => Migrations.Length;
+
+    /// <summary>The DDL of migration <paramref name="version"/> (1-based), for tests that build an older database.</summary>
+    internal static string MigrationSql(int version) => Migrations[version - 1];
 
     /// <summary>Brings the database up to <see cref="CurrentVersion"/>.</summary>
     public static void Migrate(SqliteConnection connection)

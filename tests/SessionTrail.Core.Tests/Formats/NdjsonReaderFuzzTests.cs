@@ -11,6 +11,7 @@ public sealed class NdjsonReaderFuzzTests
         {"id":"a:1","kind":"process","time":"2026-11-01T08:00:00.000Z","host":"h1","session":"s1","type":"start","pid":42,"ppid":1,"exe":"/usr/bin/vim","cmdline":"vim \"x\" \u00e9","uid":1000,"user":"alice"}
         {"id":"a:2","kind":"process","time":"2026-11-01T08:05:00.000+01:00","host":"h1","type":"exit","pid":42,"exitCode":0}
         {"id":"a:3","kind":"session","time":"2026-11-01T07:59:00Z","host":"h1","session":"s1","type":"end","user":"alice","extra":[1,{"a":null}]}
+        {"id":"a:4","kind":"log","time":"2026-11-01T08:01:00Z","host":"h1","session":"s1","source":"app","channel":"Application","eventId":1000,"level":"Error","message":"boom","fields":{"a":"1","b":""},"decoration":{"user":"alice"}}
 
         """);
 

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Globalization;
+using SessionTrail.Core.Records;
+using SessionTrail.Server.Logs;
+using SessionTrail.Server.Store;
+
+namespace SessionTrail.Bench;
+
+/// <summary>
+/// Log ingest and search over a large store, through the real ingest path (SqliteStore.Ingest: one
+/// transaction per batch, FTS5 rows included, synchronous=FULL). Generated records: 50 hosts, 500
+/// sessions (each with a session start), 12-word messages from a 2,000-word vocabulary, 3 fields each.
+/// Usage: bench logs [--records 1000000] [--batch 5000] [--repeat 5]
+/// Prints ingest records/s and the median latency of several searches (100 records per page).
+/// </summary>
+public static class LogBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var count = IngestBench.Arg(args, "--records", 1_000_000);
+        var batchSize = IngestBench.Arg(args, "--batch", 5_000);
+        var repeat = IngestBench.Arg(args, "--repeat", 5);
+        var dir = Path.Combine(Path.GetTempPath(), "st-bench-logs-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var store = SqliteStore.Open(dir);
+            var t0 = new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero);
+            store.Ingest([.. Enumerable.Range(0, 500).Select(s => (TrailRecord)new SessionRecord
+            {
+                Id = $"s:{s}", Time = t0, Host = $"host{s % 50}", Session = $"sess-{s}", Type = SessionEventType.Start, User = $"user{s % 200}",
+            })]);
+            var random = new Random(1);
+            var words = Enumerable.Range(0, 2000).Select(i => "w" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+            var watch = Stopwatch.StartNew();
+            var batch = new List<TrailRecord>(batchSize);
+            for (var i = 0; i < count; i++)
+            {
+                var session = random.Next(500);
+                var message = string.Join(' ', Enumerable.Range(0, 12).Select(_ => words[(int)Math.Min(1999, random.NextDouble() * random.NextDouble() * 2000)]));
+                batch.Add(new LogRecord
+                {
+                    Id = $"l:{i}",
+                    Time = t0.AddMilliseconds(i * 2_500L),
+                    Host = $"host{session % 50}",
+                    Session = $"sess-{session}",
+                    Source = i % 3 == 0 ? "journal" : "winlog-app",
+                    Channel = "Application",
+                    Provider = "Prov" + (i % 20).ToString(CultureInfo.InvariantCulture),
+                    EventId = i % 1000,
+                    Level = i % 10 == 0 ? "Error" : "Information",
+                    Message = message,
+                    Fields = new Dictionary<string, string> { ["ProcessId"] = (i % 5000).ToString(CultureInfo.InvariantCulture), ["Image"] = $"C:\\Apps\\app{i % 300}.exe", ["Code"] = words[i % 2000] },
+                });
+                if (batch.Count == batchSize || i == count - 1)
+                {
+                    store.Ingest(batch);
+                    batch.Clear();
+                }
+            }
+
+            var seconds = watch.Elapsed.TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count:N0} log records ingested in {seconds:F1} s: {count / seconds:N0} records/s (batches of {batchSize:N0}); database {new FileInfo(store.DatabasePath).Length / 1048576.0:F0} MiB"));
+            var search = new LogSearch(store);
+            var page = search.Search(new LogQuery(Limit: 100));
+            for (var i = 0; i < 9; i++)
+            {
+                page = search.Search(new LogQuery(Limit: 100, Before: page.Next));
+            }
+
+            var tenth = page.Next;
+            foreach (var (label, query) in new (string, LogQuery)[]
+            {
+                ("newest 100, no filter", new LogQuery()),
+                ("page 11 (cursor)", new LogQuery(Before: tenth)),
+                ("q=common word (w0)", new LogQuery("w0")),
+                ("q=rare word (w1990)", new LogQuery("w1990")),
+                ("q=two words (w5 w7)", new LogQuery("w5 w7")),
+                ("q=field value app17.exe", new LogQuery("\"app17.exe\"")),
+                ("q=phrase + user", new LogQuery("\"w1 w2\"", User: "user7")),
+                ("session", new LogQuery(Session: "sess-42")),
+                ("user", new LogQuery(User: "user42")),
+                ("one day", new LogQuery(From: t0.AddDays(10), To: t0.AddDays(11))),
+                ("rare word + one day", new LogQuery("w1990", From: t0.AddDays(10), To: t0.AddDays(11))),
+            })
+            {
+                var times = new List<double>();
+                var rows = 0;
+                for (var i = 0; i < repeat; i++)
+                {
+                    var w = Stopwatch.StartNew();
+                    rows = search.Search(query).Records.Count;
+                    times.Add(w.Elapsed.TotalMilliseconds);
+                }
+
+                times.Sort();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"search {label,-26} median {times[times.Count / 2],8:F1} ms  ({rows} records)"));
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+
+        await Task.CompletedTask;
+        return 0;
+    }
+}
