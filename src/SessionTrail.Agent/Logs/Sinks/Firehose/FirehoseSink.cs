@@ -226,13 +226,12 @@ public sealed partial class FirehoseSink : ISink, ISinkBatching, IDisposable
 
         using (response)
         {
-            var text = await HttpFailure.BodyStartAsync(response, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                return (CallFailed(response, text), [], "");
+                return (CallFailed(response, await HttpFailure.BodyStartAsync(response, cancellationToken)), [], "");
             }
 
-            return ParseResponse(text, records);
+            return ParseResponse(await response.Content.ReadAsStringAsync(cancellationToken), records);
         }
     }
 
