@@ -267,9 +267,9 @@ public sealed partial class FirehoseSink : ISink, ISinkBatching, IDisposable
 
             return (null, failed, reason);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            return (SinkResult.Retryable($"Firehose: the PutRecordBatch response is not JSON ({ex.Message})"), [], "");
+            return (SinkResult.Retryable($"Firehose: unreadable PutRecordBatch response ({ex.Message})"), [], "");
         }
     }
 
@@ -320,7 +320,7 @@ public sealed partial class FirehoseSink : ISink, ISinkBatching, IDisposable
                     type = t.GetString();
                 }
             }
-            catch (JsonException)
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException)
             {
             }
         }

@@ -154,7 +154,17 @@ public sealed partial class OpenSearchSink : ISink, ISinkBatching, IDisposable
 
             using (json)
             {
-                return Classify(json.RootElement, documents, deadLetters);
+                var before = deadLetters.Count;
+                try
+                {
+                    return Classify(json.RootElement, documents, deadLetters);
+                }
+                catch (InvalidOperationException ex)
+                {
+                    // A value of the wrong kind or text that is not UTF-8: nothing of it can be trusted.
+                    deadLetters.RemoveRange(before, deadLetters.Count - before);
+                    return (SinkResult.Retryable($"OpenSearch {_bulkUri}: unreadable bulk response ({ex.Message})"), [], "");
+                }
             }
         }
     }
