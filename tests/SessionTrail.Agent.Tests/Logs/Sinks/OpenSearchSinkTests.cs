@@ -108,6 +108,22 @@ public sealed class OpenSearchSinkTests : IAsyncLifetime, IDisposable
         Assert.Contains(harness.Sender.Errors.Snapshot(), e => e.Message.Contains("429", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(429)]
+    [InlineData(503)]
+    public async Task AWholeRequestThrottledOrUnavailableIsRetryableWithTheServersRetryAfter(int status)
+    {
+        _os.ScriptStatus(status, retryAfter: "7");
+        using var sink = Sink();
+
+        var result = await sink.SendAsync(Lines(1, 2), CancellationToken.None);
+
+        Assert.Equal(Agent.Sinks.SinkOutcome.Retryable, result.Outcome);
+        Assert.Equal(TimeSpan.FromSeconds(7), result.RetryAfter);
+        Assert.Contains(status.ToString(System.Globalization.CultureInfo.InvariantCulture), result.Reason, StringComparison.Ordinal);
+        Assert.Empty(_os.StoredIds);
+    }
+
     [Fact]
     public async Task AnOutageWithConnectionsRefusedIsRiddenOutAndEverythingArrivesOnce()
     {

@@ -16,7 +16,8 @@ namespace SessionTrail.Agent.Logs.Sinks.Firehose;
 /// </summary>
 /// <remarks>
 /// Firehose has no ids: to avoid sending a record twice, the sink remembers which records of the batch in
-/// hand were accepted, and a resend of that batch (after a retryable failure) skips them. Only
+/// hand were accepted (until the batch succeeds), and a resend of that batch or of its halves (after a
+/// retryable failure or a split) skips them. Only
 /// a restart between a partial success and the batch's acknowledgement can repeat records (at least once).
 /// A call answered with <c>FailedPutCount</c> &gt; 0 resends only the failed records, with back-off and
 /// jitter. Whole-call failures are retried by the sender: throttling and 5xx as outages; a missing stream,
@@ -95,7 +96,12 @@ public sealed partial class FirehoseSink : ISink, ISinkBatching, IDisposable
             LogDeadLettered(_logger, Name, deadLetters.Count, deadLetters[0].Reason, _deadLetter.Path);
         }
 
-        _accepted.Clear();
+        // Forget only this batch's records: after a split (413), the other half may still hold accepted ones.
+        foreach (var entry in entries)
+        {
+            _accepted.Remove(Key(entry));
+        }
+
         return SinkResult.Success;
     }
 
