@@ -40,6 +40,11 @@ public sealed class FakeFirehose : IAsyncDisposable
 
     public IReadOnlyCollection<string> Violations => _violations;
 
+    /// <summary>Per request number (1 = the first): a status and error type to answer with, or null.</summary>
+    public Func<int, (int Status, string Type)?> CallFailure { get; set; } = _ => null;
+
+    private int _requests;
+
     /// <summary>Per call: how many Firehose records it carried.</summary>
     public ConcurrentQueue<int> Calls { get; } = new();
 
@@ -79,6 +84,12 @@ public sealed class FakeFirehose : IAsyncDisposable
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer);
         var body = buffer.ToArray();
+        if (CallFailure(Interlocked.Increment(ref _requests)) is { } failure)
+        {
+            await ErrorAsync(context, failure.Status, failure.Type, "scripted " + failure.Type);
+            return;
+        }
+
         if (_script.TryDequeue(out var scripted))
         {
             await ErrorAsync(context, scripted.Status, scripted.Type, "scripted " + scripted.Type);

@@ -136,6 +136,24 @@ public sealed class FirehoseSinkTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task AfterA413OnTheThirdCallTheSendersSplitHalvesSkipWhatWasAlreadyAccepted()
+    {
+        // 36 records of ~300 KB make three calls of at most 13; the third answers 413.
+        _fh.CallFailure = n => n == 3 ? (413, "RequestEntityTooLarge") : null;
+        var records = Enumerable.Range(1, 36).Select(n => Log(n, new string('m', 300_000))).ToList();
+        using var sink = Sink(Json());
+        var lines = Lines(records);
+
+        Assert.Equal(SinkOutcome.TooLarge, (await sink.SendAsync(lines, CancellationToken.None)).Outcome);
+        Assert.Equal(26, _fh.Ids.Count);
+        Assert.Equal(SinkOutcome.Success, (await sink.SendAsync(lines[..18], CancellationToken.None)).Outcome);
+        Assert.Equal(SinkOutcome.Success, (await sink.SendAsync(lines[18..], CancellationToken.None)).Outcome);
+
+        Assert.Equal(Ids(1, 36), _fh.Ids);
+        Assert.Empty(_fh.Violations);
+    }
+
+    [Fact]
     public async Task ARecordOverTheLimitGoesToTheDeadLetterFileAndTheRestIsDelivered()
     {
         using var sink = Sink(Json());
