@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using SessionTrail.Agent.Logs;
 using SessionTrail.Agent.Queue;
 using SessionTrail.Agent.Sinks;
 using SessionTrail.Core.Formats;
@@ -14,6 +15,10 @@ namespace SessionTrail.Agent.Delivery;
 /// <remarks>
 /// Invariant: a batch is acknowledged only after the sink accepted it or it was written to the
 /// dead-letter file; a stop before that leaves it in the queue (resent after the restart).
+/// A sink that implements <see cref="ISinkBatching"/> sets its own batch limits, and its sender lingers:
+/// a batch that is not full waits up to <see cref="ISinkBatching.MaxLinger"/> (counted from when the sender
+/// first saw its oldest record) for more records; it is sent as soon as it is full, and at once when
+/// draining.
 /// </remarks>
 public sealed partial class SinkSender
 {
@@ -25,6 +30,8 @@ public sealed partial class SinkSender
     private readonly string _deadLetterPath;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly TimeSpan _linger;
+    private DateTimeOffset? _lingerStart;
     private long _deadLettered;
     private long _retries;
 
@@ -35,6 +42,13 @@ public sealed partial class SinkSender
         _queue = queue;
         _maxRecords = maxRecords;
         _maxBytes = maxBytes;
+        if (sink is ISinkBatching batching)
+        {
+            _maxRecords = Math.Max(1, batching.MaxRecords);
+            _maxBytes = Math.Max(1, batching.MaxBytes);
+            _linger = batching.MaxLinger > TimeSpan.Zero ? batching.MaxLinger : TimeSpan.Zero;
+        }
+
         _backoff = backoff;
         _deadLetterPath = Path.Combine(deadLetterDirectory, sink.Name + ".ndjson");
         _time = time;
@@ -63,6 +77,7 @@ public sealed partial class SinkSender
         using var wake = CancellationTokenSource.CreateLinkedTokenSource(drain, stop);
         while (!stop.IsCancellationRequested)
         {
+            var full = await LingerAsync(drain, wake.Token);
             var batch = _queue.ReadBatch(_maxRecords, _maxBytes);
             if (batch.Count == 0)
             {
@@ -88,6 +103,58 @@ public sealed partial class SinkSender
             }
 
             _queue.Acknowledge(batch);
+
+            // After a full batch the rest is a backlog that has waited already: no new linger for it.
+            if (!full)
+            {
+                _lingerStart = null;
+            }
+        }
+    }
+
+    /// <summary>Polling period while lingering (the queue's counters are cheap to read).</summary>
+    internal static TimeSpan LingerPoll { get; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// For a sink with <see cref="ISinkBatching.MaxLinger"/>: waits until a full batch is pending, the
+    /// linger time of the oldest pending record is over, or drain/stop. True when a full batch is pending.
+    /// </summary>
+    private async Task<bool> LingerAsync(CancellationToken drain, CancellationToken wake)
+    {
+        if (_linger <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        while (true)
+        {
+            var stats = _queue.GetStats();
+            if (stats.PendingRecords >= _maxRecords || stats.PendingBytes >= _maxBytes)
+            {
+                return true;
+            }
+
+            if (stats.PendingRecords == 0 || drain.IsCancellationRequested || wake.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            var now = _time.GetUtcNow();
+            _lingerStart ??= now;
+            var remaining = _lingerStart.Value + _linger - now;
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            try
+            {
+                await Task.Delay(remaining < LingerPoll ? remaining : LingerPoll, _time, wake);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
         }
     }
 
