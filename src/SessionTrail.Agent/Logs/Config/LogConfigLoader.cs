@@ -55,6 +55,7 @@ public static class LogConfigLoader
     public static LogShippingPlan LoadBytes(byte[] json, string fileName, LogPluginRegistry registry, string? agentServerUrl, Func<string, string?>? getEnvironment = null)
     {
         ArgumentNullException.ThrowIfNull(json);
+        json = ConfigJson.Normalize(json, out _);
         if (CheckJson(json, fileName) is { } problem)
         {
             return new LogShippingPlan([], [], [], [problem]);
@@ -87,9 +88,11 @@ public static class LogConfigLoader
             }
         }
 
-        var sources = ReadSources(configuration, registry, problems);
-        var sinks = ReadSinks(configuration, registry, agentServerUrl, getEnvironment, problems);
-        var pipes = ReadPipes(configuration, sources, sinks, problems);
+        // Ids of entries that have an error of their own: a pipe naming one gets no second "dangling" error.
+        var broken = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var sources = ReadSources(configuration, registry, problems, broken);
+        var sinks = ReadSinks(configuration, registry, agentServerUrl, getEnvironment, problems, broken);
+        var pipes = ReadPipes(configuration, sources, sinks, problems, broken);
 
         foreach (var source in sources.Where(s => !pipes.Any(p => string.Equals(p.SourceRef, s.Id, StringComparison.OrdinalIgnoreCase))))
         {
@@ -104,7 +107,7 @@ public static class LogConfigLoader
         return new LogShippingPlan(sources, sinks, pipes, problems);
     }
 
-    private static List<LogSourcePlan> ReadSources(IConfiguration configuration, LogPluginRegistry registry, List<ConfigProblem> problems)
+    private static List<LogSourcePlan> ReadSources(IConfiguration configuration, LogPluginRegistry registry, List<ConfigProblem> problems, HashSet<string> broken)
     {
         var result = new List<LogSourcePlan>();
         foreach (var node in Entries(configuration, "Sources", problems))
@@ -119,6 +122,11 @@ public static class LogConfigLoader
 
             if (id is null || type is null)
             {
+                if (id is not null)
+                {
+                    broken.Add("source:" + id);
+                }
+
                 continue;
             }
 
@@ -134,7 +142,7 @@ public static class LogConfigLoader
         return result;
     }
 
-    private static List<LogSinkPlan> ReadSinks(IConfiguration configuration, LogPluginRegistry registry, string? agentServerUrl, Func<string, string?>? env, List<ConfigProblem> problems)
+    private static List<LogSinkPlan> ReadSinks(IConfiguration configuration, LogPluginRegistry registry, string? agentServerUrl, Func<string, string?>? env, List<ConfigProblem> problems, HashSet<string> broken)
     {
         var result = new List<LogSinkPlan>();
         var dataLakeNames = new List<(string Name, string Path)>();
@@ -154,6 +162,7 @@ public static class LogConfigLoader
                 continue;
             }
 
+            var errorsBefore = problems.Count(p => p.IsError);
             var id = Try(problems, () => node.Required("Id"));
             var type = Try(problems, () => node.Required("SinkType"));
             ILogSinkFactory? factory = null;
@@ -172,19 +181,20 @@ public static class LogConfigLoader
 
             var maxBytes = Try(problems, () => node.Has("QueueMaxBytes") ? node.Long("QueueMaxBytes", 0, 64 * 1024) : (long?)null);
             var policy = Try(problems, () => node.OneOf("QueueFullPolicy", nameof(QueueFullPolicy.Block), Enum.GetNames<QueueFullPolicy>()));
-            if (id is null || type is null)
-            {
-                continue;
-            }
-
             SessionTrailSinkType? server = null;
             if (builtIn)
             {
                 server = ReadSessionTrailSink(node, agentServerUrl, problems);
-                if (server is null)
+            }
+
+            if (id is null || type is null || (builtIn && server is null) || problems.Count(p => p.IsError) > errorsBefore)
+            {
+                if (id is not null)
                 {
-                    continue;
+                    broken.Add("sink:" + id);
                 }
+
+                continue;
             }
 
             var plan = new LogSinkPlan(id, builtIn ? SessionTrailSinkType.Name : factory!.SinkType, node, decoration, maxBytes, policy is null ? QueueFullPolicy.Block : Enum.Parse<QueueFullPolicy>(policy))
@@ -250,7 +260,7 @@ public static class LogConfigLoader
         return new SessionTrailSinkType(url, token);
     }
 
-    private static List<LogPipePlan> ReadPipes(IConfiguration configuration, List<LogSourcePlan> sources, List<LogSinkPlan> sinks, List<ConfigProblem> problems)
+    private static List<LogPipePlan> ReadPipes(IConfiguration configuration, List<LogSourcePlan> sources, List<LogSinkPlan> sinks, List<ConfigProblem> problems, HashSet<string> broken)
     {
         var result = new List<LogPipePlan>();
         foreach (var node in Entries(configuration, "Pipes", problems))
@@ -267,14 +277,20 @@ public static class LogConfigLoader
             var ok = id is not null && sourceRef is not null && sinkRef is not null && !typeFailed;
             if (sourceRef is not null && !sources.Any(s => string.Equals(s.Id, sourceRef, StringComparison.OrdinalIgnoreCase)))
             {
-                problems.Add(Error(node.KeyPath("SourceRef"), $"'{sourceRef}' names no source{Named(sources.Select(s => s.Id))}"));
                 ok = false;
+                if (!broken.Contains("source:" + sourceRef))
+                {
+                    problems.Add(Error(node.KeyPath("SourceRef"), $"'{sourceRef}' names no source{Named(sources.Select(s => s.Id))}"));
+                }
             }
 
             if (sinkRef is not null && !sinks.Any(s => string.Equals(s.Id, sinkRef, StringComparison.OrdinalIgnoreCase)))
             {
-                problems.Add(Error(node.KeyPath("SinkRef"), $"'{sinkRef}' names no log sink (\"SinkType\" entry of \"Sinks\"){Named(sinks.Select(s => s.Id))}"));
                 ok = false;
+                if (!broken.Contains("sink:" + sinkRef))
+                {
+                    problems.Add(Error(node.KeyPath("SinkRef"), $"'{sinkRef}' names no log sink (\"SinkType\" entry of \"Sinks\"){Named(sinks.Select(s => s.Id))}"));
+                }
             }
 
             RegexFilterPipe? filter = null;
@@ -377,8 +393,10 @@ public static class LogConfigLoader
     }
 
     /// <summary>Null when <paramref name="json"/> parses; else the one problem, naming line and column.</summary>
-    internal static ConfigProblem? CheckJson(byte[] json, string fileName)
+    /// <remarks>Give it <see cref="ConfigJson.Normalize"/>d bytes (non-breaking spaces are otherwise errors).</remarks>
+    public static ConfigProblem? CheckJson(byte[] json, string fileName)
     {
+        ArgumentNullException.ThrowIfNull(json);
         var body = json.AsSpan();
         if (body.StartsWith("\uFEFF"u8))
         {
