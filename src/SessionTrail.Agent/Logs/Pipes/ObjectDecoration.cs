@@ -109,7 +109,7 @@ public sealed class ObjectDecoration
                 throw new LogConfigException(path, $"segment {number} '{segment}' has no key before '='");
             }
 
-            Add(new Attribute(key, ParseValue(segment[(eq + 1)..], path, number, env)), number);
+            Add(new Attribute(key, ParseValue(segment[(eq + 1)..].Trim(), path, number, env)), number);
         }
 
         return new ObjectDecoration(text, [.. attributes]);
