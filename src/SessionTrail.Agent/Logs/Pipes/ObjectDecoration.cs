@@ -282,7 +282,14 @@ public sealed class ObjectDecoration
                 return new Part(PartKind.IsoTime, "");
             case "_RECORD" when colon < 0:
                 return new Part(PartKind.RecordText, "");
-            case "_FILEPATH" or "_FILENAME" or "_POSITION" or "_LINENUMBER" when colon < 0:
+            case "_FILENAME" when colon < 0:
+                // The file source's "_filename" field, else the last part of its "_filepath" (either separator).
+                return new Part(PartKind.Field, "_filename")
+                {
+                    Accessor = r => LogRecordText.Lookup(r.Fields, "_filename")
+                        ?? (LogRecordText.Lookup(r.Fields, "_filepath") is { } filePath ? filePath[(filePath.LastIndexOfAny(['/', '\\']) + 1)..] : null),
+                };
+            case "_FILEPATH" or "_POSITION" or "_LINENUMBER" when colon < 0:
                 return new Part(PartKind.Field, name.ToLowerInvariant()) { Accessor = LogRecordText.Accessor(name.ToLowerInvariant()) };
             case "INSTANCE_ID" or "EC2" or "EC2TAG":
                 // EC2 instance metadata and tags are not read by this agent: the variable stays as written.
