@@ -105,7 +105,7 @@ public sealed record CounterBookmark(int Next);
 internal sealed partial class CounterJson : JsonSerializerContext;
 
 /// <summary>A sink type whose sinks are <see cref="FakeSink"/>s, remembered by Id.</summary>
-public sealed class TestSinkFactory(string sinkType = "Test") : ILogSinkFactory
+public sealed class TestSinkFactory(string sinkType = "Test", Func<IReadOnlyList<string>, int, SinkResult>? respond = null) : ILogSinkFactory
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<FakeSink>> _built = [];
@@ -115,7 +115,7 @@ public sealed class TestSinkFactory(string sinkType = "Test") : ILogSinkFactory
     public ISink Create(ConfigNode config, LogSinkContext context)
     {
         _ = config.Optional("StreamName");
-        var sink = new FakeSink(context.Id);
+        var sink = new FakeSink(context.Id, respond);
         lock (_lock)
         {
             if (!_built.TryGetValue(context.Id, out var list))

@@ -221,4 +221,21 @@ public sealed class LogConfigLoaderTests : IDisposable
         Assert.Null(LogShipping.Build(plan, TestPlugins.Registry(), new LogShippingContext(_dir.Path, "h1", null, null, NullLoggerFactory.Instance, TimeProvider.System), problems));
         Assert.Equal("Config 'Sources:0:LogName' is required.", Assert.Single(problems).Message);
     }
+
+    [Fact]
+    public void TheAppStreamExampleSendsBothEventLogsToTheAgentsServerDecorated()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "SessionTrail.slnx")))
+        {
+            dir = Path.GetDirectoryName(dir)!;
+        }
+
+        var plan = LogConfigLoader.LoadFile(Path.Combine(dir, "deploy", "appstream", "appsettings.json"), TestPlugins.Registry(), "http://127.0.0.1:5080", _ => null);
+        Assert.Empty(plan.Problems);
+        var sink = Assert.Single(plan.Sinks);
+        Assert.True(sink.IsAgentServer);
+        Assert.Equal(8, sink.Decoration!.Keys.Count);
+        Assert.Equal(["ApplicationLog", "SystemLog"], plan.Pipes.Select(p => p.SourceRef));
+    }
 }

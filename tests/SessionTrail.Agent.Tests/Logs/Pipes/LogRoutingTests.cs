@@ -125,4 +125,39 @@ public sealed class LogRoutingTests : IDisposable
         Assert.Equal(("[05]$", 6L, 24L), (sysErrors.Filter, sysErrors.Passed, sysErrors.Blocked));
         Assert.Equal(("not app", 0L, 30L), status.Pipes.Where(p => p.Id == "app-nowhere").Select(p => (p.Filter, p.Passed, p.Blocked)).Single());
     }
+
+    [Fact]
+    public async Task ALogSinksFullQueueIsLoudInTheStatusWithItsPolicy()
+    {
+        var sinks = new TestSinkFactory(respond: (_, _) => Agent.Sinks.SinkResult.Retryable("down"));
+        var registry = TestPlugins.Registry(sinks);
+        var plan = LogConfigLoader.LoadBytes(
+            Encoding.UTF8.GetBytes("""
+                { "Sources": [ { "Id": "c", "SourceType": "Counter", "Count": 3000 } ],
+                  "Sinks": [ { "Id": "down", "SinkType": "Test", "QueueMaxBytes": 65536, "QueueFullPolicy": "DropOldest" } ],
+                  "Pipes": [ { "Id": "p", "SourceRef": "c", "SinkRef": "down" } ] }
+                """),
+            "agent.json",
+            registry,
+            null);
+        using var shipping = LogShipping.Build(plan, registry, new LogShippingContext(_dir.Path, "h1", null, null, NullLoggerFactory.Instance, TimeProvider.System), [])!;
+        var options = new AgentOptions { DataDir = _dir.Path, ServerUrl = null, Host = "h1", FlushDeadline = TimeSpan.FromMilliseconds(200), RetryInitialDelay = TimeSpan.FromSeconds(5), RetryMaxDelay = TimeSpan.FromSeconds(5) };
+        using var host = new AgentHost(options, [], [], NullLoggerFactory.Instance, TimeProvider.System, null, null, shipping);
+        using var stop = new CancellationTokenSource();
+        var run = host.RunAsync(stop.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && host.GetStatus().Sinks.All(s => s.DroppedTotal == 0))
+        {
+            await Task.Delay(50);
+        }
+
+        var sink = host.GetStatus().Sinks.Single(s => s.Name == "down");
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(sink.Full);
+        Assert.Equal("queue full", sink.State);
+        Assert.True(sink.DroppedTotal > 0);
+        Assert.Contains(sink.RecentErrors, e => e.Message.StartsWith("queue full: its size cap is reached; policy DropOldest: the oldest undelivered records are dropped", StringComparison.Ordinal));
+    }
 }
