@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Ids;
@@ -33,7 +34,11 @@ public sealed partial class RecordPump : IDurableRecordOutput
     private readonly ILogger _logger;
     private readonly LogRouter? _router;
     private readonly bool[] _marks = [];
-    private readonly byte[]?[] _lines = [];
+    private readonly bool[] _serialised = [false];
+
+    // Reused serialisation buffers (one per distinct line a record can need): no allocation per record.
+    // A buffer is only rewritten for the next record, after every enqueue of this one has completed.
+    private readonly ArrayBufferWriter<byte>[] _buffers = [new(1024)];
     private string? _lastSource;
     private RoutePipe[]? _lastPipes;
     private long _enqueueFailures;
@@ -46,7 +51,8 @@ public sealed partial class RecordPump : IDurableRecordOutput
         if (router is not null)
         {
             _marks = new bool[router.Targets.Length];
-            _lines = new byte[]?[router.LineSlots];
+            _serialised = new bool[router.LineSlots];
+            _buffers = [.. Enumerable.Range(0, router.LineSlots).Select(_ => new ArrayBufferWriter<byte>(1024))];
         }
 
         _channel = Channel.CreateBounded<TrailRecord>(new BoundedChannelOptions(capacity)
@@ -133,13 +139,13 @@ public sealed partial class RecordPump : IDurableRecordOutput
 
         if (_router is null)
         {
-            await EnqueueAllAsync(_queues, NdjsonWriter.ToLine(record), record.Id, force);
+            await EnqueueAllAsync(_queues, Serialise(record, 0), record.Id, force);
             return;
         }
 
         if (record is not LogRecord log || PipesOf(log.Source) is not { } pipes)
         {
-            await EnqueueAllAsync(_router.DefaultQueues, NdjsonWriter.ToLine(record), record.Id, force);
+            await EnqueueAllAsync(_router.DefaultQueues, Serialise(record, 0), record.Id, force);
             return;
         }
 
@@ -177,7 +183,7 @@ public sealed partial class RecordPump : IDurableRecordOutput
             return;
         }
 
-        Array.Clear(_lines);
+        Array.Clear(_serialised);
         var session = router.LineSlots > 1 ? router.Session() : null;
         var targets = router.Targets;
         for (var i = 0; i < targets.Length; i++)
@@ -188,9 +194,27 @@ public sealed partial class RecordPump : IDurableRecordOutput
             }
 
             var slot = router.TargetSlots[i];
-            var line = _lines[slot] ??= NdjsonWriter.ToLine(Decorate(log, targets[i].Decoration, session));
+            ReadOnlyMemory<byte> line;
+            if (_serialised[slot])
+            {
+                line = _buffers[slot].WrittenMemory;
+            }
+            else
+            {
+                line = Serialise(Decorate(log, targets[i].Decoration, session), slot);
+                _serialised[slot] = true;
+            }
+
             await EnqueueAsync(targets[i].Queue, line, log.Id, force);
         }
+    }
+
+    private ReadOnlyMemory<byte> Serialise(TrailRecord record, int slot)
+    {
+        var buffer = _buffers[slot];
+        buffer.ResetWrittenCount();
+        NdjsonWriter.Write(record, buffer);
+        return buffer.WrittenMemory;
     }
 
     private static LogRecord Decorate(LogRecord log, ObjectDecoration? decoration, CurrentSession? session)
@@ -211,7 +235,7 @@ public sealed partial class RecordPump : IDurableRecordOutput
         return log with { Decoration = added };
     }
 
-    private async Task EnqueueAllAsync(IReadOnlyList<DiskQueue> queues, byte[] line, string id, CancellationToken force)
+    private async Task EnqueueAllAsync(IReadOnlyList<DiskQueue> queues, ReadOnlyMemory<byte> line, string id, CancellationToken force)
     {
         foreach (var queue in queues)
         {
@@ -219,7 +243,7 @@ public sealed partial class RecordPump : IDurableRecordOutput
         }
     }
 
-    private async Task EnqueueAsync(DiskQueue queue, byte[] line, string id, CancellationToken force)
+    private async Task EnqueueAsync(DiskQueue queue, ReadOnlyMemory<byte> line, string id, CancellationToken force)
     {
         try
         {
