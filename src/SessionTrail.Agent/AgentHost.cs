@@ -3,6 +3,7 @@ using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Delivery;
 using SessionTrail.Agent.Ids;
 using SessionTrail.Agent.Logs.Config;
+using SessionTrail.Agent.Logs.Pipes;
 using SessionTrail.Agent.Pipeline;
 using SessionTrail.Agent.Pipes;
 using SessionTrail.Agent.Platform.Linux;
@@ -183,10 +184,14 @@ public sealed partial class AgentHost : IDisposable
 
         var targets = new List<RouteTarget>();
         var own = defaultSinkCount;
+        var decorations = new Dictionary<string, ObjectDecoration>(StringComparer.Ordinal);
         foreach (var sink in _logShipping.Sinks)
         {
             var queue = sink.Sink is null ? queues[serverIndex] : queues[own++];
-            targets.Add(new RouteTarget(sink.Id, queue, sink.Decoration));
+
+            // Sinks with the same decoration text share one object, so the pump serialises their line once.
+            var decoration = sink.Decoration is null ? null : decorations.TryAdd(sink.Decoration.Text, sink.Decoration) ? sink.Decoration : decorations[sink.Decoration.Text];
+            targets.Add(new RouteTarget(sink.Id, queue, decoration));
         }
 
         var pipes = new Dictionary<string, IReadOnlyList<RoutePipe>>(StringComparer.OrdinalIgnoreCase);
