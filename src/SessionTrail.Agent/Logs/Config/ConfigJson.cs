@@ -33,17 +33,42 @@ public static class ConfigJson
             return json;
         }
 
-        var text = Encoding.UTF8.GetString(json);
-        var chars = text.ToCharArray();
+        var chars = Encoding.UTF8.GetString(json).ToCharArray();
+        var first = 0;
+        ForEachOutsideStrings(new string(chars), (i, line, _, c) =>
+        {
+            if (c is '\u00A0' or '\u3000' or '\u202F' or '\u205F' or (>= '\u2000' and <= '\u200B'))
+            {
+                chars[i] = ' ';
+                first = first == 0 ? line : first;
+            }
+
+            return true;
+        });
+        firstLine = first;
+        return firstLine == 0 ? json : Encoding.UTF8.GetBytes(chars);
+    }
+
+    /// <summary>Called for a character outside JSON strings: its index, 1-based line and column; return false to stop.</summary>
+    public delegate bool OutsideStringVisitor(int index, int line, int column, char c);
+
+    /// <summary>Visits every character of <paramref name="text"/> that is not inside a JSON string (quotes and escapes followed).</summary>
+    public static void ForEachOutsideStrings(string text, OutsideStringVisitor visit)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(visit);
         var line = 1;
+        var column = 0;
         var inString = false;
         var escaped = false;
-        for (var i = 0; i < chars.Length; i++)
+        for (var i = 0; i < text.Length; i++)
         {
-            var c = chars[i];
+            var c = text[i];
+            column++;
             if (c == '\n')
             {
                 line++;
+                column = 0;
                 escaped = false;
                 continue;
             }
@@ -70,17 +95,11 @@ public static class ConfigJson
             {
                 inString = true;
             }
-            else if (c is '\u00A0' or '\u3000' or '\u202F' or '\u205F' or (>= '\u2000' and <= '\u200B'))
+            else if (!visit(i, line, column, c))
             {
-                chars[i] = ' ';
-                if (firstLine == 0)
-                {
-                    firstLine = line;
-                }
+                return;
             }
         }
-
-        return firstLine == 0 ? json : Encoding.UTF8.GetBytes(chars);
     }
 
     /// <summary>Reads <paramref name="file"/> and normalizes it (see <see cref="Normalize"/>).</summary>

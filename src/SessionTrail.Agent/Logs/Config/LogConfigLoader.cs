@@ -436,50 +436,18 @@ public static class LogConfigLoader
     /// <summary>The first typographic quote outside a JSON string (where it breaks the JSON), 1-based.</summary>
     private static (int Line, int Column, char Quote)? FindTypographicQuote(string text)
     {
-        var line = 1;
-        var column = 0;
-        var inString = false;
-        var escaped = false;
-        foreach (var c in text)
+        (int, int, char)? found = null;
+        ConfigJson.ForEachOutsideStrings(text, (_, line, column, c) =>
         {
-            column++;
-            if (c == '\n')
+            if (c is '\u201C' or '\u201D' or '\u201E' or '\u201F' or '\u2018' or '\u2019' or '\u2033')
             {
-                line++;
-                column = 0;
-                escaped = false;
-                continue;
+                found = (line, column, c);
+                return false;
             }
 
-            if (inString)
-            {
-                if (escaped)
-                {
-                    escaped = false;
-                }
-                else if (c == '\\')
-                {
-                    escaped = true;
-                }
-                else if (c == '"')
-                {
-                    inString = false;
-                }
-
-                continue;
-            }
-
-            if (c == '"')
-            {
-                inString = true;
-            }
-            else if (c is '\u201C' or '\u201D' or '\u201E' or '\u201F' or '\u2018' or '\u2019' or '\u2033')
-            {
-                return (line, column, c);
-            }
-        }
-
-        return null;
+            return true;
+        });
+        return found;
     }
 
     private static int CharColumn(string text, int lineIndex, int bytePosition)
