@@ -56,7 +56,7 @@ internal sealed partial class AgentRunner : IAgentRun
         var built = ReadConfiguration(configFile);
         var s3 = SinkConfiguration.LoadS3(built);
         var options = LoadOptions(configFile, overrides, s3.Count);
-        var logShipping = BuildLogShipping(configFile, built, options, logs, dryRun: false);
+        var logShipping = BuildLogShipping(configFile, built, options, logs);
         try
         {
             var sinks = new List<S3Sink>();
@@ -274,7 +274,7 @@ internal sealed partial class AgentRunner : IAgentRun
         }
     }
 
-    private static LogShipping BuildLogShipping(string? configFile, IConfiguration built, AgentOptions options, ILoggerFactory logs, bool dryRun)
+    private static LogShipping BuildLogShipping(string? configFile, IConfiguration built, AgentOptions options, ILoggerFactory logs)
     {
         if (configFile is null)
         {
@@ -293,9 +293,8 @@ internal sealed partial class AgentRunner : IAgentRun
         var problems = new List<ConfigProblem>();
         var context = new LogShippingContext(options.DataDir, options.Host, options.ServerUrl, options.Token, logs, TimeProvider.System);
         var shipping = LogShipping.Build(plan, registry, context, problems);
-        if (shipping is null || dryRun)
+        if (shipping is null)
         {
-            shipping?.Dispose();
             new LogShippingPlan([], [], [], problems).ThrowIfInvalid();
             return LogShipping.None;
         }
