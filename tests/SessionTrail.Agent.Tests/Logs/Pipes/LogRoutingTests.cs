@@ -160,4 +160,46 @@ public sealed class LogRoutingTests : IDisposable
         Assert.True(sink.DroppedTotal > 0);
         Assert.Contains(sink.RecentErrors, e => e.Message.StartsWith("queue full: its size cap is reached; policy DropOldest: the oldest undelivered records are dropped", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task ASessionTrailSinkWithoutUrlIsTheAgentsServerQueueAndOneWithAUrlHasItsOwn()
+    {
+        await using var agentServer = await Sinks.FakeIngestServer.StartAsync();
+        await using var otherServer = await Sinks.FakeIngestServer.StartAsync();
+        var registry = TestPlugins.Registry();
+        var plan = LogConfigLoader.LoadBytes(
+            Encoding.UTF8.GetBytes($$"""
+                { "Sources": [ { "Id": "c", "SourceType": "Counter", "Prefix": "c", "Count": 25 }, { "Id": "d", "SourceType": "Counter", "Prefix": "d", "Count": 10 } ],
+                  "Sinks": [ { "Id": "st", "SinkType": "SessionTrail" }, { "Id": "other", "SinkType": "SessionTrail", "Url": "{{otherServer.Url}}" } ],
+                  "Pipes": [ { "Id": "c-st", "SourceRef": "c", "SinkRef": "st" }, { "Id": "d-other", "SourceRef": "d", "SinkRef": "other" } ] }
+                """),
+            "agent.json",
+            registry,
+            agentServer.Url.ToString());
+        Assert.Empty(plan.Problems);
+        var context = new LogShippingContext(_dir.Path, "h1", agentServer.Url.ToString(), Sinks.FakeIngestServer.Token, NullLoggerFactory.Instance, TimeProvider.System);
+        using var shipping = LogShipping.Build(plan, registry, context, [])!;
+        Assert.Null(shipping.Sinks[0].Sink);
+        var options = new AgentOptions { DataDir = _dir.Path, ServerUrl = agentServer.Url.ToString(), Token = Sinks.FakeIngestServer.Token, Host = "h1", RetryInitialDelay = TimeSpan.FromMilliseconds(10), RetryMaxDelay = TimeSpan.FromMilliseconds(50) };
+        using var host = new AgentHost(options, [new ProcessSource(3)], [], NullLoggerFactory.Instance, TimeProvider.System, null, null, shipping);
+        using var stop = new CancellationTokenSource();
+        var run = host.RunAsync(stop.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && (agentServer.Stored.Count < 29 || otherServer.Stored.Count < 10))
+        {
+            await Task.Delay(50);
+        }
+
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var cIds = Enumerable.Range(0, 25).Select(n => Agent.Logs.LogIds.For("h1", "c", n.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToHashSet();
+        var dIds = Enumerable.Range(0, 10).Select(n => Agent.Logs.LogIds.For("h1", "d", n.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToHashSet();
+        Assert.Subset(agentServer.Stored.Keys.ToHashSet(), cIds);
+        Assert.Equal(29, agentServer.Stored.Count); // 25 log + 3 process + 1 host session start
+        Assert.Equal(dIds, otherServer.Stored.Keys.ToHashSet());
+        Assert.Empty(agentServer.Violations);
+        Assert.Empty(otherServer.Violations);
+        Assert.Equal(["other", "server"], Directory.GetDirectories(Path.Combine(_dir.Path, "agent", "queues")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
 }
