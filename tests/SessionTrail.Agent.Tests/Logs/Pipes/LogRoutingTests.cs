@@ -202,4 +202,56 @@ public sealed class LogRoutingTests : IDisposable
         Assert.Empty(otherServer.Violations);
         Assert.Equal(["other", "server"], Directory.GetDirectories(Path.Combine(_dir.Path, "agent", "queues")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public async Task DecorationTakesTheSessionLiveWhenTheRecordPassesAndLogRecordsLinkToIt()
+    {
+        var sinks = new TestSinkFactory();
+        var registry = TestPlugins.Registry(sinks);
+        var plan = LogConfigLoader.LoadBytes(
+            Encoding.UTF8.GetBytes("""
+                { "Sources": [ { "Id": "c", "SourceType": "Counter", "Count": 400, "DelayMs": 5 } ],
+                  "Sinks": [ { "Id": "k", "SinkType": "Test", "ObjectDecoration": "{appstreamVariables};user={session:user}" } ],
+                  "Pipes": [ { "Id": "p", "SourceRef": "c", "SinkRef": "k" } ] }
+                """),
+            "agent.json",
+            registry,
+            null,
+            _ => null);
+        using var shipping = LogShipping.Build(plan, registry, new LogShippingContext(_dir.Path, "h1", null, null, NullLoggerFactory.Instance, TimeProvider.System), [])!;
+        var options = new AgentOptions { DataDir = _dir.Path, ServerUrl = null, Host = "h1", SessionFilePollInterval = TimeSpan.FromMilliseconds(100) };
+        using var host = new AgentHost(options, [], [], NullLoggerFactory.Instance, TimeProvider.System, null, null, shipping);
+        using var stop = new CancellationTokenSource();
+        var run = host.RunAsync(stop.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && sinks.Accepted("k").Count < 20)
+        {
+            await Task.Delay(20);
+        }
+
+        Agent.Sessions.SessionControl.Start(_dir.Path, new Agent.Sessions.SessionStartRequest { Id = "sess-9", User = "bob", Stack = "lab", AccessMode = "saml" }, DateTimeOffset.UtcNow, _ => null);
+        while (DateTime.UtcNow < deadline && sinks.Accepted("k").Count < 400)
+        {
+            await Task.Delay(20);
+        }
+
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var records = Parse(sinks.Accepted("k"));
+        Assert.Equal(400, records.Count);
+        var first = records[0];
+        Assert.Equal("h1", first.GetProperty("session").GetString());
+        Assert.Equal("""{"AppStream_Session_ID":"h1"}""", first.GetProperty("decoration").GetRawText());
+        var last = records[^1];
+        Assert.Equal("sess-9", last.GetProperty("session").GetString());
+        Assert.Equal(
+            """{"AppStream_Stack_Name":"lab","AppStream_User_Access_Mode":"saml","AppStream_UserName":"bob","AppStream_Session_ID":"sess-9","user":"bob"}""",
+            last.GetProperty("decoration").GetRawText());
+
+        // Once the session is known every later record carries it: one switch, no flapping.
+        var switchAt = records.FindIndex(r => r.GetProperty("session").GetString() == "sess-9");
+        Assert.True(switchAt > 0);
+        Assert.All(records.Skip(switchAt), r => Assert.Equal("sess-9", r.GetProperty("session").GetString()));
+    }
 }
