@@ -81,9 +81,13 @@ public sealed partial class ConfigReloader(string configFile, Func<string?> chec
                     await runStop.CancelAsync();
                     await running;
                     run.Dispose();
-                    state.Loaded(time.GetUtcNow());
-                    run = start(state);
-                    next = run;
+                    var started = await StartAgainAsync(state, stop);
+                    if (started is null)
+                    {
+                        return;
+                    }
+
+                    run = next = started;
                     ChangeHandled?.Invoke(true);
                 }
 
@@ -97,6 +101,37 @@ public sealed partial class ConfigReloader(string configFile, Func<string?> chec
         finally
         {
             run.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Starts the run of the new config; a failure after the check passed (e.g. a resource that is
+    /// briefly busy) is logged and retried every poll interval. Null when stopped meanwhile.
+    /// </summary>
+    private async Task<IAgentRun?> StartAgainAsync(ConfigState state, CancellationToken stop)
+    {
+        while (true)
+        {
+            try
+            {
+                var run = start(state);
+                state.Loaded(time.GetUtcNow());
+                return run;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                state.Refused(time.GetUtcNow(), "the new config passed its check but the agent could not start with it (retrying): " + ex.Message);
+                LogStartFailed(logger, full: configFile, pollInterval, ex);
+            }
+
+            try
+            {
+                await Task.Delay(pollInterval, time, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
         }
     }
 
@@ -173,6 +208,9 @@ public sealed partial class ConfigReloader(string configFile, Func<string?> chec
 
     [LoggerMessage(EventId = 1601, Level = LogLevel.Information, Message = "Config {File} changed and is valid: restarting the agent with it (bookmarks keep every source's position)")]
     private static partial void LogReloading(ILogger logger, string file);
+
+    [LoggerMessage(EventId = 1603, Level = LogLevel.Error, Message = "Config {Full} passed its check but the agent could not start with it; retrying in {Delay}")]
+    private static partial void LogStartFailed(ILogger logger, string full, TimeSpan delay, Exception exception);
 
     [LoggerMessage(EventId = 1602, Level = LogLevel.Error, Message = "Config {File} changed but is not valid; the agent keeps running the previous config: {Problems}")]
     private static partial void LogReloadRefused(ILogger logger, string file, string problems);

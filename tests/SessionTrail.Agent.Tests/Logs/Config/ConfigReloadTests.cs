@@ -140,4 +140,57 @@ public sealed class ConfigReloadTests : IDisposable
         Assert.Equal(Enumerable.Range(k2[0], Count - k2[0]), k2.Order());
         Assert.All(_sinks.Accepted("k2"), l => Assert.Contains("\"decoration\":{\"v\":\"2\"}", l, StringComparison.Ordinal));
     }
+
+    private sealed class IdleRun : IAgentRun
+    {
+        public bool Disposed { get; private set; }
+
+        public Task RunAsync(CancellationToken stop) => Task.Delay(Timeout.Infinite, stop).ContinueWith(_ => { }, TaskScheduler.Default);
+
+        public void StatusChanged()
+        {
+        }
+
+        public void Dispose() => Disposed = true;
+    }
+
+    [Fact]
+    public async Task AStartThatFailsAfterAPassedCheckIsRetriedUntilItWorks()
+    {
+        await File.WriteAllTextAsync(ConfigFile, "{}");
+        var starts = 0;
+        var runs = new List<IdleRun>();
+        ConfigState? seen = null;
+        IAgentRun Starter(ConfigState state)
+        {
+            seen = state;
+            if (Interlocked.Increment(ref starts) == 2)
+            {
+                throw new IOException("port busy");
+            }
+
+            var run = new IdleRun();
+            lock (runs)
+            {
+                runs.Add(run);
+            }
+
+            return run;
+        }
+
+        var applied = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reloader = new ConfigReloader(ConfigFile, () => null, Starter, TimeSpan.FromMilliseconds(100), TimeProvider.System, NullLogger.Instance) { SettleDelay = TimeSpan.Zero };
+        reloader.ChangeHandled += a => applied.TrySetResult(a);
+        using var stop = new CancellationTokenSource();
+        var running = reloader.RunAsync(stop.Token);
+        await Until(() => Volatile.Read(ref starts) == 1, "the first start");
+        await File.WriteAllTextAsync(ConfigFile, "{ \"Agent\": {} }");
+
+        Assert.True(await applied.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(3, Volatile.Read(ref starts));
+        Assert.Equal((1, null), (seen!.Snapshot().Reloads, seen.Snapshot().ReloadError)); // the error shown while retrying is gone
+        await stop.CancelAsync();
+        await running.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(runs, r => Assert.True(r.Disposed));
+    }
 }
