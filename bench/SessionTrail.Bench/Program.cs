@@ -15,6 +15,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], Task<int>> Run
     ["s3"] = ("S3 sink spool and upload throughput to s3rver (npm, tests/s3rver)", S3Bench.RunAsync),
     ["logs"] = ("log record ingest (records/s) and search latency over 1M log records", LogBench.RunAsync),
     ["logship"] = ("file tail → agent → server with the real executables: MiB/s, agent CPU and RSS", LogShipBench.RunAsync),
+    ["route"] = ("agent pump with log routing, filter and decoration into durable queues (records/s, MiB/s)", RouteBench.RunAsync),
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Delivery;
 using SessionTrail.Agent.Ids;
+using SessionTrail.Agent.Logs.Config;
+using SessionTrail.Agent.Logs.Pipes;
 using SessionTrail.Agent.Pipeline;
 using SessionTrail.Agent.Pipes;
 using SessionTrail.Agent.Platform.Linux;
@@ -38,6 +40,10 @@ public sealed partial class AgentHost : IDisposable
     private readonly SemaphoreSlim _notable = new(0, 1);
     private readonly List<SourceState> _sourceStates = [];
     private readonly List<SinkSender> _senders = [];
+    private readonly LogShipping _logShipping;
+    private readonly Dictionary<string, string> _sinkTypes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, QueueFullPolicy> _sinkPolicies = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<IRecordSource, string> _sourceTypes = new(ReferenceEqualityComparer.Instance);
     private string _state = "starting";
     private string _agentId = "";
     private DateTimeOffset _startedAt;
@@ -49,8 +55,10 @@ public sealed partial class AgentHost : IDisposable
 
     /// <param name="pipes">Pipes run before session attribution (e.g. filters); null for none.</param>
     /// <param name="sessionProbe">Ends audit sessions that have no live process; null disables it.</param>
-    public AgentHost(AgentOptions options, IEnumerable<IRecordSource> sources, IEnumerable<ISink>? extraSinks, ILoggerFactory loggerFactory, TimeProvider time, IEnumerable<IRecordPipe>? pipes, ILiveSessionProbe? sessionProbe)
+    /// <param name="logShipping">Log sources, sinks and pipes from the config (KinesisTap's Sources/Sinks/Pipes); null for none. Not disposed by the host.</param>
+    public AgentHost(AgentOptions options, IEnumerable<IRecordSource> sources, IEnumerable<ISink>? extraSinks, ILoggerFactory loggerFactory, TimeProvider time, IEnumerable<IRecordPipe>? pipes, ILiveSessionProbe? sessionProbe, LogShipping? logShipping = null)
     {
+        _logShipping = logShipping ?? LogShipping.None;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(sources);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -64,6 +72,12 @@ public sealed partial class AgentHost : IDisposable
         _logger = loggerFactory.CreateLogger<AgentHost>();
         _time = time;
     }
+
+    /// <summary>The config file's state (loaded, reload failures), shown in the status; set by whoever reloads the config.</summary>
+    public ConfigState? Config { get; init; }
+
+    /// <summary>Rewrites the status soon (e.g. after <see cref="Config"/> changed).</summary>
+    public void StatusChanged() => SignalNotable();
 
     /// <summary>
     /// Runs until <paramref name="stop"/> is cancelled, then stops softly (see remarks) and returns.
@@ -87,6 +101,20 @@ public sealed partial class AgentHost : IDisposable
         }
 
         sinks.AddRange(_extraSinks);
+        var defaultSinkCount = sinks.Count;
+        var serverIndex = string.IsNullOrWhiteSpace(_options.ServerUrl) ? -1 : 0;
+        foreach (var log in _logShipping.Sinks)
+        {
+            if (log.Sink is not null)
+            {
+                sinks.Add(log.Sink);
+            }
+            else if (serverIndex < 0)
+            {
+                throw new InvalidOperationException($"Log sink '{log.Id}' is the agent's server sink, but the agent has no ServerUrl.");
+            }
+        }
+
         var badName = sinks.FirstOrDefault(s => string.IsNullOrEmpty(s.Name) || !s.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || s.Name.StartsWith('.'));
         if (badName is not null)
         {
@@ -114,14 +142,23 @@ public sealed partial class AgentHost : IDisposable
         {
             foreach (var sink in sinks)
             {
-                var queue = DiskQueue.Open(Path.Combine(agentDir, "queues", sink.Name), queueOptions, queueLogger, _time);
+                var log = _logShipping.Sinks.FirstOrDefault(l => ReferenceEquals(l.Sink, sink));
+                var options = queueOptions;
+                if (log is not null)
+                {
+                    options = new DiskQueueOptions { MaxBytes = log.QueueMaxBytes ?? _options.QueueMaxBytes, FullPolicy = log.QueueFullPolicy, Fsync = _options.FsyncPolicy, FsyncInterval = _options.FsyncInterval };
+                    _sinkTypes[sink.Name] = log.SinkType;
+                }
+
+                _sinkPolicies[sink.Name] = options.FullPolicy;
+                var queue = DiskQueue.Open(Path.Combine(agentDir, "queues", sink.Name), options, queueLogger, _time);
                 queues.Add(queue);
                 var sender = new SinkSender(sink, queue, _options.BatchMaxRecords, _options.BatchMaxBytes, backoff, Path.Combine(agentDir, "dead-letter"), _time, senderLogger);
                 sender.NotableChange += SignalNotable;
                 _senders.Add(sender);
             }
 
-            await RunPipelineAsync(ids, queues, stop);
+            await RunPipelineAsync(ids, queues, defaultSinkCount, serverIndex, stop);
         }
         finally
         {
@@ -137,14 +174,51 @@ public sealed partial class AgentHost : IDisposable
         }
     }
 
-    private async Task RunPipelineAsync(RecordIdGenerator ids, List<DiskQueue> queues, CancellationToken stop)
+    /// <summary>Null when there is no log shipping (every record to every queue, as before).</summary>
+    private LogRouter? BuildRouter(List<DiskQueue> queues, int defaultSinkCount, int serverIndex, SessionTracker tracker)
+    {
+        if (_logShipping.Sinks.Count == 0 && _logShipping.Sources.Count == 0)
+        {
+            return null;
+        }
+
+        var targets = new List<RouteTarget>();
+        var own = defaultSinkCount;
+        var decorations = new Dictionary<string, ObjectDecoration>(StringComparer.Ordinal);
+        foreach (var sink in _logShipping.Sinks)
+        {
+            var queue = sink.Sink is null ? queues[serverIndex] : queues[own++];
+
+            // Sinks with the same decoration text share one object, so the pump serialises their line once.
+            var decoration = sink.Decoration is null ? null : decorations.TryAdd(sink.Decoration.Text, sink.Decoration) ? sink.Decoration : decorations[sink.Decoration.Text];
+            targets.Add(new RouteTarget(sink.Id, queue, decoration));
+        }
+
+        var pipes = new Dictionary<string, IReadOnlyList<RoutePipe>>(StringComparer.OrdinalIgnoreCase);
+        foreach (var source in _logShipping.Sources)
+        {
+            pipes[source.Id] = [.. _logShipping.Pipes
+                .Where(p => string.Equals(p.SourceId, source.Id, StringComparison.OrdinalIgnoreCase))
+                .Select(p => new RoutePipe(p.Id, targets.FindIndex(t => string.Equals(t.SinkId, p.SinkId, StringComparison.OrdinalIgnoreCase)), p.Filter))];
+        }
+
+        return new LogRouter(queues[..defaultSinkCount], targets, pipes, () => tracker.Explicit);
+    }
+
+    private async Task RunPipelineAsync(RecordIdGenerator ids, List<DiskQueue> queues, int defaultSinkCount, int serverIndex, CancellationToken stop)
     {
         var tracker = new SessionTracker();
         var userNames = new UserNames();
         IReadOnlyList<IRecordPipe> pipes = [.. _pipes, new SessionAttributionPipe(tracker, userNames.Lookup)];
-        var pump = new RecordPump(_options.ChannelCapacity, pipes, ids, queues, _loggerFactory.CreateLogger<RecordPump>());
+        var router = BuildRouter(queues, defaultSinkCount, serverIndex, tracker);
+        var pump = new RecordPump(_options.ChannelCapacity, pipes, ids, queues, _loggerFactory.CreateLogger<RecordPump>(), router);
 
-        var sources = new List<IRecordSource>(_sources)
+        foreach (var log in _logShipping.Sources)
+        {
+            _sourceTypes[log.Source] = log.SourceType;
+        }
+
+        var sources = new List<IRecordSource>(_sources.Concat(_logShipping.Sources.Select(s => s.Source)))
         {
             new SessionFileSource(_options.DataDir, tracker, _options.Host, _options.SessionFilePollInterval, _time, _loggerFactory.CreateLogger<SessionFileSource>()),
         };
@@ -166,7 +240,7 @@ public sealed partial class AgentHost : IDisposable
         LogStarted(_logger, ids.AgentId, _senders.Count, sources.Count);
         var sourceTasks = sources.Select(s =>
         {
-            var state = new SourceState(s.Name);
+            var state = new SourceState(s.Name, _sourceTypes.GetValueOrDefault(s));
             lock (_sourceStates)
             {
                 _sourceStates.Add(state);
@@ -346,9 +420,19 @@ public sealed partial class AgentHost : IDisposable
         {
             var q = s.Queue.GetStats();
             var background = (s.Sink as IBackgroundSink)?.GetBackgroundStatus();
+            var policy = _sinkPolicies.GetValueOrDefault(s.Sink.Name, _options.QueueFullPolicy);
+            IReadOnlyList<ErrorEntry> errors = background is null ? s.Errors.Snapshot() : [.. s.Errors.Snapshot().Concat(background.RecentErrors).OrderBy(e => e.Time).TakeLast(10)];
+            if (q.Full)
+            {
+                errors = [.. errors, new ErrorEntry(now, QueueFullText(policy))];
+            }
+
             return new SinkStatus
             {
                 Name = s.Sink.Name,
+                SinkType = _sinkTypes.GetValueOrDefault(s.Sink.Name),
+                State = q.Full ? "queue full" : "ok",
+                QueueFullPolicy = policy.ToString(),
                 PendingRecords = q.PendingRecords,
                 PendingBytes = q.PendingBytes,
                 OldestPendingSeconds = q.OldestPendingSince is { } since ? Math.Max(0, (now - since).TotalSeconds) : null,
@@ -357,7 +441,7 @@ public sealed partial class AgentHost : IDisposable
                 DeadLetteredTotal = s.DeadLetteredTotal,
                 RetriesTotal = s.RetriesTotal,
                 Full = q.Full,
-                RecentErrors = background is null ? s.Errors.Snapshot() : [.. s.Errors.Snapshot().Concat(background.RecentErrors).OrderBy(e => e.Time).TakeLast(10)],
+                RecentErrors = errors,
                 OpenObjects = background?.OpenObjects,
                 PendingUploads = background?.PendingUploads,
                 UploadedTotal = background?.UploadedTotal,
@@ -369,8 +453,25 @@ public sealed partial class AgentHost : IDisposable
             sources = [.. _sourceStates.Select(s => s.Snapshot())];
         }
 
-        return new AgentStatus { WrittenAt = now, AgentId = _agentId, State = _state, StartedAt = _startedAt, Sinks = sinks, Sources = sources };
+        var pipes = _logShipping.Pipes.Select(p => new PipeStatus
+        {
+            Id = p.Id,
+            Source = p.SourceId,
+            Sink = p.SinkId,
+            Filter = p.Filter is null ? null : (p.Filter.Negate ? "not " : "") + p.Filter.FilterPattern,
+            Passed = p.Filter?.Passed,
+            Blocked = p.Filter?.Blocked,
+            Timeouts = p.Filter?.Timeouts,
+        }).ToList();
+        return new AgentStatus { WrittenAt = now, AgentId = _agentId, State = _state, StartedAt = _startedAt, Sinks = sinks, Sources = sources, Pipes = pipes, Config = Config?.Snapshot() };
     }
+
+    private static string QueueFullText(QueueFullPolicy policy) => "queue full: its size cap is reached; " + policy switch
+    {
+        QueueFullPolicy.Block => "policy Block: the pump waits (sources wait, their bookmarks do not advance, nothing is lost) until the sink takes records",
+        QueueFullPolicy.RejectNew => "policy RejectNew: new records for this sink are dropped",
+        _ => "policy DropOldest: the oldest undelivered records are dropped",
+    };
 
     private void WriteStatus()
     {
@@ -384,7 +485,7 @@ public sealed partial class AgentHost : IDisposable
         }
     }
 
-    private sealed class SourceState(string name)
+    private sealed class SourceState(string name, string? sourceType)
     {
         private readonly Lock _lock = new();
         private string? _lastError;
@@ -408,7 +509,7 @@ public sealed partial class AgentHost : IDisposable
         {
             lock (_lock)
             {
-                return new SourceStatus { Name = name, State = State, Restarts = Restarts, LastError = _lastError, LastErrorTime = _lastErrorTime };
+                return new SourceStatus { Name = name, SourceType = sourceType, State = State, Restarts = Restarts, LastError = _lastError, LastErrorTime = _lastErrorTime };
             }
         }
     }

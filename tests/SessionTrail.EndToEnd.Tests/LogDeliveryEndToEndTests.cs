@@ -14,7 +14,7 @@ namespace SessionTrail.EndToEnd.Tests;
 /// nothing twice, through SIGKILLs, a server outage, a full queue and a config reload.
 /// </summary>
 [Collection(EndToEnd.Serial)]
-public sealed class LogShippingEndToEndTests(ITestOutputHelper log)
+public sealed class LogDeliveryEndToEndTests(ITestOutputHelper log)
 {
     private const string SourceId = "applog";
 
@@ -257,10 +257,10 @@ public sealed class LogShippingEndToEndTests(ITestOutputHelper log)
         var agent = StartAgent(trail, config);
         var status = await Trail.EventuallyAsync(
             async () => (await TrailProcess.RunAsync(TimeSpan.FromSeconds(30), "agent", "status", "--data", trail.AgentData)).Stdout,
-            s => s.Contains("FULL", StringComparison.OrdinalIgnoreCase),
+            s => s.Contains("QUEUE FULL", StringComparison.Ordinal),
             TimeSpan.FromSeconds(60));
         log.WriteLine(status);
-        Assert.Contains("full", status, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("QUEUE FULL", status, StringComparison.Ordinal);
 
         await trail.StartServerAsync();
         var messages = await WaitForAllAsync(trail, file.Written, TimeSpan.FromMinutes(3));

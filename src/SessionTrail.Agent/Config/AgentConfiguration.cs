@@ -26,7 +26,8 @@ public static class AgentConfiguration
                 throw new FileNotFoundException($"Config file {full} not found.", full);
             }
 
-            builder.AddJsonFile(full, optional: false, reloadOnChange: false);
+            // Read as the log-shipping loader reads it (non-breaking spaces pasted from a web page are spaces).
+            builder.AddJsonStream(new MemoryStream(Logs.Config.ConfigJson.ReadFile(full)));
         }
 
         if (overrides is not null)

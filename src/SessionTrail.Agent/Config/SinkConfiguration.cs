@@ -7,6 +7,8 @@ namespace SessionTrail.Agent.Config;
 /// <summary>
 /// Reads the config file's top-level "Sinks" list: the sinks besides the SessionTrail server, e.g.
 /// <c>"Sinks": [ { "Type": "S3", "Bucket": "my-bucket", "Region": "us-east-1" } ]</c>.
+/// Entries with a "SinkType" are log sinks (KinesisTap's shape) and are read by
+/// <see cref="Logs.Config.LogConfigLoader"/>, not here.
 /// </summary>
 public static class SinkConfiguration
 {
@@ -27,6 +29,11 @@ public static class SinkConfiguration
             if (!int.TryParse(entry.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _))
             {
                 throw new AgentOptionsException(SectionName, "must be a list of sinks, e.g. [ { \"Type\": \"S3\", ... } ]");
+            }
+
+            if (entry.GetSection("SinkType").Exists())
+            {
+                continue;
             }
 
             var options = new S3SinkOptions();

@@ -1,8 +1,11 @@
+using System.Buffers;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Ids;
+using SessionTrail.Agent.Logs.Pipes;
 using SessionTrail.Agent.Pipes;
 using SessionTrail.Agent.Queue;
+using SessionTrail.Agent.Sessions;
 using SessionTrail.Agent.Sources;
 using SessionTrail.Core.Formats;
 using SessionTrail.Core.Records;
@@ -11,8 +14,10 @@ namespace SessionTrail.Agent.Pipeline;
 
 /// <summary>
 /// Sources write into a bounded channel; one pump loop runs the pipes, assigns the record id (once,
-/// before fan-out, so every sink sees the same id), serialises the NDJSON line and appends it to every
-/// sink's durable queue.
+/// before fan-out, so every sink sees the same id), serialises the NDJSON line and appends it to the
+/// sinks' durable queues: without a <see cref="LogRouter"/> to every queue; with one, log records of a
+/// configured source to the sinks their pipes name (decorated per sink), every other record to the
+/// router's default queues.
 /// </summary>
 /// <remarks>
 /// Invariants: sources never wait on disk or network, only on channel space (back-pressure).
@@ -27,10 +32,29 @@ public sealed partial class RecordPump : IDurableRecordOutput
     private readonly RecordIdGenerator _ids;
     private readonly IReadOnlyList<DiskQueue> _queues;
     private readonly ILogger _logger;
+    private readonly LogRouter? _router;
+    private readonly bool[] _marks = [];
+    private readonly bool[] _serialised = [false];
+
+    // Reused serialisation buffers (one per distinct line a record can need): no allocation per record.
+    // A buffer is only rewritten for the next record, after every enqueue of this one has completed.
+    private readonly ArrayBufferWriter<byte>[] _buffers = [new(1024)];
+    private string? _lastSource;
+    private RoutePipe[]? _lastPipes;
     private long _enqueueFailures;
 
-    public RecordPump(int capacity, IEnumerable<IRecordPipe> pipes, RecordIdGenerator ids, IReadOnlyList<DiskQueue> queues, ILogger logger)
+    /// <param name="queues">Every queue (durability barriers fsync them all).</param>
+    /// <param name="router">Routing of log records; null sends every record to every queue.</param>
+    public RecordPump(int capacity, IEnumerable<IRecordPipe> pipes, RecordIdGenerator ids, IReadOnlyList<DiskQueue> queues, ILogger logger, LogRouter? router = null)
     {
+        _router = router;
+        if (router is not null)
+        {
+            _marks = new bool[router.Targets.Length];
+            _serialised = new bool[router.LineSlots];
+            _buffers = [.. Enumerable.Range(0, router.LineSlots).Select(_ => new ArrayBufferWriter<byte>(1024))];
+        }
+
         _channel = Channel.CreateBounded<TrailRecord>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
@@ -113,25 +137,129 @@ public sealed partial class RecordPump : IDurableRecordOutput
             record = record with { Id = _ids.Next() };
         }
 
-        var line = NdjsonWriter.ToLine(record);
-        foreach (var queue in _queues)
+        if (_router is null)
+        {
+            await EnqueueAllAsync(_queues, Serialise(record, 0), record.Id, force);
+            return;
+        }
+
+        if (record is not LogRecord log || PipesOf(log.Source) is not { } pipes)
+        {
+            await EnqueueAllAsync(_router.DefaultQueues, Serialise(record, 0), record.Id, force);
+            return;
+        }
+
+        await RouteAsync(log, pipes, force);
+    }
+
+    private RoutePipe[]? PipesOf(string source)
+    {
+        if (!ReferenceEquals(source, _lastSource))
+        {
+            _lastPipes = _router!.PipesOf(source);
+            _lastSource = source;
+        }
+
+        return _lastPipes;
+    }
+
+    /// <summary>To each sink that one of the source's pipes lets the record through to, once, decorated for that sink.</summary>
+    private async Task RouteAsync(LogRecord log, RoutePipe[] pipes, CancellationToken force)
+    {
+        var router = _router!;
+        var any = false;
+        Array.Clear(_marks);
+        foreach (var pipe in pipes)
+        {
+            if (!_marks[pipe.Target] && (pipe.Filter is null || pipe.Filter.Passes(log)))
+            {
+                _marks[pipe.Target] = true;
+                any = true;
+            }
+        }
+
+        if (!any)
+        {
+            return;
+        }
+
+        Array.Clear(_serialised);
+        var session = router.LineSlots > 1 ? router.Session() : null;
+        var targets = router.Targets;
+        for (var i = 0; i < targets.Length; i++)
+        {
+            if (!_marks[i])
+            {
+                continue;
+            }
+
+            var slot = router.TargetSlots[i];
+            ReadOnlyMemory<byte> line;
+            if (_serialised[slot])
+            {
+                line = _buffers[slot].WrittenMemory;
+            }
+            else
+            {
+                line = Serialise(Decorate(log, targets[i].Decoration, session), slot);
+                _serialised[slot] = true;
+            }
+
+            await EnqueueAsync(targets[i].Queue, line, log.Id, force);
+        }
+    }
+
+    private ReadOnlyMemory<byte> Serialise(TrailRecord record, int slot)
+    {
+        var buffer = _buffers[slot];
+        buffer.ResetWrittenCount();
+        NdjsonWriter.Write(record, buffer);
+        return buffer.WrittenMemory;
+    }
+
+    private static LogRecord Decorate(LogRecord log, ObjectDecoration? decoration, CurrentSession? session)
+    {
+        if (decoration?.Evaluate(log, session) is not { } added)
+        {
+            return log;
+        }
+
+        if (log.Decoration is { Count: > 0 } own)
+        {
+            foreach (var (key, value) in own)
+            {
+                added.TryAdd(key, value);
+            }
+        }
+
+        return log with { Decoration = added };
+    }
+
+    private async Task EnqueueAllAsync(IReadOnlyList<DiskQueue> queues, ReadOnlyMemory<byte> line, string id, CancellationToken force)
+    {
+        foreach (var queue in queues)
+        {
+            await EnqueueAsync(queue, line, id, force);
+        }
+    }
+
+    private async Task EnqueueAsync(DiskQueue queue, ReadOnlyMemory<byte> line, string id, CancellationToken force)
+    {
+        try
         {
             try
             {
-                try
-                {
-                    await queue.EnqueueAsync(line, force);
-                }
-                catch (OperationCanceledException) when (force.IsCancellationRequested)
-                {
-                    await queue.EnqueueAsync(line, CancellationToken.None, force: true);
-                }
+                await queue.EnqueueAsync(line, force);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (OperationCanceledException) when (force.IsCancellationRequested)
             {
-                Interlocked.Increment(ref _enqueueFailures);
-                LogEnqueueFailed(_logger, queue.Name, record.Id, ex);
+                await queue.EnqueueAsync(line, CancellationToken.None, force: true);
             }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Interlocked.Increment(ref _enqueueFailures);
+            LogEnqueueFailed(_logger, queue.Name, id, ex);
         }
     }
 

@@ -8,6 +8,7 @@ namespace SessionTrail.Agent.Sessions;
 /// Sets <see cref="TrailRecord.Session"/> on process records that have none: the explicit session when
 /// one is active; else the Linux audit session "{host}-ses{id}"; else the per-host session "{host}".
 /// The first record of an audit or host session also emits that session's start record.
+/// Log records without a session get the explicit session, else the per-host session, so they link to it.
 /// </summary>
 public sealed class SessionAttributionPipe(SessionTracker tracker, Func<long, string?> userName) : IRecordPipe, IEmittingPipe
 {
@@ -18,6 +19,11 @@ public sealed class SessionAttributionPipe(SessionTracker tracker, Func<long, st
 
     public TrailRecord? Process(TrailRecord record)
     {
+        if (record is LogRecord { Session: null } log)
+        {
+            return log with { Session = tracker.Explicit?.Id ?? HostSession(log) };
+        }
+
         if (record is not ProcessRecord process || process.Session is not null)
         {
             return record;
@@ -40,12 +46,17 @@ public sealed class SessionAttributionPipe(SessionTracker tracker, Func<long, st
             return process with { Session = id };
         }
 
-        if (tracker.TryStartHostSession(process.Host))
+        return process with { Session = HostSession(process) };
+    }
+
+    private string HostSession(TrailRecord record)
+    {
+        if (tracker.TryStartHostSession(record.Host))
         {
-            _emitted.Add(new SessionRecord { Type = SessionEventType.Start, Time = process.Time, Host = process.Host, Session = process.Host });
+            _emitted.Add(new SessionRecord { Type = SessionEventType.Start, Time = record.Time, Host = record.Host, Session = record.Host });
         }
 
-        return process with { Session = process.Host };
+        return record.Host;
     }
 
     public IReadOnlyList<TrailRecord> TakeEmitted() => _emitted.TakeAll();

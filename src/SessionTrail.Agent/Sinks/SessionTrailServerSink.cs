@@ -20,8 +20,10 @@ public sealed partial class SessionTrailServerSink : ISink, IDisposable
     private readonly ILogger _logger;
 
     /// <param name="handler">For tests; default a <see cref="SocketsHttpHandler"/>.</param>
-    public SessionTrailServerSink(Uri serverUrl, string token, ILogger logger, HttpMessageHandler? handler = null, TimeSpan? timeout = null)
+    /// <param name="name">The sink's name (its queue folder): "server" for the agent's own server, a log sink's Id otherwise.</param>
+    public SessionTrailServerSink(Uri serverUrl, string token, ILogger logger, HttpMessageHandler? handler = null, TimeSpan? timeout = null, string name = "server")
     {
+        Name = name;
         ArgumentNullException.ThrowIfNull(serverUrl);
         ArgumentException.ThrowIfNullOrWhiteSpace(token);
         var baseUri = serverUrl.AbsoluteUri.EndsWith('/') ? serverUrl : new Uri(serverUrl.AbsoluteUri + "/");
@@ -34,7 +36,7 @@ public sealed partial class SessionTrailServerSink : ISink, IDisposable
         };
     }
 
-    public string Name => "server";
+    public string Name { get; }
 
     public async Task<SinkResult> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> lines, CancellationToken cancellationToken)
     {

@@ -24,6 +24,12 @@ public sealed record AgentStatus
 
     public required IReadOnlyList<SourceStatus> Sources { get; init; }
 
+    /// <summary>The log pipes (KinesisTap "Pipes") with their filter counts; empty without log shipping.</summary>
+    public IReadOnlyList<PipeStatus> Pipes { get; init; } = [];
+
+    /// <summary>The config file and its reloads; null when the agent runs without watching one.</summary>
+    public ConfigStatus? Config { get; init; }
+
     /// <summary>
     /// Reads DIR/agent/status.json. Null when the agent never ran there. Throws
     /// <see cref="InvalidDataException"/> when the file is not a status document.
@@ -59,6 +65,15 @@ public sealed record AgentStatus
 public sealed record SinkStatus
 {
     public required string Name { get; init; }
+
+    /// <summary>A log sink's "SinkType" (e.g. "OpenSearch"); null for the agent's own sinks.</summary>
+    public string? SinkType { get; init; }
+
+    /// <summary>"ok", or "queue full" while <see cref="Full"/>.</summary>
+    public string State { get; init; } = "ok";
+
+    /// <summary>What the queue does when full (DropOldest, RejectNew, Block).</summary>
+    public string? QueueFullPolicy { get; init; }
 
     public long PendingRecords { get; init; }
 
@@ -97,6 +112,9 @@ public sealed record SourceStatus
 {
     public required string Name { get; init; }
 
+    /// <summary>A log source's "SourceType"; null for the agent's own sources.</summary>
+    public string? SourceType { get; init; }
+
     /// <summary>"starting", "running", "restarting" (after a failure), "completed" or "stopped".</summary>
     public required string State { get; init; }
 
@@ -105,6 +123,83 @@ public sealed record SourceStatus
     public string? LastError { get; init; }
 
     public DateTimeOffset? LastErrorTime { get; init; }
+}
+
+/// <summary>A log pipe: which source feeds which sink, and what its filter let through.</summary>
+public sealed record PipeStatus
+{
+    public required string Id { get; init; }
+
+    public required string Source { get; init; }
+
+    public required string Sink { get; init; }
+
+    /// <summary>The filter pattern ("not " first when negated); null for a direct pipe.</summary>
+    public string? Filter { get; init; }
+
+    public long? Passed { get; init; }
+
+    public long? Blocked { get; init; }
+
+    /// <summary>Matches that took longer than the match timeout (counted as no match).</summary>
+    public long? Timeouts { get; init; }
+}
+
+/// <summary>The agent's config file as the status shows it.</summary>
+public sealed record ConfigStatus
+{
+    public required string File { get; init; }
+
+    /// <summary>When the config now running was loaded.</summary>
+    public required DateTimeOffset LoadedAt { get; init; }
+
+    /// <summary>Reloads applied since the agent started.</summary>
+    public int Reloads { get; init; }
+
+    /// <summary>Why the latest change of the file was refused (the old config keeps running); null when it was applied.</summary>
+    public string? ReloadError { get; init; }
+
+    public DateTimeOffset? ReloadErrorTime { get; init; }
+}
+
+/// <summary>The live, thread-safe config state a reloader updates and the host reports.</summary>
+public sealed class ConfigState(string file, DateTimeOffset loadedAt)
+{
+    private readonly Lock _lock = new();
+    private DateTimeOffset _loadedAt = loadedAt;
+    private int _reloads;
+    private string? _error;
+    private DateTimeOffset? _errorTime;
+
+    public string File { get; } = file;
+
+    public void Loaded(DateTimeOffset at)
+    {
+        lock (_lock)
+        {
+            _loadedAt = at;
+            _reloads++;
+            _error = null;
+            _errorTime = null;
+        }
+    }
+
+    public void Refused(DateTimeOffset at, string error)
+    {
+        lock (_lock)
+        {
+            _error = error;
+            _errorTime = at;
+        }
+    }
+
+    public ConfigStatus Snapshot()
+    {
+        lock (_lock)
+        {
+            return new ConfigStatus { File = File, LoadedAt = _loadedAt, Reloads = _reloads, ReloadError = _error, ReloadErrorTime = _errorTime };
+        }
+    }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

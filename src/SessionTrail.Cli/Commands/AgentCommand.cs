@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SessionTrail.Agent.Logs.Config;
 using SessionTrail.Agent.Platform.Windows;
 using SessionTrail.Agent.Status;
 
@@ -33,6 +34,11 @@ internal static class AgentCommand
             DefaultValueFactory = _ => "SessionTrailAgent",
             HelpName = "NAME",
         };
+        var checkConfig = new Option<string?>("--check-config")
+        {
+            Description = "Check a config file (Agent, Processes, data-lake Sinks, and the log Sources/Sinks/Pipes) without running: print each log source, sink and pipe and every problem with its key path. Exit 0 when it can run, 1 otherwise.",
+            HelpName = "FILE",
+        };
         var command = new Command(
             "agent",
             """
@@ -42,7 +48,7 @@ internal static class AgentCommand
             Ctrl+C (SIGINT/SIGTERM) stops intake, flushes for up to 10 s and keeps the rest on disk.
             """)
         {
-            data, config, server, token, batch, auditPolicy, service, serviceName,
+            data, config, server, token, batch, auditPolicy, service, serviceName, checkConfig,
         };
         command.SetAction((parse, stop) => Failure.GuardAsync("agent", async () =>
         {
@@ -53,19 +59,19 @@ internal static class AgentCommand
             }
 
             using var logs = Logging.Create();
+            if (parse.GetValue(checkConfig) is { } checkFile)
+            {
+                var check = AgentRunner.Check(checkFile, Overrides(parse, data, server, token, batch), logs);
+                PrintCheck(check);
+                return check.HasErrors ? Failure.ExitCode : 0;
+            }
+
             if (parse.GetValue(auditPolicy))
             {
                 EnableAuditPolicy();
             }
 
-            var overrides = new Dictionary<string, string?>
-            {
-                ["DataDir"] = CommonOptions.FullData(parse.GetValue(data)!),
-                ["ServerUrl"] = parse.GetValue(server),
-                ["Token"] = parse.GetValue(token),
-                ["BatchMaxRecords"] = parse.GetValue(batch)?.ToString(CultureInfo.InvariantCulture),
-            };
-            var runner = AgentRunner.Create(parse.GetValue(config), overrides, logs);
+            var runner = AgentRunner.Create(parse.GetValue(config), Overrides(parse, data, server, token, batch), logs);
             if (asService && OperatingSystem.IsWindows())
             {
                 return RunAsService(parse.GetValue(serviceName)!, runner);
@@ -102,8 +108,8 @@ internal static class AgentCommand
             Console.WriteLine($"agent {s.AgentId}: {s.State} since {s.StartedAt:u} (status written {age.TotalSeconds:F0} s ago)");
             foreach (var sink in s.Sinks)
             {
-                Console.WriteLine($"  sink {sink.Name}: {sink.PendingRecords} pending ({sink.PendingBytes} bytes, oldest {sink.OldestPendingSeconds?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} s), " +
-                                  $"{sink.AckedTotal} delivered, {sink.DroppedTotal} dropped, {sink.DeadLetteredTotal} dead-lettered{(sink.Full ? ", QUEUE FULL" : "")}");
+                Console.WriteLine($"  sink {sink.Name}{(sink.SinkType is null ? "" : " (" + sink.SinkType + ")")}: {sink.PendingRecords} pending ({sink.PendingBytes} bytes, oldest {sink.OldestPendingSeconds?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} s), " +
+                                  $"{sink.AckedTotal} delivered, {sink.DroppedTotal} dropped, {sink.DeadLetteredTotal} dead-lettered{(sink.Full ? $", QUEUE FULL (policy {sink.QueueFullPolicy})" : "")}");
                 if (sink.PendingUploads is { } uploads)
                 {
                     Console.WriteLine($"    objects: {sink.OpenObjects} open, {uploads} waiting for upload, {sink.UploadedTotal} uploaded");
@@ -117,13 +123,71 @@ internal static class AgentCommand
 
             foreach (var source in s.Sources)
             {
-                Console.WriteLine($"  source {source.Name}: {source.State}, {source.Restarts} restarts{(source.LastError is null ? "" : ", last error: " + source.LastError)}");
+                Console.WriteLine($"  source {source.Name}{(source.SourceType is null ? "" : " (" + source.SourceType + ")")}: {source.State}, {source.Restarts} restarts{(source.LastError is null ? "" : ", last error: " + source.LastError)}");
+            }
+
+            foreach (var pipe in s.Pipes)
+            {
+                var counts = pipe.Filter is null ? "" : $" filter /{pipe.Filter}/: {pipe.Passed} passed, {pipe.Blocked} blocked{(pipe.Timeouts > 0 ? $", {pipe.Timeouts} MATCH TIMEOUTS" : "")}";
+                Console.WriteLine($"  pipe {pipe.Id}: {pipe.Source} -> {pipe.Sink}{counts}");
+            }
+
+            if (s.Config is { } cfg)
+            {
+                Console.WriteLine($"  config {cfg.File}: loaded {cfg.LoadedAt:u}, {cfg.Reloads} reloads");
+                if (cfg.ReloadError is { } reloadError)
+                {
+                    Console.WriteLine($"    CONFIG CHANGE REFUSED at {cfg.ReloadErrorTime:u} (the previous config keeps running): {reloadError}");
+                }
             }
 
             return Task.FromResult(0);
         }));
         command.Add(status);
         return command;
+    }
+
+    private static Dictionary<string, string?> Overrides(ParseResult parse, Option<string> data, Option<string?> server, Option<string?> token, Option<int?> batch) => new()
+    {
+        ["DataDir"] = CommonOptions.FullData(parse.GetValue(data)!),
+        ["ServerUrl"] = parse.GetValue(server),
+        ["Token"] = parse.GetValue(token),
+        ["BatchMaxRecords"] = parse.GetValue(batch)?.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static void PrintCheck(ConfigCheck check)
+    {
+        var plan = check.Plan;
+        Console.WriteLine($"config {Path.GetFullPath(check.File)}");
+        foreach (var source in plan.Sources)
+        {
+            var pipes = plan.Pipes.Where(p => string.Equals(p.SourceRef, source.Id, StringComparison.OrdinalIgnoreCase)).ToList();
+            Console.WriteLine($"  source {source.Id} ({source.SourceType}) at {source.Config.Path}: {(pipes.Count == 0 ? "no pipe, not started" : "to " + string.Join(", ", pipes.Select(p => p.SinkRef).Distinct(StringComparer.OrdinalIgnoreCase)))}");
+        }
+
+        foreach (var sink in plan.Sinks)
+        {
+            var where = sink.SessionTrail is { } st ? (sink.IsAgentServer ? ", the agent's server sink" : $", {st.Url ?? "the agent's server URL"}, own queue") : "";
+            var decoration = sink.Decoration is null ? "" : $", decoration: {string.Join(", ", sink.Decoration.Keys)}";
+            Console.WriteLine($"  sink {sink.Id} ({sink.SinkType}) at {sink.Config.Path}{where}{decoration}, queue full: {sink.QueueFullPolicy}");
+        }
+
+        foreach (var pipe in plan.Pipes)
+        {
+            var filter = pipe.Filter is null ? "" : $", {(pipe.Filter.Negate ? "not matching" : "matching")} /{pipe.Filter.FilterPattern}/{(pipe.Filter.Field is null ? "" : " on " + pipe.Filter.Field)}";
+            Console.WriteLine($"  pipe {pipe.Id} at {pipe.Path}: {pipe.SourceRef} -> {pipe.SinkRef}{filter}");
+        }
+
+        foreach (var problem in check.Problems)
+        {
+            Console.WriteLine($"  {problem}");
+        }
+
+        var errors = check.Problems.Count(p => p.IsError);
+        var warnings = check.Problems.Count - errors;
+        Console.WriteLine(errors == 0
+            ? $"OK: the agent can run this config ({warnings} warning{(warnings == 1 ? "" : "s")})."
+            : $"NOT OK: {errors} error{(errors == 1 ? "" : "s")}, {warnings} warning{(warnings == 1 ? "" : "s")}.");
     }
 
     private static void EnableAuditPolicy()

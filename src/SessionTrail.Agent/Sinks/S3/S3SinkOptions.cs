@@ -85,7 +85,7 @@ public sealed class S3SinkOptions
             }
         }
 
-        Require(string.Equals(Type, SinkType, StringComparison.OrdinalIgnoreCase), nameof(Type), Type is null ? "is required (\"S3\")" : $"'{Type}' is not a known sink type (known: \"S3\")");
+        Require(string.Equals(Type, SinkType, StringComparison.OrdinalIgnoreCase), nameof(Type), Type is null ? "is required (\"S3\" for the data-lake sink; a log sink has a \"SinkType\" instead)" : $"'{Type}' is not a known sink type (known: \"S3\")");
         Require(!string.IsNullOrWhiteSpace(Name) && Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && !Name.StartsWith('.'), nameof(Name), "must be letters, digits, '-', '_' or '.' (it names a folder)");
         Require(!string.IsNullOrWhiteSpace(Bucket), nameof(Bucket), "is required (the S3 bucket to write to)");
         Require(!string.IsNullOrWhiteSpace(Region), nameof(Region), "is required (e.g. \"us-east-1\"; with ServiceUrl it signs the requests)");
