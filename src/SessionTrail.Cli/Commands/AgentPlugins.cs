@@ -1,4 +1,8 @@
 using SessionTrail.Agent.Logs.Config;
+using SessionTrail.Agent.Logs.Sinks.FileSystem;
+using SessionTrail.Agent.Logs.Sinks.Firehose;
+using SessionTrail.Agent.Logs.Sinks.OpenSearch;
+using SessionTrail.Agent.Logs.Sinks.S3Logs;
 
 namespace SessionTrail.Cli.Commands;
 
@@ -13,7 +17,12 @@ internal static class AgentPlugins
         var registry = new LogPluginRegistry();
 
         // Log source factories (one line each), e.g.: registry.Add(new DirectorySourceFactory());
-        // Log sink factories (one line each), e.g.: registry.Add(new OpenSearchSinkFactory());
+        // Log sink factories (one line each).
+        registry.Add(new OpenSearchSinkFactory());
+        registry.Add(new ElasticsearchSinkFactory());
+        registry.Add(new FirehoseSinkFactory());
+        registry.Add(new S3LogSinkFactory());
+        registry.Add(new FileSystemSinkFactory());
         return registry;
     }
 }

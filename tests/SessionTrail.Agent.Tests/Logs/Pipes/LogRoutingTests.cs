@@ -164,8 +164,8 @@ public sealed class LogRoutingTests : IDisposable
     [Fact]
     public async Task ASessionTrailSinkWithoutUrlIsTheAgentsServerQueueAndOneWithAUrlHasItsOwn()
     {
-        await using var agentServer = await Sinks.FakeIngestServer.StartAsync();
-        await using var otherServer = await Sinks.FakeIngestServer.StartAsync();
+        await using var agentServer = await global::SessionTrail.Agent.Tests.Sinks.FakeIngestServer.StartAsync();
+        await using var otherServer = await global::SessionTrail.Agent.Tests.Sinks.FakeIngestServer.StartAsync();
         var registry = TestPlugins.Registry();
         var plan = LogConfigLoader.LoadBytes(
             Encoding.UTF8.GetBytes($$"""
@@ -177,10 +177,10 @@ public sealed class LogRoutingTests : IDisposable
             registry,
             agentServer.Url.ToString());
         Assert.Empty(plan.Problems);
-        var context = new LogShippingContext(_dir.Path, "h1", agentServer.Url.ToString(), Sinks.FakeIngestServer.Token, NullLoggerFactory.Instance, TimeProvider.System);
+        var context = new LogShippingContext(_dir.Path, "h1", agentServer.Url.ToString(), global::SessionTrail.Agent.Tests.Sinks.FakeIngestServer.Token, NullLoggerFactory.Instance, TimeProvider.System);
         using var shipping = LogShipping.Build(plan, registry, context, [])!;
         Assert.Null(shipping.Sinks[0].Sink);
-        var options = new AgentOptions { DataDir = _dir.Path, ServerUrl = agentServer.Url.ToString(), Token = Sinks.FakeIngestServer.Token, Host = "h1", RetryInitialDelay = TimeSpan.FromMilliseconds(10), RetryMaxDelay = TimeSpan.FromMilliseconds(50) };
+        var options = new AgentOptions { DataDir = _dir.Path, ServerUrl = agentServer.Url.ToString(), Token = global::SessionTrail.Agent.Tests.Sinks.FakeIngestServer.Token, Host = "h1", RetryInitialDelay = TimeSpan.FromMilliseconds(10), RetryMaxDelay = TimeSpan.FromMilliseconds(50) };
         using var host = new AgentHost(options, [new ProcessSource(3)], [], NullLoggerFactory.Instance, TimeProvider.System, null, null, shipping);
         using var stop = new CancellationTokenSource();
         var run = host.RunAsync(stop.Token);
