@@ -2,6 +2,7 @@ using System.Diagnostics.Eventing.Reader;
 using System.Runtime.Versioning;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using SessionTrail.Agent.Logs.Windows;
 using SessionTrail.Agent.Sources;
 
 namespace SessionTrail.Agent.Platform.Windows;
@@ -29,7 +30,7 @@ public sealed partial class WindowsEventLogSource(WindowsCaptureOptions options,
     public async Task RunAsync(IRecordOutput output, CancellationToken cancellationToken)
     {
         var (bookmark, unreadable) = _position.Load();
-        var start = SecurityLogPosition.Decide(bookmark, unreadable, options.ReadExistingOnFirstStart, NewestRecordId());
+        var start = SecurityLogPosition.Decide(bookmark, unreadable, options.ReadExistingOnFirstStart, EventLogShell.NewestRecordId(SecurityLogPosition.Channel));
         LogStart(logger, start.Why, start.Query);
 
         // The watcher calls back on its own thread; a bounded channel makes it wait when the agent is busy.
@@ -83,23 +84,6 @@ public sealed partial class WindowsEventLogSource(WindowsCaptureOptions options,
         if (watcherError is not null && !cancellationToken.IsCancellationRequested)
         {
             throw new InvalidOperationException("the Security event log watcher failed: " + watcherError.Message, watcherError);
-        }
-    }
-
-    private static long? NewestRecordId()
-    {
-        try
-        {
-            var info = EventLogSession.GlobalSession.GetLogInformation(SecurityLogPosition.Channel, PathType.LogName);
-            return info.OldestRecordNumber is { } oldest && info.RecordCount is { } count ? oldest + count - 1 : null;
-        }
-        catch (EventLogException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
         }
     }
 
