@@ -77,6 +77,24 @@ public static partial class WindowsEventXmlReader
     public static WindowsEventReadResult Parse(string xml, string origin)
     {
         ArgumentNullException.ThrowIfNull(xml);
+
+        // Fast path for the live sources (one small document per event): no resync bookkeeping. Broken XML
+        // goes the full way below, which gives the error with its place.
+        try
+        {
+            using var direct = XmlReader.Create(new StringReader(xml), Settings);
+            while (direct.Read())
+            {
+                if (direct.NodeType == XmlNodeType.Element && direct.LocalName == "Event")
+                {
+                    return ReadEvent(direct, origin, 0);
+                }
+            }
+        }
+        catch (XmlException)
+        {
+        }
+
         using var text = new StringReader(xml);
         return Read(text, origin).FirstOrDefault()
             ?? WindowsEventReadResult.Failed(new WindowsEventReadError(origin, 1, 1, "no <Event> element"));
