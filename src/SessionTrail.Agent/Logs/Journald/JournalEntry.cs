@@ -15,8 +15,8 @@ public sealed record JournalEntryResult(LogRecord? Record, string? Cursor, strin
 /// <c>__REALTIME_TIMESTAMP</c> (µs since 1970), Channel = <c>_SYSTEMD_UNIT</c> (else <c>SYSLOG_IDENTIFIER</c>,
 /// else <c>_COMM</c>), Provider = <c>SYSLOG_IDENTIFIER</c> (else <c>_COMM</c>), Level = the syslog name of
 /// <c>PRIORITY</c>, Message = <c>MESSAGE</c> (bytes decoded as UTF-8), Host = <c>_HOSTNAME</c> (else the
-/// agent's), Fields = every other field not starting with <c>__</c> (binary text as UTF-8, other binary as
-/// <c>base64:...</c>; the 2nd, 3rd, ... value of a repeated field as <c>NAME_1</c>, <c>NAME_2</c>, ...),
+/// agent's), Fields = every other field not starting with <c>__</c> (binary data that is UTF-8 text without
+/// control characters other than tab and line breaks as that text, other binary as <c>base64:...</c>; the 2nd, 3rd, ... value of a repeated field as <c>NAME_1</c>, <c>NAME_2</c>, ...),
 /// Id = <see cref="LogIds.For"/>(host, source, <c>__CURSOR</c>). A pure function: never throws for any line.
 /// </summary>
 public static class JournalEntry
@@ -56,7 +56,7 @@ public static class JournalEntry
             if (reader.Read())
             {
                 document.Dispose();
-                return new(null, null, "more than one JSON value on the line");
+                return new(null, null, "not JSON: more than one value on the line");
             }
         }
         catch (JsonException ex)
@@ -66,7 +66,14 @@ public static class JournalEntry
 
         using (document)
         {
-            return Map(document.RootElement, host, sourceId);
+            try
+            {
+                return Map(document.RootElement, host, sourceId);
+            }
+            catch (InvalidOperationException ex) when (ex.InnerException is DecoderFallbackException)
+            {
+                return new(null, null, "a JSON string that is not valid UTF-8");
+            }
         }
     }
 
@@ -203,7 +210,7 @@ public static class JournalEntry
         try
         {
             var text = StrictUtf8.GetString(bytes);
-            return text.Contains('\0', StringComparison.Ordinal) ? "base64:" + Convert.ToBase64String(bytes) : text;
+            return text.Any(c => char.IsControl(c) && c is not ('\t' or '\n' or '\r')) ? "base64:" + Convert.ToBase64String(bytes) : text;
         }
         catch (DecoderFallbackException)
         {
