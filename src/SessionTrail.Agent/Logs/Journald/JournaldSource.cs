@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
+using SessionTrail.Agent.Platform.Windows;
 using SessionTrail.Agent.Sources;
 
 namespace SessionTrail.Agent.Logs.Journald;
@@ -18,22 +19,12 @@ public sealed record JournalBookmark
 /// <summary>Counters of a journald source.</summary>
 public sealed class JournalStats
 {
-    private long _entries;
-    private long _errors;
-    private long _starts;
+    public EventCounter Entries { get; } = new();
 
-    public long Entries => Interlocked.Read(ref _entries);
-
-    public long Errors => Interlocked.Read(ref _errors);
+    public EventCounter Errors { get; } = new();
 
     /// <summary>How many times journalctl was started.</summary>
-    public long Starts => Interlocked.Read(ref _starts);
-
-    internal void CountEntry() => Interlocked.Increment(ref _entries);
-
-    internal void CountError() => Interlocked.Increment(ref _errors);
-
-    internal void CountStart() => Interlocked.Increment(ref _starts);
+    public EventCounter Starts { get; } = new();
 }
 
 /// <summary>
@@ -135,7 +126,7 @@ public sealed partial class JournaldSource(JournaldOptions options, LogSourceCon
                 $"journalctl could not be started ('{options.JournalctlPath}': {ex.Message}); install systemd's journalctl or set JournalctlPath in the source's config", ex);
         }
 
-        Stats.CountStart();
+        Stats.Starts.Increment();
         using (process)
         {
             process.StandardInput.Close();
@@ -184,12 +175,12 @@ public sealed partial class JournaldSource(JournaldOptions options, LogSourceCon
                     if (result.Record is { } record)
                     {
                         await output.WriteAsync(record, cancellationToken);
-                        Stats.CountEntry();
+                        Stats.Entries.Increment();
                         entries++;
                     }
                     else
                     {
-                        Stats.CountError();
+                        Stats.Errors.Increment();
                         LogBadEntry(_logger, context.Id, lineNumber, result.Error ?? "unknown");
                     }
 

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using SessionTrail.Agent.Platform.Windows;
 using SessionTrail.Agent.Sources;
 using SessionTrail.Core.Records;
 using SessionTrail.Core.Windows;
@@ -12,27 +13,14 @@ public sealed record EventLogItem(string Xml, string? Message = null, string? Le
 /// <summary>Counters of one event log source (for logs, status and tests).</summary>
 public sealed class EventLogStats
 {
-    private long _read;
-    private long _written;
-    private long _skipped;
-    private long _errors;
+    public EventCounter Read { get; } = new();
 
-    public long Read => Interlocked.Read(ref _read);
-
-    public long Written => Interlocked.Read(ref _written);
+    public EventCounter Written { get; } = new();
 
     /// <summary>Filtered out (ExcludeOwnSecurityEvents) or already read before the start position.</summary>
-    public long Skipped => Interlocked.Read(ref _skipped);
+    public EventCounter Skipped { get; } = new();
 
-    public long Errors => Interlocked.Read(ref _errors);
-
-    internal void CountRead() => Interlocked.Increment(ref _read);
-
-    internal void CountWritten() => Interlocked.Increment(ref _written);
-
-    internal void CountSkipped() => Interlocked.Increment(ref _skipped);
-
-    internal void CountError() => Interlocked.Increment(ref _errors);
+    public EventCounter Errors { get; } = new();
 }
 
 /// <summary>
@@ -122,11 +110,11 @@ public sealed partial class EventLogPump(WindowsEventLogOptions options, LogSour
     /// <summary>Handles one event; returns its EventRecordID when the bookmark may move past it.</summary>
     private async ValueTask<long?> HandleAsync(EventLogItem item, EventLogStart start, IRecordOutput output, CancellationToken cancellationToken)
     {
-        Stats.CountRead();
+        Stats.Read.Increment();
         var read = WindowsEventXmlReader.Parse(item.Xml, options.LogName);
         if (read.Event is not { } e)
         {
-            Stats.CountError();
+            Stats.Errors.Increment();
             LogBadEvent(logger, context.Id, read.Error!.ToString());
             return null;
         }
@@ -135,7 +123,7 @@ public sealed partial class EventLogPump(WindowsEventLogOptions options, LogSour
             || (start.NotBefore is { } notBefore && e.TimeCreated < notBefore)
             || (options.ExcludeOwnSecurityEvents && IsOwnSecurityEvent(e)))
         {
-            Stats.CountSkipped();
+            Stats.Skipped.Increment();
             return e.RecordId;
         }
 
@@ -143,7 +131,7 @@ public sealed partial class EventLogPump(WindowsEventLogOptions options, LogSour
         var record = WindowsEventLogRecords.ToLogRecord(e, context.Id, LogIds.For(context.Host, context.Id, WindowsEventLogRecords.Position(e, channel)),
             options.LogName, item.Message, item.LevelName);
         await output.WriteAsync(record, cancellationToken);
-        Stats.CountWritten();
+        Stats.Written.Increment();
         return e.RecordId;
     }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics.Eventing.Reader;
 using System.Runtime.Versioning;
-using System.Threading.Channels;
 using SessionTrail.Agent.Sources;
 
 namespace SessionTrail.Agent.Logs.Windows;
@@ -23,53 +22,20 @@ public sealed class EventLogWatcherSource(WindowsEventLogOptions options, LogSou
     public async Task RunAsync(IRecordOutput output, CancellationToken cancellationToken)
     {
         var start = _pump.Decide(EventLogShell.NewestRecordId(options.LogName));
-        var channel = Channel.CreateBounded<EventLogItem>(new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-        Exception? watcherError = null;
         var query = new EventLogQuery(options.LogName, PathType.LogName, EventLogPosition.Query(options.Query, start.AfterRecordId, start.NotBefore));
-        using var watcher = new EventLogWatcher(query, null, start.ReadExisting);
-        watcher.EventRecordWritten += (_, args) =>
-        {
-            if (args.EventException is { } ex)
-            {
-                watcherError = ex;
-                channel.Writer.TryComplete(ex);
-                return;
-            }
-
-            using var record = args.EventRecord;
-            if (record is null)
-            {
-                return;
-            }
-
-            try
-            {
-                channel.Writer.WriteAsync(EventLogShell.ToItem(record), cancellationToken).AsTask().GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (ChannelClosedException)
-            {
-            }
-        };
-        using var stop = cancellationToken.Register(() => channel.Writer.TryComplete());
-        watcher.Enabled = true;
+        using var subscription = new EventLogSubscription<EventLogItem>(query, start.ReadExisting, EventLogShell.ToItem, cancellationToken);
+        subscription.Start();
         try
         {
-            await _pump.RunAsync(channel.Reader, start, output, cancellationToken);
+            await _pump.RunAsync(subscription.Reader, start, output, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
-        finally
-        {
-            watcher.Enabled = false;
-        }
 
-        if (watcherError is not null && !cancellationToken.IsCancellationRequested)
+        if (subscription.Error is { } error && !cancellationToken.IsCancellationRequested)
         {
-            throw new InvalidOperationException($"the event log watcher of {options.LogName} failed: {watcherError.Message}", watcherError);
+            throw new InvalidOperationException($"the event log watcher of {options.LogName} failed: {error.Message}", error);
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics.Eventing.Reader;
 using System.Runtime.Versioning;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Logs.Windows;
 using SessionTrail.Agent.Sources;
@@ -33,57 +32,23 @@ public sealed partial class WindowsEventLogSource(WindowsCaptureOptions options,
         var start = SecurityLogPosition.Decide(bookmark, unreadable, options.ReadExistingOnFirstStart, EventLogShell.NewestRecordId(SecurityLogPosition.Channel));
         LogStart(logger, start.Why, start.Query);
 
-        // The watcher calls back on its own thread; a bounded channel makes it wait when the agent is busy.
-        var channel = Channel.CreateBounded<string>(new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         var pump = new SecurityEventPump(options, _position, logger, time);
         Stats = pump.Stats;
-        Exception? watcherError = null;
         var query = new EventLogQuery(SecurityLogPosition.Channel, PathType.LogName, start.Query);
-        using var watcher = new EventLogWatcher(query, null, start.ReadExisting);
-        watcher.EventRecordWritten += (_, args) =>
-        {
-            if (args.EventException is { } ex)
-            {
-                watcherError = ex;
-                channel.Writer.TryComplete(ex);
-                return;
-            }
-
-            using var record = args.EventRecord;
-            if (record is null)
-            {
-                return;
-            }
-
-            try
-            {
-                channel.Writer.WriteAsync(record.ToXml(), cancellationToken).AsTask().GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (ChannelClosedException)
-            {
-            }
-        };
-        using var stop = cancellationToken.Register(() => channel.Writer.TryComplete());
-        watcher.Enabled = true;
+        using var subscription = new EventLogSubscription<string>(query, start.ReadExisting, record => record.ToXml(), cancellationToken);
+        subscription.Start();
         _ready.TrySetResult();
         try
         {
-            await pump.RunAsync(channel.Reader, output, cancellationToken);
+            await pump.RunAsync(subscription.Reader, output, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
-        finally
-        {
-            watcher.Enabled = false;
-        }
 
-        if (watcherError is not null && !cancellationToken.IsCancellationRequested)
+        if (subscription.Error is { } error && !cancellationToken.IsCancellationRequested)
         {
-            throw new InvalidOperationException("the Security event log watcher failed: " + watcherError.Message, watcherError);
+            throw new InvalidOperationException("the Security event log watcher failed: " + error.Message, error);
         }
     }
 

@@ -166,7 +166,7 @@ public sealed partial class EventLogSourceTests : IDisposable
             Assert.All(raw[i].Data, d => Assert.Equal(d.Value, r.Fields![d.Key]));
         }
 
-        Assert.Equal((250L, 250L, 0L, 0L), (pump.Stats.Read, pump.Stats.Written, pump.Stats.Skipped, pump.Stats.Errors));
+        Assert.Equal((250L, 250L, 0L, 0L), (pump.Stats.Read.Value, pump.Stats.Written.Value, pump.Stats.Skipped.Value, pump.Stats.Errors.Value));
     }
 
     [WindowsSamplesFact]
@@ -183,7 +183,7 @@ public sealed partial class EventLogSourceTests : IDisposable
         var pump = new EventLogPump(options, context, NullLogger.Instance);
         await RunAsync(pump, events, second, newest: RecordIdOf(events[^1]));
         Assert.Equal(events.Count - 300, second.Records.Count);
-        Assert.Equal(300, pump.Stats.Skipped);
+        Assert.Equal(300, pump.Stats.Skipped.Value);
         var all = first.Logs.Concat(second.Logs).Select(r => r.Id).ToList();
         Assert.Equal(events.Count, all.Distinct().Count());
         Assert.Equal(events.Select(e => LogIds.For("host1", "sec", "Security:" + RecordIdOf(e).ToString(CultureInfo.InvariantCulture))), all);
@@ -201,7 +201,7 @@ public sealed partial class EventLogSourceTests : IDisposable
         var pump = new EventLogPump(new WindowsEventLogOptions { LogName = "Security", ExcludeOwnSecurityEvents = true }, context, NullLogger.Instance);
         await RunAsync(pump, events, kept, null);
         Assert.Equal(39, kept.Records.Count);
-        Assert.Equal(1, pump.Stats.Skipped);
+        Assert.Equal(1, pump.Stats.Skipped.Value);
         Assert.DoesNotContain(kept.Logs, r => r.Fields!["System.EventRecordID"] == RecordIdOf(events[target]).ToString(CultureInfo.InvariantCulture));
         Assert.Equal(RecordIdOf(events[^1]), context.Bookmarks.Load(context.Id, EventLogJsonContext.Default.EventLogBookmark)!.RecordId);
 
@@ -218,7 +218,7 @@ public sealed partial class EventLogSourceTests : IDisposable
         var output = new DurableOutput();
         await RunAsync(pump, ["<Event><System><EventID>1</EventID></System></Event>", "<Event"], output, null);
         Assert.Empty(output.Records);
-        Assert.Equal(2, pump.Stats.Errors);
+        Assert.Equal(2, pump.Stats.Errors.Value);
         Assert.Equal(2, log.Entries.Count(e => e.Level == LogLevel.Warning && e.Message.StartsWith("Event log source src: event not shipped: Application:1:", StringComparison.Ordinal)));
     }
 
