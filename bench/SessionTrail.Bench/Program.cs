@@ -16,6 +16,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], Task<int>> Run
     ["logs"] = ("log record ingest (records/s) and search latency over 1M log records", LogBench.RunAsync),
     ["logship"] = ("file tail → agent → server with the real executables: MiB/s, agent CPU and RSS", LogShipBench.RunAsync),
     ["route"] = ("agent pump with log routing, filter and decoration into durable queues (records/s, MiB/s)", RouteBench.RunAsync),
+    ["winlog"] = ("Windows event XML/.evtx -> LogRecord -> NDJSON line (events/s, real data)", WinlogBench.RunAsync),
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))

@@ -22,10 +22,11 @@ namespace SessionTrail.Core.Windows;
 /// </para>
 /// <para>
 /// What is read: <c>System/Provider/@Name</c>, <c>EventID</c>, <c>Version</c>, <c>TimeCreated/@SystemTime</c>,
-/// <c>EventRecordID</c>, <c>Channel</c>, <c>Computer</c>, and every <c>EventData/Data</c> by its
-/// <c>Name</c> (a <c>Data</c> without a name is kept under its 0-based position, "0", "1", ...).
-/// <c>UserData</c> and <c>RenderingInfo</c> are ignored. Element names are matched by local name,
-/// whatever their namespace.
+/// <c>EventRecordID</c>, <c>Channel</c>, <c>Computer</c>, <c>Level</c>, <c>Task</c>, <c>Opcode</c>,
+/// <c>Keywords</c>, <c>Execution/@ProcessID</c>/<c>@ThreadID</c>, <c>Security/@UserID</c>, every
+/// <c>EventData/Data</c> by its <c>Name</c> (a <c>Data</c> without a name as <c>Data0</c>, <c>Data1</c>, ...),
+/// and the leaves of <c>UserData</c> by element name (see <see cref="WindowsEvent.Data"/>).
+/// <c>RenderingInfo</c> is ignored. Element names are matched by local name, whatever their namespace.
 /// </para>
 /// </summary>
 public static partial class WindowsEventXmlReader
@@ -76,6 +77,24 @@ public static partial class WindowsEventXmlReader
     public static WindowsEventReadResult Parse(string xml, string origin)
     {
         ArgumentNullException.ThrowIfNull(xml);
+
+        // Fast path for the live sources (one small document per event): no resync bookkeeping. Broken XML
+        // goes the full way below, which gives the error with its place.
+        try
+        {
+            using var direct = XmlReader.Create(new StringReader(xml), Settings);
+            while (direct.Read())
+            {
+                if (direct.NodeType == XmlNodeType.Element && direct.LocalName == "Event")
+                {
+                    return ReadEvent(direct, origin, 0);
+                }
+            }
+        }
+        catch (XmlException)
+        {
+        }
+
         using var text = new StringReader(xml);
         return Read(text, origin).FirstOrDefault()
             ?? WindowsEventReadResult.Failed(new WindowsEventReadError(origin, 1, 1, "no <Event> element"));
@@ -196,9 +215,16 @@ public static partial class WindowsEventXmlReader
         string? capture = null;   // the leaf whose text is being collected
         var captureDepth = -1;
         var text = new StringBuilder();
+        var userData = new UserDataLeaves();
         while (xml.Read())
         {
             var depth = xml.Depth - eventDepth;
+            if (section == "UserData" && depth >= 3)
+            {
+                userData.Read(xml, fields);
+                continue;
+            }
+
             switch (xml.NodeType)
             {
                 case XmlNodeType.Element:
@@ -261,6 +287,58 @@ public static partial class WindowsEventXmlReader
         }
     }
 
+    /// <summary>Collects the leaf elements below <c>UserData</c>'s wrapper element (depth 3 and deeper) with their paths.</summary>
+    private sealed class UserDataLeaves
+    {
+        private readonly List<(string Name, StringBuilder Text, bool HasChildren)> open = [];
+
+        public void Read(XmlReader xml, EventFields fields)
+        {
+            switch (xml.NodeType)
+            {
+                case XmlNodeType.Element:
+                    if (open.Count > 0)
+                    {
+                        open[^1] = open[^1] with { HasChildren = true };
+                    }
+
+                    open.Add((xml.LocalName, new StringBuilder(), false));
+                    if (xml.IsEmptyElement)
+                    {
+                        Close(fields);
+                    }
+
+                    break;
+                case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.Whitespace or XmlNodeType.SignificantWhitespace:
+                    if (open.Count > 0)
+                    {
+                        open[^1].Text.Append(xml.Value);
+                    }
+
+                    break;
+                case XmlNodeType.EndElement:
+                    Close(fields);
+                    break;
+            }
+        }
+
+        private void Close(EventFields fields)
+        {
+            if (open.Count == 0)
+            {
+                return;
+            }
+
+            var (_, text, hasChildren) = open[^1];
+            if (!hasChildren)
+            {
+                fields.AddUserData(string.Join('.', open.Select(o => o.Name)), text.ToString());
+            }
+
+            open.RemoveAt(open.Count - 1);
+        }
+    }
+
     [GeneratedRegex(@"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,12}))?(Z|[+-]\d{2}:\d{2})?$", RegexOptions.CultureInvariant)]
     private static partial Regex SystemTimePattern();
 
@@ -298,6 +376,9 @@ public static partial class WindowsEventXmlReader
         private readonly Dictionary<string, string> data = new(StringComparer.Ordinal);
         private string? providerName;
         private string? systemTime;
+        private string? processId;
+        private string? threadId;
+        private string? userId;
         private int unnamed;
 
         public string? Problem { get; private set; }
@@ -316,7 +397,14 @@ public static partial class WindowsEventXmlReader
                         case "TimeCreated":
                             systemTime ??= xml.GetAttribute("SystemTime") ?? "";
                             return null;
-                        case "EventID" or "Version" or "EventRecordID" or "Channel" or "Computer":
+                        case "Execution":
+                            processId ??= xml.GetAttribute("ProcessID");
+                            threadId ??= xml.GetAttribute("ThreadID");
+                            return null;
+                        case "Security":
+                            userId ??= xml.GetAttribute("UserID");
+                            return null;
+                        case "EventID" or "Version" or "EventRecordID" or "Channel" or "Computer" or "Level" or "Task" or "Opcode" or "Keywords":
                             return "System/" + xml.LocalName;
                         default:
                             return null;
@@ -324,7 +412,7 @@ public static partial class WindowsEventXmlReader
 
                 case "EventData" when xml.LocalName == "Data":
                     var name = xml.GetAttribute("Name");
-                    return "Data/" + (name ?? (unnamed++).ToString(CultureInfo.InvariantCulture));
+                    return "Data/" + (name ?? WindowsEventFields.UnnamedData(unnamed++));
                 default:
                     return null;
             }
@@ -345,6 +433,8 @@ public static partial class WindowsEventXmlReader
                 Problem ??= $"System has two {key[7..]} elements";
             }
         }
+
+        public void AddUserData(string name, string value) => WindowsEventFields.AddUserData(data, name, value);
 
         public WindowsEvent? Build(string origin, out string? problem)
         {
@@ -417,6 +507,13 @@ public static partial class WindowsEventXmlReader
                 RecordId = recordId,
                 Channel = channel,
                 Computer = computer.Trim(),
+                Level = WindowsEventFields.SmallNumber(system.GetValueOrDefault("Level")),
+                Task = WindowsEventFields.SmallNumber(system.GetValueOrDefault("Task")),
+                Opcode = WindowsEventFields.SmallNumber(system.GetValueOrDefault("Opcode")),
+                Keywords = WindowsEventFields.Text(system.GetValueOrDefault("Keywords")),
+                UserId = WindowsEventFields.Text(userId),
+                ProcessId = WindowsEventFields.Number(processId),
+                ThreadId = WindowsEventFields.Number(threadId),
                 Data = data,
                 Origin = origin,
             };

@@ -6,10 +6,13 @@ namespace SessionTrail.Core.Tests.Windows;
 /// <summary>One event found by a plain regex scan of the raw text: the test's independent reading.</summary>
 internal sealed partial record RawEvent(int EventId, int Version, long RecordId, string Computer, DateTimeOffset Time, Dictionary<string, string> Data)
 {
-    public static List<RawEvent> Scan(string file)
+    public static List<RawEvent> Scan(string file) => ScanText(File.ReadAllText(file));
+
+    /// <summary>The events of an XML text.</summary>
+    public static List<RawEvent> ScanText(string xml)
     {
         var list = new List<RawEvent>();
-        foreach (Match m in EventPattern().Matches(File.ReadAllText(file)))
+        foreach (Match m in EventPattern().Matches(xml))
         {
             var text = m.Value;
             var data = DataPattern().Matches(text).ToDictionary(d => d.Groups[1].Value, d => Unescape(d.Groups[2].Value));

@@ -32,6 +32,7 @@ public sealed partial class WindowsEventXmlFuzzTests
                     events++;
                     var mapped = SecurityProcessEvents.Map(e);
                     Assert.True(mapped.Record is not null ^ mapped.Error is not null ^ mapped.Skipped is not null);
+                    WindowsEventLogRecordsFuzz.MapsAndRoundTrips(e);
                 }
                 else
                 {

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using SessionTrail.Agent.Logs;
 using SessionTrail.Agent.Sources;
 using SessionTrail.Core.Windows;
 
@@ -52,29 +53,21 @@ public sealed partial class SecurityEventPump(WindowsCaptureOptions options, Sec
         ArgumentNullException.ThrowIfNull(events);
         var durable = output as IDurableRecordOutput
             ?? throw new InvalidOperationException("the Windows event log source needs an output that reports durability (the agent's pump)");
-        long? last = null;
-        var pending = 0;
-        var lastSave = time.GetUtcNow();
+        var bookmark = new DurableBookmark<long>(durable, recordId =>
+        {
+            position.Save(new SecurityLogBookmark { Channel = SecurityLogPosition.Channel, RecordId = recordId, SavedAt = time.GetUtcNow() });
+            Stats.BookmarksSaved.Increment();
+        }, options.BookmarkEveryEvents, options.BookmarkInterval, time);
         while (await events.WaitToReadAsync(cancellationToken))
         {
             while (events.TryRead(out var xml))
             {
-                var recordId = await HandleAsync(xml, output, cancellationToken);
-                if (recordId is not null)
+                if (await HandleAsync(xml, output, cancellationToken) is { } recordId)
                 {
-                    last = recordId;
-                    pending++;
+                    bookmark.Advance(recordId);
                 }
 
-                if (last is not null && pending > 0
-                    && (pending >= options.BookmarkEveryEvents || time.GetUtcNow() - lastSave >= options.BookmarkInterval || !events.TryPeek(out _)))
-                {
-                    await durable.WhenDurableAsync(cancellationToken);
-                    position.Save(new SecurityLogBookmark { Channel = SecurityLogPosition.Channel, RecordId = last.Value, SavedAt = time.GetUtcNow() });
-                    Stats.BookmarksSaved.Increment();
-                    pending = 0;
-                    lastSave = time.GetUtcNow();
-                }
+                await bookmark.SaveIfDueAsync(idle: !events.TryPeek(out _), cancellationToken);
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SessionTrail.Agent.Logs.Windows;
 using SessionTrail.Agent.Storage;
 using SessionTrail.Core;
 using SessionTrail.Core.Windows;
@@ -42,32 +43,25 @@ public sealed class SecurityLogPosition(string dataDir)
     }
 
     /// <summary>
-    /// Decides where to start. With a bookmark: the events after it, including those written while the agent
-    /// was stopped. Without one (first start): from now, or every event in the log when
-    /// <paramref name="readExistingOnFirstStart"/>. When the log's newest record number is below the
-    /// bookmark the log was cleared (numbering restarted): everything in it is read (ids are deterministic,
-    /// so anything sent before is stored once). An unreadable bookmark is treated the same way.
+    /// Decides where to start (<see cref="EventLogPosition.Decide"/>, the rules every event log source uses).
+    /// With a bookmark: the events after it, including those written while the agent was stopped. Without
+    /// one (first start): from now, or every event in the log when <paramref name="readExistingOnFirstStart"/>.
+    /// A cleared log (newest record number below the bookmark) or an unreadable bookmark: every event in the log.
     /// </summary>
     public static SecurityLogStart Decide(SecurityLogBookmark? bookmark, bool bookmarkUnreadable, bool readExistingOnFirstStart, long? newestRecordId)
     {
-        if (bookmarkUnreadable)
+        var saved = bookmark is null ? null : new EventLogBookmark { Channel = bookmark.Channel, RecordId = bookmark.RecordId, SavedAt = bookmark.SavedAt };
+        var initial = readExistingOnFirstStart ? EventLogInitialPosition.Beginning : EventLogInitialPosition.EndOfStream;
+        var start = EventLogPosition.Decide(saved, bookmarkUnreadable, initial, null, newestRecordId);
+        var why = start.Why;
+        if (bookmark is null && !bookmarkUnreadable)
         {
-            return new SecurityLogStart(Query(null), true, "the bookmark file is unreadable: reading every event in the log (the server drops repeats by id)");
+            why = readExistingOnFirstStart
+                ? "first start: reading every event already in the log (ReadExistingOnFirstStart)"
+                : "first start: capturing from now (set WindowsProcesses:ReadExistingOnFirstStart to read older events)";
         }
 
-        if (bookmark is null)
-        {
-            return readExistingOnFirstStart
-                ? new SecurityLogStart(Query(null), true, "first start: reading every event already in the log (ReadExistingOnFirstStart)")
-                : new SecurityLogStart(Query(null), false, "first start: capturing from now (set WindowsProcesses:ReadExistingOnFirstStart to read older events)");
-        }
-
-        if (newestRecordId is { } newest && newest < bookmark.RecordId)
-        {
-            return new SecurityLogStart(Query(null), true, $"the log was cleared (newest record {newest} < bookmark {bookmark.RecordId}): reading every event in it");
-        }
-
-        return new SecurityLogStart(Query(bookmark.RecordId), true, $"resuming after record {bookmark.RecordId} (saved {bookmark.SavedAt:u})");
+        return new SecurityLogStart(Query(start.AfterRecordId), start.ReadExisting, why);
     }
 
     /// <summary>Reads the bookmark: (null, false) when there is none, (null, true) when the file is unreadable.</summary>

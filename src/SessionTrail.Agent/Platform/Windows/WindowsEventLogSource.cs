@@ -1,7 +1,7 @@
 using System.Diagnostics.Eventing.Reader;
 using System.Runtime.Versioning;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using SessionTrail.Agent.Logs.Windows;
 using SessionTrail.Agent.Sources;
 
 namespace SessionTrail.Agent.Platform.Windows;
@@ -29,77 +29,26 @@ public sealed partial class WindowsEventLogSource(WindowsCaptureOptions options,
     public async Task RunAsync(IRecordOutput output, CancellationToken cancellationToken)
     {
         var (bookmark, unreadable) = _position.Load();
-        var start = SecurityLogPosition.Decide(bookmark, unreadable, options.ReadExistingOnFirstStart, NewestRecordId());
+        var start = SecurityLogPosition.Decide(bookmark, unreadable, options.ReadExistingOnFirstStart, EventLogShell.NewestRecordId(SecurityLogPosition.Channel));
         LogStart(logger, start.Why, start.Query);
 
-        // The watcher calls back on its own thread; a bounded channel makes it wait when the agent is busy.
-        var channel = Channel.CreateBounded<string>(new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         var pump = new SecurityEventPump(options, _position, logger, time);
         Stats = pump.Stats;
-        Exception? watcherError = null;
         var query = new EventLogQuery(SecurityLogPosition.Channel, PathType.LogName, start.Query);
-        using var watcher = new EventLogWatcher(query, null, start.ReadExisting);
-        watcher.EventRecordWritten += (_, args) =>
-        {
-            if (args.EventException is { } ex)
-            {
-                watcherError = ex;
-                channel.Writer.TryComplete(ex);
-                return;
-            }
-
-            using var record = args.EventRecord;
-            if (record is null)
-            {
-                return;
-            }
-
-            try
-            {
-                channel.Writer.WriteAsync(record.ToXml(), cancellationToken).AsTask().GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (ChannelClosedException)
-            {
-            }
-        };
-        using var stop = cancellationToken.Register(() => channel.Writer.TryComplete());
-        watcher.Enabled = true;
+        using var subscription = new EventLogSubscription<string>(query, start.ReadExisting, record => record.ToXml(), cancellationToken);
+        subscription.Start();
         _ready.TrySetResult();
         try
         {
-            await pump.RunAsync(channel.Reader, output, cancellationToken);
+            await pump.RunAsync(subscription.Reader, output, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
-        finally
-        {
-            watcher.Enabled = false;
-        }
 
-        if (watcherError is not null && !cancellationToken.IsCancellationRequested)
+        if (subscription.Error is { } error && !cancellationToken.IsCancellationRequested)
         {
-            throw new InvalidOperationException("the Security event log watcher failed: " + watcherError.Message, watcherError);
-        }
-    }
-
-    private static long? NewestRecordId()
-    {
-        try
-        {
-            var info = EventLogSession.GlobalSession.GetLogInformation(SecurityLogPosition.Channel, PathType.LogName);
-            return info.OldestRecordNumber is { } oldest && info.RecordCount is { } count ? oldest + count - 1 : null;
-        }
-        catch (EventLogException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
+            throw new InvalidOperationException("the Security event log watcher failed: " + error.Message, error);
         }
     }
 

@@ -133,39 +133,64 @@ internal sealed class EvtxEventBuilder(BinXmlParser parser)
             RecordId = recordId,
             Channel = string.IsNullOrEmpty(channel) ? null : channel,
             Computer = computer,
+            Level = WindowsEventFields.SmallNumber(system.Child("Level")?.Text),
+            Task = WindowsEventFields.SmallNumber(system.Child("Task")?.Text),
+            Opcode = WindowsEventFields.SmallNumber(system.Child("Opcode")?.Text),
+            Keywords = WindowsEventFields.Text(system.Child("Keywords")?.Text),
+            UserId = WindowsEventFields.Text(system.Child("Security")?.Attribute("UserID")),
+            ProcessId = WindowsEventFields.Number(system.Child("Execution")?.Attribute("ProcessID")),
+            ThreadId = WindowsEventFields.Number(system.Child("Execution")?.Attribute("ThreadID")),
             Data = ReadData(root),
             Origin = origin,
         };
     }
 
     /// <summary>
-    /// <c>EventData/Data</c> by <c>Name</c> (an unnamed <c>Data</c> is keyed by its 1-based position, as the
-    /// <c>%1</c> of a message); an event with <c>UserData</c> instead gives the children of its one element.
+    /// <c>EventData/Data</c> by <c>Name</c> (an unnamed <c>Data</c> as <c>Data0</c>, <c>Data1</c>, ...); an
+    /// event with <c>UserData</c> gives the leaves below its wrapper element by path (the rules of
+    /// <see cref="WindowsEvent.Data"/>, the same as the XML reader's).
     /// </summary>
     private static Dictionary<string, string> ReadData(EventElement root)
     {
         var data = new Dictionary<string, string>(StringComparer.Ordinal);
         if (root.Child("EventData")?.Children is { } fields)
         {
-            var position = 0;
+            var unnamed = 0;
             foreach (var field in fields)
             {
-                position++;
                 if (field.Name == "Data")
                 {
-                    data[field.Attribute("Name") ?? position.ToString(CultureInfo.InvariantCulture)] = field.Text;
+                    data[field.Attribute("Name") ?? WindowsEventFields.UnnamedData(unnamed++)] = field.Text;
                 }
             }
         }
-        else if (root.Child("UserData")?.Children is [{ Children: { } userFields }, ..])
+
+        if (root.Child("UserData")?.Children is { } wrappers)
         {
-            foreach (var field in userFields)
+            foreach (var wrapper in wrappers)
             {
-                data[field.Name] = field.Text;
+                foreach (var field in wrapper.Children ?? [])
+                {
+                    AddLeaves(data, field, field.Name, 0);
+                }
             }
         }
 
         return data;
+    }
+
+    private static void AddLeaves(Dictionary<string, string> data, EventElement element, string path, int depth)
+    {
+        if (element.Children is not { Count: > 0 } children || depth > BinXmlParser.MaxDepth)
+        {
+            WindowsEventFields.AddUserData(data, path, element.Text);
+            return;
+        }
+
+        foreach (var child in children)
+        {
+            AddLeaves(data, child, path + "." + child.Name, depth + 1);
+        }
     }
 
     private static string? Clip(string? s) => s is { Length: > 40 } ? s[..40] + "…" : s;

@@ -6,6 +6,7 @@ using SessionTrail.Agent.Platform.Windows;
 using SessionTrail.Agent.Queue;
 using SessionTrail.Agent.Sources;
 using SessionTrail.Agent.Tests.Fakes;
+using SessionTrail.Agent.Tests.Logs;
 using SessionTrail.Core.Records;
 using SessionTrail.Core.Tests.Windows;
 
@@ -31,7 +32,8 @@ public sealed class SecurityEventPumpTests : IDisposable
     public async Task BookmarkIsSavedOnlyAfterTheRecordsBeforeItAreDurable()
     {
         var events = ToXmlStrings();
-        var output = new GatedDurableOutput();
+        var output = new DurableOutput();
+        output.Hold();
         var position = new SecurityLogPosition(_dir.Path);
         var pump = new SecurityEventPump(NoFilter(), position, NullLogger.Instance, TimeProvider.System);
         var channel = Channel.CreateUnbounded<string>();
@@ -83,8 +85,7 @@ public sealed class SecurityEventPumpTests : IDisposable
     public async Task TheDefaultFilterAppliesAndFilteredEventsStillAdvanceTheBookmark()
     {
         var events = ToXmlStrings();
-        var output = new GatedDurableOutput();
-        output.Release();
+        var output = new DurableOutput();
         var position = new SecurityLogPosition(_dir.Path);
         var pump = new SecurityEventPump(new WindowsCaptureOptions(), position, NullLogger.Instance, TimeProvider.System);
         var channel = Channel.CreateUnbounded<string>();
@@ -100,8 +101,7 @@ public sealed class SecurityEventPumpTests : IDisposable
     [Fact]
     public async Task ABrokenEventIsCountedAndPassed()
     {
-        var output = new GatedDurableOutput();
-        output.Release();
+        var output = new DurableOutput();
         var pump = new SecurityEventPump(NoFilter(), new SecurityLogPosition(_dir.Path), NullLogger.Instance, TimeProvider.System);
         var channel = Channel.CreateUnbounded<string>();
         channel.Writer.TryWrite("<Event><System><EventID>4688</EventID></System></Event>");
@@ -154,8 +154,7 @@ public sealed class SecurityEventPumpTests : IDisposable
 
     private static async Task RunOnceAsync(SecurityLogPosition position, IEnumerable<string> events, List<ProcessRecord> delivered)
     {
-        var output = new GatedDurableOutput();
-        output.Release();
+        var output = new DurableOutput();
         var channel = Channel.CreateUnbounded<string>();
         foreach (var e in events)
         {
@@ -169,45 +168,4 @@ public sealed class SecurityEventPumpTests : IDisposable
 
     private static long RecordIdOf(string xml) =>
         long.Parse(System.Text.RegularExpressions.Regex.Match(xml, "<EventRecordID>(\\d+)<").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>An output whose durability barrier waits until the test releases it.</summary>
-    private sealed class GatedDurableOutput : IDurableRecordOutput
-    {
-        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly List<TrailRecord> _records = [];
-
-        public TaskCompletionSource BarrierRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public List<int> RecordsAtEachBarrier { get; } = [];
-
-        public IReadOnlyList<TrailRecord> Records
-        {
-            get
-            {
-                lock (_records)
-                {
-                    return [.. _records];
-                }
-            }
-        }
-
-        public void Release() => _gate.TrySetResult();
-
-        public ValueTask WriteAsync(TrailRecord record, CancellationToken cancellationToken)
-        {
-            lock (_records)
-            {
-                _records.Add(record);
-            }
-
-            return ValueTask.CompletedTask;
-        }
-
-        public async ValueTask WhenDurableAsync(CancellationToken cancellationToken)
-        {
-            RecordsAtEachBarrier.Add(Records.Count);
-            BarrierRequested.TrySetResult();
-            await _gate.Task.WaitAsync(cancellationToken);
-        }
-    }
 }

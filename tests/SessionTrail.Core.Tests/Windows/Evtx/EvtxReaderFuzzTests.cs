@@ -63,6 +63,7 @@ public class EvtxReaderFuzzTests
             {
                 Assert.False(string.IsNullOrEmpty(e.Computer));
                 Assert.False(string.IsNullOrEmpty(e.Provider));
+                WindowsEventLogRecordsFuzz.MapsAndRoundTrips(e);
             }
         }
 
