@@ -276,30 +276,51 @@ public sealed class DirectorySource : IRecordSource
     /// <summary>Truncated (smaller than the read position) or replaced (other first bytes): read again from the start.</summary>
     private async Task CheckContentAsync(TailedFile file, long size, IRecordOutput output, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        bool truncated = size < file.ReadPos;
-        bool replaced = false;
-        if (!truncated && file.HeadLength > 0 && size != file.KnownEnd)
-        {
-            var head = file.Head.ToArray();
-            var current = new byte[head.Length];
-            var n = RandomAccess.Read(file.Handle, current, 0);
-            replaced = n < head.Length || !current.AsSpan().SequenceEqual(head);
-        }
-
-        if (!truncated && !replaced)
-        {
-            return;
-        }
-
-        if (truncated)
+        if (size < file.ReadPos)
         {
             DirectorySourceLog.FileTruncated(_logger, file.Path, size, file.ReadPos);
+            await RestartAsync(file, output, now, cancellationToken);
+        }
+        else if (size != file.KnownEnd)
+        {
+            await ReplacedAsync(file, output, now, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Whether the first bytes changed (copytruncate and rewritten past the read position before the
+    /// source looked, or a reused inode): then the file is read again from the start. Checked before a
+    /// file's new data is read, so the new content is never taken for the rest of the old one.
+    /// </summary>
+    private async Task<bool> ReplacedAsync(TailedFile file, IRecordOutput output, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (file.HeadLength == 0)
+        {
+            return false;
+        }
+
+        Span<byte> current = stackalloc byte[TailedFile.HeadBytes];
+        var n = RandomAccess.Read(file.Handle, current[..file.HeadLength], 0);
+        if (n == file.HeadLength && current[..n].SequenceEqual(file.Head))
+        {
+            return false;
+        }
+
+        if (n < file.HeadLength && RandomAccess.GetLength(file.Handle) < file.ReadPos)
+        {
+            DirectorySourceLog.FileTruncated(_logger, file.Path, RandomAccess.GetLength(file.Handle), file.ReadPos);
         }
         else
         {
             DirectorySourceLog.FileReplaced(_logger, file.Path, file.IdentityText);
         }
 
+        await RestartAsync(file, output, now, cancellationToken);
+        return true;
+    }
+
+    private async Task RestartAsync(TailedFile file, IRecordOutput output, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         // Complete lines held for a multi-line record are emitted; the rest of the old content is gone.
         _batch.Clear();
         _builder.FlushGroup(file, now, _batch);
@@ -512,6 +533,11 @@ public sealed class DirectorySource : IRecordSource
                 {
                     file.KnownEnd = file.ReadPos + n;
                     file.LastGrowth = now;
+                }
+
+                if (total == 0 && await ReplacedAsync(file, output, now, cancellationToken))
+                {
+                    continue;
                 }
 
                 _batch.Clear();

@@ -37,7 +37,8 @@ internal sealed class FileRecordBuilder(string sourceId, string host, DirectoryS
             var newline = encoding.IndexOfNewline(rest);
             if (newline < 0)
             {
-                if (rest.Length < max)
+                // Cut only with a byte beyond the cut in hand: it tells whether a character continues there.
+                if (rest.Length <= max)
                 {
                     break;
                 }
