@@ -14,6 +14,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], Task<int>> Run
     ["evtx"] = ("binary .evtx read speed (events/s)", EvtxBench.RunAsync),
     ["s3"] = ("S3 sink spool and upload throughput to s3rver (npm, tests/s3rver)", S3Bench.RunAsync),
     ["logs"] = ("log record ingest (records/s) and search latency over 1M log records", LogBench.RunAsync),
+    ["filetail"] = ("file log source alone: MiB/s and records/s reading generated log lines", FileTailBench.RunAsync),
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))

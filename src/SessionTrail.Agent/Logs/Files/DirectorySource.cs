@@ -227,12 +227,21 @@ public sealed class DirectorySource : IRecordSource
         {
             _warnedMissing = false;
             var enumeration = new EnumerationOptions { RecurseSubdirectories = _options.IncludeSubdirectories, IgnoreInaccessible = true, AttributesToSkip = 0 };
-            foreach (var path in Directory.EnumerateFiles(_options.Directory, "*", enumeration))
+            try
             {
-                if (_options.FileNameFilter.IsMatch(Path.GetFileName(path)) && FileIdentity.TryGet(path, out var identity, out var size))
+                foreach (var path in Directory.EnumerateFiles(_options.Directory, "*", enumeration))
                 {
-                    seen.TryAdd(identity, (path, size));
+                    if (_options.FileNameFilter.IsMatch(Path.GetFileName(path)) && FileIdentity.TryGet(path, out var identity, out var size))
+                    {
+                        seen.TryAdd(identity, (path, size));
+                    }
                 }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A folder removed while listed: skip this scan rather than take every file for gone.
+                DirectorySourceLog.ReadFailed(_logger, _options.Directory, ex.Message);
+                return;
             }
         }
         else if (!_warnedMissing)
@@ -265,9 +274,9 @@ public sealed class DirectorySource : IRecordSource
             await CheckContentAsync(file, current.Size, output, now, cancellationToken);
         }
 
-        foreach (var (identity, (path, size)) in seen.OrderBy(s => s.Value.Path, StringComparer.Ordinal))
+        foreach (var (_, (path, size)) in seen.OrderBy(s => s.Value.Path, StringComparer.Ordinal))
         {
-            Open(identity, path, size);
+            Open(path, size);
         }
 
         _firstScan = false;
@@ -329,7 +338,7 @@ public sealed class DirectorySource : IRecordSource
         _dirty = true;
     }
 
-    private void Open(FileIdentity seenIdentity, string path, long size)
+    private void Open(string path, long size)
     {
         Microsoft.Win32.SafeHandles.SafeFileHandle handle;
         try
@@ -353,7 +362,6 @@ public sealed class DirectorySource : IRecordSource
             return;
         }
 
-        _ = seenIdentity;
         var file = new TailedFile(identity, handle, path) { LastGrowth = _time.GetUtcNow() };
         file.EnsureHead(size);
         var (offset, line, reason) = StartPosition(file, path, size);
@@ -366,9 +374,10 @@ public sealed class DirectorySource : IRecordSource
             }
         }
 
-        if (offset > 0 && !AlignToLineStart(file, ref offset))
+        if (offset > 0)
         {
-            line = Math.Max(line, 1);
+            // A start at the end of a file with an unterminated last line starts at that line.
+            AlignToLineStart(file, ref offset);
         }
 
         file.ReadPos = offset;
@@ -424,7 +433,7 @@ public sealed class DirectorySource : IRecordSource
     }
 
     /// <summary>Moves a start position at the end of a file back to the start of an unterminated last line.</summary>
-    private bool AlignToLineStart(TailedFile file, ref long offset)
+    private static void AlignToLineStart(TailedFile file, ref long offset)
     {
         var encoding = file.Encoding!;
         var unit = encoding.UnitBytes;
@@ -436,7 +445,7 @@ public sealed class DirectorySource : IRecordSource
         if (offset <= file.BomLength)
         {
             offset = file.BomLength;
-            return true;
+            return;
         }
 
         var from = Math.Max(file.BomLength, offset - 65536);
@@ -462,8 +471,6 @@ public sealed class DirectorySource : IRecordSource
         {
             offset = from + lastEnd;
         }
-
-        return lastEnd >= 0;
     }
 
     private void PrimeParser(TailedFile file, long upTo)

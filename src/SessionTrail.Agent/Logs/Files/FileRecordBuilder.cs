@@ -14,6 +14,7 @@ internal sealed class FileRecordBuilder(string sourceId, string host, DirectoryS
     public const string SplitPartField = "_splitpart";
 
     private readonly FileRecordParser _parser = options.Parser;
+    private readonly FileRecordIds _ids = new(host, sourceId);
     private readonly Func<string, bool>? _recordStart = options.Parser.RecordStart;
 
     /// <summary>Over-long lines cut into pieces so far (all files).</summary>
@@ -198,7 +199,7 @@ internal sealed class FileRecordBuilder(string sourceId, string host, DirectoryS
         file.EnsureHead(end);
         return new LogRecord
         {
-            Id = LogIds.For(host, sourceId, string.Concat(file.IdentityText, ":", file.FingerprintUpTo(end), ":", fields["_position"])),
+            Id = _ids.For(file.IdentityText, file.FingerprintUpTo(end), start),
             Time = time ?? now,
             Host = host,
             Source = sourceId,

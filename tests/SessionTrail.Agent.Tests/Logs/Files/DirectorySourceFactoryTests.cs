@@ -111,4 +111,14 @@ public sealed class DirectorySourceFactoryTests
         Assert.Equal(4, FileTextEncoding.Utf16LittleEndian.SafeCut(utf16, 7));
         Assert.Equal(8, FileTextEncoding.Utf16LittleEndian.SafeCut(utf16, 8));
     }
+
+    [Theory]
+    [InlineData("host1", "applogs", "803:1234567", "0123456789abcdef", 0L)]
+    [InlineData("ws-ÄÖ.corp", "IIS Log", "fd01:99", "", 9_876_543_210L)]
+    public void FileRecordIdsEqualLogIdsOfIdentityFingerprintAndOffset(string host, string source, string identity, string fingerprint, long offset)
+    {
+        var ids = new FileRecordIds(host, source);
+        Assert.Equal(LogIds.For(host, source, $"{identity}:{fingerprint}:{offset}"), ids.For(identity, fingerprint, offset));
+        Assert.Equal(LogIds.For(host, source, $"{identity}:{fingerprint}:{offset + 1}"), ids.For(identity, fingerprint, offset + 1));
+    }
 }
