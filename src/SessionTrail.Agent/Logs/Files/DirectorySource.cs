@@ -644,6 +644,11 @@ public sealed class DirectorySource : IRecordSource
     /// <summary>A file that left the folder and stopped growing: its unterminated last line and open record are emitted, then it is closed.</summary>
     private async Task ForgetAsync(TailedFile file, IRecordOutput output, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        // Complete lines first (normally there are none left: the file has been quiet for a while).
+        while (await ReadAsync(file, output, cancellationToken) > 0)
+        {
+        }
+
         _batch.Clear();
         try
         {
