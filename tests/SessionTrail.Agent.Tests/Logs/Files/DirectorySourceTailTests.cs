@@ -81,6 +81,13 @@ public sealed class DirectorySourceTailTests
                         await h.WaitForAsync(before + 1);
                         File.Move(path, h.PathOf($"app.log.{round}"));
                     }
+
+                    if (i == 350)
+                    {
+                        // Still writing to the renamed file after the source noticed the rename.
+                        writer.Flush();
+                        await Task.Delay(200);
+                    }
                 }
             }
         }
