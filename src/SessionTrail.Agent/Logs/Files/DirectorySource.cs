@@ -374,9 +374,10 @@ public sealed class DirectorySource : IRecordSource
             }
         }
 
-        if (offset > 0)
+        if (offset > 0 && offset == size)
         {
-            // A start at the end of a file with an unterminated last line starts at that line.
+            // A start at the end of a file with an unterminated last line starts at that line. (A
+            // bookmark is a record boundary already, also inside a line that was split.)
             AlignToLineStart(file, ref offset);
         }
 
