@@ -4,7 +4,10 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using SessionTrail.Agent.Logs;
+using SessionTrail.Agent.Ids;
 using SessionTrail.Agent.Logs.Files;
+using SessionTrail.Agent.Pipeline;
+using SessionTrail.Agent.Queue;
 using SessionTrail.Agent.Sources;
 using SessionTrail.Core.Records;
 
@@ -14,7 +17,9 @@ namespace SessionTrail.Bench;
 /// The file log source alone: writes N MiB of realistic log lines (syslog-like, 80-250 bytes), then
 /// times a DirectorySource reading them from the start into an output that only counts (no pipes, no
 /// queue). Prints MiB/s and records/s, median of the runs.
-/// Usage: filetail [MiB=256] [runs=3] [RecordParser=SingleLine] [dir].
+/// With "queue" as 5th argument the records go through the agent's pump (NDJSON, id) into one durable
+/// disk queue (group fsync) instead, and the time includes the final durability barrier.
+/// Usage: filetail [MiB=256] [runs=3] [RecordParser=SingleLine] [dir|-] [count|queue].
 /// </summary>
 public static class FileTailBench
 {
@@ -24,13 +29,14 @@ public static class FileTailBench
         var mib = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 256;
         var runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
         var parser = args.Length > 2 ? args[2] : "SingleLine";
-        var dir = args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), "sessiontrail-filetail-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        var viaQueue = args.Length > 4 && args[4] == "queue";
+        var dir = args.Length > 3 && args[3] != "-" ? args[3] : Path.Combine(Path.GetTempPath(), "sessiontrail-filetail-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         var logDir = Path.Combine(dir, "logs");
         Directory.CreateDirectory(logDir);
         try
         {
             var (bytes, lines) = Write(Path.Combine(logDir, "app.log"), (long)mib << 20, parser == "SingleLineJson");
-            Console.WriteLine($"filetail: {bytes / (double)(1 << 20):N0} MiB, {lines:N0} lines (avg {bytes / (double)lines:N0} bytes), RecordParser {parser}, {runs} runs");
+            Console.WriteLine($"filetail: {bytes / (double)(1 << 20):N0} MiB, {lines:N0} lines (avg {bytes / (double)lines:N0} bytes), RecordParser {parser}, {runs} runs, into {(viaQueue ? "the pump and a durable disk queue" : "a counting output")}");
             var results = new List<(double MiBs, double Records)>();
             for (var run = 0; run < runs; run++)
             {
@@ -46,15 +52,29 @@ public static class FileTailBench
                 var node = new ConfigNode(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("Sources:0"), "Sources:0");
                 var context = new LogSourceContext("bench", dataDir, "bench-host", new BookmarkStore(dataDir), NullLoggerFactory.Instance, TimeProvider.System);
                 var source = new DirectorySourceFactory().Create(node, context);
-                var output = new CountingOutput(lines);
+                var counter = new CountingOutput(lines, null);
+                using var queue = viaQueue ? DiskQueue.Open(Path.Combine(dataDir, "queue"), new DiskQueueOptions(), NullLogger.Instance, TimeProvider.System) : null;
+                var pump = queue is null ? null : new RecordPump(10_000, [], RecordIdGenerator.Open(Path.Combine(dataDir, "agent")), [queue], NullLogger.Instance);
+                var pumpTask = pump?.RunAsync(CancellationToken.None);
+                var output = pump is null ? counter : new CountingOutput(lines, pump);
                 using var stop = new CancellationTokenSource();
                 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
                 var task = source.RunAsync(output, stop.Token);
                 await output.Done.Task.WaitAsync(TimeSpan.FromMinutes(10));
+                if (pump is not null)
+                {
+                    await pump.WhenDurableAsync(CancellationToken.None);
+                }
+
                 sw.Stop();
                 await stop.CancelAsync();
                 await task;
+                pump?.Complete();
+                if (pumpTask is not null)
+                {
+                    await pumpTask;
+                }
                 var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
                 var seconds = sw.Elapsed.TotalSeconds;
                 results.Add((bytes / (double)(1 << 20) / seconds, lines / seconds));
@@ -63,7 +83,7 @@ public static class FileTailBench
 
             var median = results.OrderBy(r => r.MiBs).ElementAt(results.Count / 2);
             Console.WriteLine($"filetail: load average while measuring: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
-            Console.WriteLine($"filetail: median {median.MiBs:N1} MiB/s, {median.Records:N0} records/s (source alone, into a counting output)");
+            Console.WriteLine($"filetail: median {median.MiBs:N1} MiB/s, {median.Records:N0} records/s {(viaQueue ? "(source + pump + durable disk queue)" : "(source alone, into a counting output)")}");
             return 0;
         }
         finally
@@ -118,20 +138,27 @@ public static class FileTailBench
         return (bytes, lines);
     }
 
-    private sealed class CountingOutput(long expected) : IRecordOutput
+    /// <summary>Counts records and passes them on to the pump when there is one (durable, like the agent).</summary>
+    private sealed class CountingOutput(long expected, RecordPump? next) : IDurableRecordOutput
     {
         private long _count;
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public ValueTask WriteAsync(TrailRecord record, CancellationToken cancellationToken)
+        public async ValueTask WriteAsync(TrailRecord record, CancellationToken cancellationToken)
         {
+            if (next is not null)
+            {
+                await next.WriteAsync(record, cancellationToken);
+            }
+
             if (++_count == expected)
             {
                 Done.TrySetResult();
             }
-
-            return ValueTask.CompletedTask;
         }
+
+        public ValueTask WhenDurableAsync(CancellationToken cancellationToken) =>
+            next?.WhenDurableAsync(cancellationToken) ?? ValueTask.CompletedTask;
     }
 }
