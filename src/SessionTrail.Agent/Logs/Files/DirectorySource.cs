@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Sources;
 using SessionTrail.Core.Records;
@@ -37,15 +36,10 @@ public sealed class DirectorySource : IRecordSource
     private readonly HashSet<string> _unreadable = new(StringComparer.Ordinal);
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte[] _buffer = new byte[ReadBufferBytes];
-    private Dictionary<string, FileBookmark> _saved = new(StringComparer.Ordinal);
-    private bool _hadBookmark;
+    private readonly DirectoryBookmarkKeeper _bookmark;
     private bool _firstScan = true;
     private bool _warnedMissing;
     private int _structureChanged;
-    private bool _dirty;
-    private volatile bool _saveFailed;
-    private Task _saveTask = Task.CompletedTask;
-    private DateTimeOffset _lastSave;
     private long _records;
     private long _bytes;
 
@@ -59,6 +53,7 @@ public sealed class DirectorySource : IRecordSource
         _time = time;
         _logger = logger;
         _builder = new FileRecordBuilder(id, host, options);
+        _bookmark = new DirectoryBookmarkKeeper(id, bookmarks, options.BookmarkInterval, time, logger);
     }
 
     public string Name => _id;
@@ -69,8 +64,8 @@ public sealed class DirectorySource : IRecordSource
     public async Task RunAsync(IRecordOutput output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
-        LoadBookmark();
-        DirectorySourceLog.Started(_logger, _id, _options.Directory, _options.Parser.GetType().Name, _saved.Count);
+        _bookmark.Load();
+        DirectorySourceLog.Started(_logger, _id, _options.Directory, _options.Parser.GetType().Name, _bookmark.Count);
         FileSystemWatcher? watcher = null;
         var nextScan = DateTimeOffset.MinValue;
         try
@@ -93,7 +88,7 @@ public sealed class DirectorySource : IRecordSource
                 }
 
                 var nextDue = await SettleAsync(output, cancellationToken);
-                MaybeSaveBookmark(output, cancellationToken);
+                _bookmark.MaybeSave(_files, output, cancellationToken);
                 if (read == 0)
                 {
                     var wait = nextScan - _time.GetUtcNow();
@@ -112,7 +107,7 @@ public sealed class DirectorySource : IRecordSource
         finally
         {
             watcher?.Dispose();
-            await SaveAtStopAsync(output);
+            await _bookmark.SaveAtStopAsync(_files, output);
             DirectorySourceLog.Stopped(_logger, _id, _records, _bytes, _files.Count);
             foreach (var file in _files)
             {
@@ -184,38 +179,6 @@ public sealed class DirectorySource : IRecordSource
         {
             DirectorySourceLog.WatcherUnavailable(_logger, _options.Directory, ex.Message, _options.Interval);
             return null;
-        }
-    }
-
-    private void LoadBookmark()
-    {
-        var path = _bookmarks.PathOf(_id);
-        _hadBookmark = File.Exists(path);
-        try
-        {
-            var saved = _bookmarks.Load(_id, DirectoryBookmarkJsonContext.Default.DirectoryBookmark);
-            _saved = (saved?.Files ?? [])
-                .Where(f => f is not null && f.Offset >= 0 && f.Line >= 1 && f.FingerprintLength is >= 0 and <= TailedFile.HeadBytes && !string.IsNullOrEmpty(f.Identity))
-                .GroupBy(f => f.Identity, StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        }
-        catch (InvalidDataException ex)
-        {
-            // Start policy for a corrupt bookmark: keep the bad file for inspection and read every file from
-            // its beginning. Nothing is lost; what was sent before comes again with the same ids.
-            var moved = path + ".corrupt";
-            try
-            {
-                File.Move(path, moved, overwrite: true);
-            }
-            catch (IOException)
-            {
-                moved = path;
-            }
-
-            DirectorySourceLog.BookmarkCorrupt(_logger, _id, ex.Message, moved);
-            _saved = new(StringComparer.Ordinal);
-            _hadBookmark = true;
         }
     }
 
@@ -335,7 +298,7 @@ public sealed class DirectorySource : IRecordSource
         _builder.FlushGroup(file, now, _batch);
         await WriteBatchAsync(output, cancellationToken);
         file.ResetContent();
-        _dirty = true;
+        _bookmark.Dirty = true;
     }
 
     private void Open(string path, long size)
@@ -364,7 +327,8 @@ public sealed class DirectorySource : IRecordSource
 
         var file = new TailedFile(identity, handle, path) { LastGrowth = _time.GetUtcNow() };
         file.EnsureHead(size);
-        var (offset, line, reason) = StartPosition(file, path, size);
+        var saved = _bookmark.Take(file.IdentityText);
+        var (offset, line, reason) = StartPosition(file, saved, path, size);
         if (offset > 0 && file.Encoding is null)
         {
             if (!DetectEncoding(file))
@@ -386,7 +350,7 @@ public sealed class DirectorySource : IRecordSource
         file.NextLine = line;
         file.CommittedLine = line;
         file.KnownEnd = offset;
-        if (_saved.TryGetValue(file.IdentityText, out var saved) && saved.Headers is { } headers && offset == saved.Offset)
+        if (saved?.Headers is { } headers && offset == saved.Offset)
         {
             file.ParserState.Headers = headers;
         }
@@ -397,13 +361,13 @@ public sealed class DirectorySource : IRecordSource
         }
 
         _files.Add(file);
-        _dirty = true;
+        _bookmark.Dirty = true;
         DirectorySourceLog.FileOpened(_logger, path, file.IdentityText, offset, reason);
     }
 
-    private (long Offset, long Line, string Reason) StartPosition(TailedFile file, string path, long size)
+    private (long Offset, long Line, string Reason) StartPosition(TailedFile file, FileBookmark? saved, string path, long size)
     {
-        if (_saved.Remove(file.IdentityText, out var saved))
+        if (saved is not null)
         {
             if (size < saved.Offset)
             {
@@ -419,7 +383,7 @@ public sealed class DirectorySource : IRecordSource
             return (saved.Offset, saved.Line, "bookmark");
         }
 
-        if (_hadBookmark || !_firstScan)
+        if (_bookmark.HadBookmark || !_firstScan)
         {
             return (0, 1, "new file");
         }
@@ -597,7 +561,7 @@ public sealed class DirectorySource : IRecordSource
 
         Interlocked.Add(ref _records, _batch.Count);
         _batch.Clear();
-        _dirty = true;
+        _bookmark.Dirty = true;
     }
 
     /// <summary>
@@ -667,102 +631,6 @@ public sealed class DirectorySource : IRecordSource
         DirectorySourceLog.FileForgotten(_logger, file.Path, file.IdentityText, file.ReadPos);
         _files.Remove(file);
         file.Dispose();
-        _dirty = true;
-    }
-
-    private DirectoryBookmark Snapshot() => new()
-    {
-        Files = [.. _files.Select(f => new FileBookmark
-        {
-            Identity = f.IdentityText,
-            Path = f.Path,
-            Offset = f.CommittedOffset,
-            Line = f.CommittedLine,
-            FingerprintLength = f.HeadLength,
-            Fingerprint = TailedFile.Hash(f.Head),
-            Headers = f.ParserState.Headers is { } h ? [.. h] : null,
-        })],
-    };
-
-    /// <summary>Starts a save in the background when something changed, at most every <see cref="DirectorySourceOptions.BookmarkInterval"/>.</summary>
-    private void MaybeSaveBookmark(IRecordOutput output, CancellationToken cancellationToken)
-    {
-        if (_saveFailed)
-        {
-            _saveFailed = false;
-            _dirty = true;
-        }
-
-        var now = _time.GetUtcNow();
-        if (!_dirty || !_saveTask.IsCompleted || now - _lastSave < _options.BookmarkInterval)
-        {
-            return;
-        }
-
-        var snapshot = Snapshot();
-        _dirty = false;
-        _lastSave = now;
-        _saveTask = SaveAsync(snapshot, output, cancellationToken);
-    }
-
-    private async Task SaveAsync(DirectoryBookmark snapshot, IRecordOutput output, CancellationToken cancellationToken)
-    {
-        try
-        {
-            // The positions in the snapshot are after records already handed to the output; the barrier
-            // comes after them, so once it passes they are on disk in every queue.
-            if (output is IDurableRecordOutput durable)
-            {
-                await durable.WhenDurableAsync(cancellationToken);
-            }
-
-            _bookmarks.Save(_id, snapshot, DirectoryBookmarkJsonContext.Default.DirectoryBookmark);
-        }
-        catch (OperationCanceledException)
-        {
-            _saveFailed = true;
-        }
-        catch (ChannelClosedException)
-        {
-            _saveFailed = true;
-        }
-        catch (Exception ex)
-        {
-            DirectorySourceLog.BookmarkSaveFailed(_logger, _id, ex);
-            _saveFailed = true;
-        }
-    }
-
-    private async Task SaveAtStopAsync(IRecordOutput output)
-    {
-        try
-        {
-            await _saveTask;
-        }
-        catch (Exception)
-        {
-            // SaveAsync handles its errors; nothing more to do here.
-        }
-
-        if (!_dirty && !_saveFailed)
-        {
-            return;
-        }
-
-        var snapshot = Snapshot();
-        try
-        {
-            if (output is IDurableRecordOutput durable)
-            {
-                using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                await durable.WhenDurableAsync(deadline.Token);
-            }
-
-            _bookmarks.Save(_id, snapshot, DirectoryBookmarkJsonContext.Default.DirectoryBookmark);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException or IOException or UnauthorizedAccessException)
-        {
-            DirectorySourceLog.FinalBookmarkNotSaved(_logger, _id, ex.Message);
-        }
+        _bookmark.Dirty = true;
     }
 }

@@ -154,6 +154,8 @@ public sealed class DirectorySourceRecordTests
         Assert.Equal(new DateTimeOffset(2026, 11, 30, 8, 0, 2, TimeSpan.Zero), records[1].Time);
         Assert.Equal("5", records[0].Fields!["_linenumber"]);
         await h.StopAsync();
+        var bookmark = h.Bookmarks.Load("applogs", DirectoryBookmarkJsonContext.Default.DirectoryBookmark)!;
+        Assert.Contains("cs-uri-stem", Assert.Single(bookmark.Files).Headers!);
 
         // After a restart the header comes from the bookmark (it is far behind the read position).
         Append(path, "2026-11-30 08:00:03 10.0.0.4 GET /logout - 443 CORP\\alice 10.0.0.9 curl/8.0 200 3\n");
