@@ -388,4 +388,42 @@ public sealed class DirectorySourceTailTests
         Assert.Equal(["row 1", "row 2"], Messages(records));
         Assert.Equal("3", records[0].Fields!["_linenumber"]);
     }
+
+    [Fact]
+    public async Task AFolderCreatedAfterTheStartIsPickedUpAndItsNewFilesAreReadFromTheStart()
+    {
+        await using var h = new FileSourceHarness(new() { ["InitialPosition"] = "EOS" });
+        Directory.Delete(h.LogDir);
+        h.Start();
+        await Task.Delay(300);
+        Assert.True(h.Logs.Has("does not exist"));
+        Directory.CreateDirectory(h.LogDir);
+        Append(h.PathOf("late.log"), Lines("late", 0, 3));
+        var records = await h.SettledAsync(3);
+        Assert.Equal(Lines("late", 0, 3).Split('\n', StringSplitOptions.RemoveEmptyEntries), Messages(records));
+    }
+
+    [Fact]
+    public async Task InitialPositionTimestampReadsOnlyFilesWrittenSinceThen()
+    {
+        await using var h = new FileSourceHarness(new() { ["InitialPosition"] = "Timestamp", ["InitialPositionTimestamp"] = "2026-01-01 00:00:00" });
+        Append(h.PathOf("old.log"), Lines("old", 0, 4));
+        File.SetLastWriteTimeUtc(h.PathOf("old.log"), new DateTime(2025, 6, 1, 0, 0, 0, DateTimeKind.Utc));
+        Append(h.PathOf("recent.log"), Lines("recent", 0, 2));
+        File.SetLastWriteTimeUtc(h.PathOf("recent.log"), new DateTime(2026, 6, 1, 0, 0, 0, DateTimeKind.Utc));
+        h.Start();
+        var records = await h.SettledAsync(2);
+        Assert.All(records, r => Assert.Equal(h.PathOf("recent.log"), r.Channel));
+    }
+
+    [Fact]
+    public async Task AConfiguredUtf16EncodingReadsAFileWithoutBom()
+    {
+        await using var h = new FileSourceHarness(new() { ["Encoding"] = "utf-16" });
+        File.WriteAllBytes(h.PathOf("app.log"), Encoding.Unicode.GetBytes("Ereignis 1\r\nEreignis 2\r\n"));
+        h.Start();
+        var records = await h.SettledAsync(2);
+        Assert.Equal(["Ereignis 1", "Ereignis 2"], Messages(records));
+        Assert.Equal("24", records[1].Fields!["_position"]);
+    }
 }
