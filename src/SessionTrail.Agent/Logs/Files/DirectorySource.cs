@@ -64,6 +64,8 @@ public sealed class DirectorySource : IRecordSource
     public async Task RunAsync(IRecordOutput output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
+        // When the agent runs the source again after a fault, _firstScan stays false: files without a
+        // bookmark entry are then read from their start (repeats keep their ids), never skipped to the end.
         _bookmark.Load();
         DirectorySourceLog.Started(_logger, _id, _options.Directory, _options.Parser.GetType().Name, _bookmark.Count);
         FileSystemWatcher? watcher = null;
