@@ -252,4 +252,15 @@ public sealed class DirectorySourceRecordTests
         Assert.Equal("\uFFFD(x\uFFFD\uFFFD", bad.Message);
         Assert.All(records.Where(r => r.Channel == h.PathOf("bin.log")), r => Assert.True(Encoding.UTF8.GetByteCount(r.Message) <= 3 * 4096));
     }
+
+    [Fact]
+    public async Task ACatastrophicExtractionPatternTimesOutPerRecordInsteadOfHanging()
+    {
+        await using var h = new FileSourceHarness(new() { ["RecordParser"] = "Regex", ["Pattern"] = "^", ["ExtractionPattern"] = "^(?<Word>(a+)+)$" });
+        Append(h.PathOf("app.log"), new string('a', 40) + "b\naaa\n");
+        h.Start();
+        var records = await h.SettledAsync(2);
+        Assert.Equal("ExtractionPattern timed out", records[0].Fields![FileRecordParser.ParseErrorField]);
+        Assert.Equal("aaa", records[1].Fields!["Word"]);
+    }
 }
