@@ -58,7 +58,7 @@ internal static class AgentCommand
                 throw new PlatformNotSupportedException("--service is for Windows (the Service Control Manager); on Linux run the agent under systemd (deploy/systemd).");
             }
 
-            using var logs = Logging.Create();
+            using var logs = Logging.Create(agentDiagnostics: true);
             if (parse.GetValue(checkConfig) is { } checkFile)
             {
                 var check = AgentRunner.Check(checkFile, Overrides(parse, data, server, token, batch), logs);

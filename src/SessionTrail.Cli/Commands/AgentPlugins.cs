@@ -1,4 +1,8 @@
 using SessionTrail.Agent.Logs.Config;
+using SessionTrail.Agent.Logs.Diagnostics;
+using SessionTrail.Agent.Logs.Files;
+using SessionTrail.Agent.Logs.Journald;
+using SessionTrail.Agent.Logs.Windows;
 using SessionTrail.Agent.Logs.Sinks.FileSystem;
 using SessionTrail.Agent.Logs.Sinks.Firehose;
 using SessionTrail.Agent.Logs.Sinks.OpenSearch;
@@ -16,7 +20,13 @@ internal static class AgentPlugins
     {
         var registry = new LogPluginRegistry();
 
-        // Log source factories (one line each), e.g.: registry.Add(new DirectorySourceFactory());
+        // Log source factories (one line each).
+        registry.Add(new DirectorySourceFactory());
+        registry.Add(new WindowsEventLogSourceFactory());
+        registry.Add(new WindowsEventLogPollingSourceFactory());
+        registry.Add(new JournaldSourceFactory());
+        registry.Add(new SessionTrailDiagnosticsSourceFactory());
+
         // Log sink factories (one line each).
         registry.Add(new OpenSearchSinkFactory());
         registry.Add(new ElasticsearchSinkFactory());

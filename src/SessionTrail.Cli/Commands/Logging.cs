@@ -1,13 +1,20 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using SessionTrail.Agent.Logs.Diagnostics;
 
 namespace SessionTrail.Cli.Commands;
 
 /// <summary>The console logging every long-running command uses: one line per event, UTC times, on stderr.</summary>
 internal static class Logging
 {
-    public static ILoggerFactory Create(LogLevel minimum = LogLevel.Information) => LoggerFactory.Create(b =>
+    /// <param name="agentDiagnostics">Also feed the agent's own events to the "SessionTrailDiagnostics" log source.</param>
+    public static ILoggerFactory Create(LogLevel minimum = LogLevel.Information, bool agentDiagnostics = false) => LoggerFactory.Create(b =>
     {
+        if (agentDiagnostics)
+        {
+            b.AddProvider(new AgentDiagnosticsLoggerProvider());
+        }
+
         b.SetMinimumLevel(minimum);
         b.AddFilter("Microsoft", LogLevel.Warning);
         b.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);

@@ -31,7 +31,7 @@ internal static class UpCommand
         {
             var dir = CommonOptions.FullData(parse.GetValue(data)!);
             Directory.CreateDirectory(dir);
-            using var logs = Logging.Create();
+            using var logs = Logging.Create(agentDiagnostics: true);
             var options = new ServerOptions { DataDir = dir, Urls = parse.GetValue(urls)! };
             await using var app = ServerApp.Build(options);
             await app.StartAsync(CancellationToken.None);
