@@ -20,8 +20,8 @@ public static class Crc32
         return ~c;
     }
 
-    /// <summary>The checksum of <paramref name="data"/>.</summary>
-    public static uint Compute(ReadOnlySpan<byte> data) => Append(0, data);
+    /// <summary>The checksum of <paramref name="data"/> (System.IO.Hashing's vectorised CRC-32: the same values, several GB/s).</summary>
+    public static uint Compute(ReadOnlySpan<byte> data) => System.IO.Hashing.Crc32.HashToUInt32(data);
 
     private static uint[] BuildTable()
     {

@@ -104,6 +104,31 @@ public sealed partial class RecordPump : IDurableRecordOutput
                 // One bad record must not stop the pump (sources would then block forever).
                 LogRecordFailed(_logger, record.GetType().Name, ex);
             }
+
+            if (_channel.Reader.Count == 0)
+            {
+                // Nothing more waiting: the queues' buffered frames go to their files now (one write for
+                // many records under load, at once when idle), so a crash of the process loses none.
+                WriteOutQueues();
+            }
+        }
+
+        WriteOutQueues();
+    }
+
+    private void WriteOutQueues()
+    {
+        foreach (var queue in _queues)
+        {
+            try
+            {
+                queue.WriteOut();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Interlocked.Increment(ref _enqueueFailures);
+                LogWriteOutFailed(_logger, queue.Name, ex);
+            }
         }
     }
 
@@ -265,6 +290,9 @@ public sealed partial class RecordPump : IDurableRecordOutput
 
     [LoggerMessage(EventId = 1402, Level = LogLevel.Error, Message = "A {RecordType} record could not be processed and was dropped")]
     private static partial void LogRecordFailed(ILogger logger, string recordType, Exception exception);
+
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Error, Message = "Could not write the buffered records of queue {Queue} to its file; they are retried with the next write")]
+    private static partial void LogWriteOutFailed(ILogger logger, string queue, Exception exception);
 
     [LoggerMessage(EventId = 1401, Level = LogLevel.Error, Message = "Could not write record {Id} to queue {Queue}; it is lost for that sink")]
     private static partial void LogEnqueueFailed(ILogger logger, string queue, string id, Exception exception);
