@@ -85,9 +85,10 @@ public static class LogShipBench
         }
 
         var config = Path.Combine(root, $"appsettings-{run}.json");
+        var channel = Environment.GetEnvironmentVariable("BENCH_CHANNEL") is { } c ? $", \"ChannelCapacity\": {c}" : "";
         await File.WriteAllTextAsync(config, $$"""
             {
-              "Agent": { "QueueMaxBytes": {{Math.Max(bytes * 4, 1L << 30)}}, "FlushDeadline": "00:00:02" },
+              "Agent": { "QueueMaxBytes": {{Math.Max(bytes * 4, 1L << 30)}}, "FlushDeadline": "00:00:02", "StatusInterval": "00:00:00.200", "RetryMaxDelay": "00:00:01"{{channel}} },
               "Sources": [ { "Id": "bench", "SourceType": "DirectorySource", "Directory": {{System.Text.Json.JsonSerializer.Serialize(logDir)}},
                              "FileNameFilter": "*.log", "RecordParser": "SingleLine", "InitialPosition": "0" } ],
               "Sinks": [ { "Id": "trail", "SinkType": "SessionTrail" } ],
@@ -95,6 +96,18 @@ public static class LogShipBench
             }
             """);
         using var agent = Start(exe, "agent", "--data", agentData, "--server", url, "--token", token, "--config", config);
+        try
+        {
+            return await MeasureAsync(agent, exe, agentData, serverData, url, token, lines, skipServer);
+        }
+        finally
+        {
+            Stop(agent);
+        }
+    }
+
+    private static async Task<RunResult> MeasureAsync(Process agent, string exe, string agentData, string serverData, string url, string token, long lines, bool skipServer)
+    {
         var watch = Stopwatch.StartNew();
         var (cpu0, _) = Sample(agent.Id);
         double peakRss = 0;
@@ -104,7 +117,7 @@ public static class LogShipBench
             await Task.Delay(100);
             peakRss = Math.Max(peakRss, Sample(agent.Id).RssMb);
             var status = AgentStatus.Read(agentData);
-            var sink = status?.Sinks.FirstOrDefault(s => s.Name == "trail");
+            var sink = status?.Sinks.FirstOrDefault(s => s.Name == "server");
             if (sink is not null && sink.PendingRecords + sink.AckedTotal >= lines)
             {
                 durableSeconds = watch.Elapsed.TotalSeconds;
@@ -128,11 +141,28 @@ public static class LogShipBench
         if (!skipServer)
         {
             using var server = Start(exe, "server", "--data", serverData, "--urls", url);
+            try
+            {
+                deliveredSeconds = await DeliverAsync(server, agentData, url, token, lines);
+            }
+            finally
+            {
+                Stop(server);
+            }
+        }
+
+        return new RunResult(durableSeconds, deliveredSeconds, cpuPercent, peakRss);
+    }
+
+    private static async Task<double> DeliverAsync(Process server, string agentData, string url, string token, long lines)
+    {
+        double deliveredSeconds;
+        {
             var delivery = Stopwatch.StartNew();
             while (true)
             {
                 await Task.Delay(200);
-                var sink = AgentStatus.Read(agentData)?.Sinks.FirstOrDefault(s => s.Name == "trail");
+                var sink = AgentStatus.Read(agentData)?.Sinks.FirstOrDefault(s => s.Name == "server");
                 if (sink is not null && sink.AckedTotal >= lines)
                 {
                     deliveredSeconds = delivery.Elapsed.TotalSeconds;
@@ -146,11 +176,9 @@ public static class LogShipBench
             }
 
             await CheckServerCountAsync(url, token);
-            Stop(server);
         }
 
-        Stop(agent);
-        return new RunResult(durableSeconds, deliveredSeconds, cpuPercent, peakRss);
+        return deliveredSeconds;
     }
 
     /// <summary>A sanity check that the server really holds log records of the bench source.</summary>
@@ -196,7 +224,9 @@ public static class LogShipBench
         return (lines, bytes);
     }
 
-    private static Process Start(string exe, params string[] args)
+    private static Process Start(string exe, params string[] args) => Start(exe, true, args);
+
+    private static Process Start(string exe, bool discardOutput, params string[] args)
     {
         var psi = exe.EndsWith(".dll", StringComparison.Ordinal)
             ? new ProcessStartInfo("dotnet") { ArgumentList = { exe } }
@@ -209,14 +239,19 @@ public static class LogShipBench
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
         var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + exe);
-        _ = p.StandardOutput.ReadToEndAsync();
-        _ = p.StandardError.ReadToEndAsync();
+        if (discardOutput)
+        {
+            _ = p.StandardOutput.ReadToEndAsync();
+            _ = p.StandardError.ReadToEndAsync();
+        }
+
         return p;
     }
 
     private static async Task<string> RunToEndAsync(string exe, params string[] args)
     {
-        using var p = Start(exe, args);
+        using var p = Start(exe, false, args);
+        _ = p.StandardError.ReadToEndAsync();
         var output = await p.StandardOutput.ReadToEndAsync();
         await p.WaitForExitAsync();
         return output;

@@ -190,10 +190,10 @@ internal sealed class FileRecordBuilder(string sourceId, string host, DirectoryS
 
     private LogRecord Make(TailedFile file, string text, long start, long end, long lineNumber, DateTimeOffset now, bool parse)
     {
-        var fields = new Dictionary<string, string>(6, StringComparer.Ordinal);
+        // The file's path is the record's Channel (not repeated in every record's fields: it would double
+        // the queued and stored bytes of short lines); {_filepath} / {_filename} decorations read the Channel.
+        var fields = new Dictionary<string, string>(4, StringComparer.Ordinal);
         var time = parse ? _parser.Parse(text, file.ParserState, fields) : null;
-        fields["_filepath"] = file.Path;
-        fields["_filename"] = file.Name;
         fields["_position"] = start.ToString(CultureInfo.InvariantCulture);
         fields["_linenumber"] = lineNumber.ToString(CultureInfo.InvariantCulture);
         file.EnsureHead(end);

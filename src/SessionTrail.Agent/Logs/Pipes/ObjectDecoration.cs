@@ -283,13 +283,16 @@ public sealed class ObjectDecoration
             case "_RECORD" when colon < 0:
                 return new Part(PartKind.RecordText, "");
             case "_FILENAME" when colon < 0:
-                // The file source's "_filename" field, else the last part of its "_filepath" (either separator).
+                // A "_filename" field, else the last part of the file's path (either separator).
                 return new Part(PartKind.Field, "_filename")
                 {
                     Accessor = r => LogRecordText.Lookup(r.Fields, "_filename")
-                        ?? (LogRecordText.Lookup(r.Fields, "_filepath") is { } filePath ? filePath[(filePath.LastIndexOfAny(['/', '\\']) + 1)..] : null),
+                        ?? (FilePathOf(r) is { } filePath ? filePath[(filePath.LastIndexOfAny(['/', '\\']) + 1)..] : null),
                 };
-            case "_FILEPATH" or "_POSITION" or "_LINENUMBER" when colon < 0:
+            case "_FILEPATH" when colon < 0:
+                // A "_filepath" field, else the Channel (the file source puts the file's full path there).
+                return new Part(PartKind.Field, "_filepath") { Accessor = FilePathOf };
+            case "_POSITION" or "_LINENUMBER" when colon < 0:
                 return new Part(PartKind.Field, name.ToLowerInvariant()) { Accessor = LogRecordText.Accessor(name.ToLowerInvariant()) };
             case "INSTANCE_ID" or "EC2" or "EC2TAG":
                 // EC2 instance metadata and tags are not read by this agent: the variable stays as written.
@@ -374,4 +377,9 @@ public sealed class ObjectDecoration
             }
         }
     }
+
+    /// <summary>The path of the file a record was read from: a "_filepath" field, else the Channel of a file source's record (it has "_position").</summary>
+    private static string? FilePathOf(LogRecord record) =>
+        LogRecordText.Lookup(record.Fields, "_filepath")
+        ?? (LogRecordText.Lookup(record.Fields, "_position") is not null ? record.Channel : null);
 }

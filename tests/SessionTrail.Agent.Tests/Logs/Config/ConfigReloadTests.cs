@@ -184,7 +184,11 @@ public sealed class ConfigReloadTests : IDisposable
         using var stop = new CancellationTokenSource();
         var running = reloader.RunAsync(stop.Token);
         await Until(() => Volatile.Read(ref starts) == 1, "the first start");
-        await File.WriteAllTextAsync(ConfigFile, "{ \"Agent\": {} }");
+
+        // Replaced in one step: a reader never sees the file half written (with SettleDelay zero, a truncated
+        // file seen between two watcher events would count as a second change).
+        await File.WriteAllTextAsync(ConfigFile + ".new", "{ \"Agent\": {} }");
+        File.Move(ConfigFile + ".new", ConfigFile, overwrite: true);
 
         Assert.True(await applied.Task.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(3, Volatile.Read(ref starts));

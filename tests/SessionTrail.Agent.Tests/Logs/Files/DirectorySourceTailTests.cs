@@ -33,8 +33,8 @@ public sealed class DirectorySourceTailTests
         Assert.Equal("applogs", second.Source);
         Assert.Equal("host1", second.Host);
         Assert.Equal(path, second.Channel);
-        Assert.Equal(path, second.Fields!["_filepath"]);
-        Assert.Equal("app.log", second.Fields!["_filename"]);
+        Assert.Equal(path, second.Channel);
+        Assert.False(second.Fields!.ContainsKey("_filepath")); // the path is the Channel, not repeated per record
         Assert.Equal("12", second.Fields!["_position"]);
         Assert.Equal("2", second.Fields!["_linenumber"]);
         Assert.StartsWith("log-", second.Id, StringComparison.Ordinal);
