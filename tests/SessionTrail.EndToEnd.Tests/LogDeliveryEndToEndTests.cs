@@ -50,6 +50,7 @@ public sealed class LogDeliveryEndToEndTests(ITestOutputHelper log)
         private readonly int _rotateEvery;
         private int _written;
         private int _rotations;
+        private int _disposed;
 
         public GrowingFile(string dir, int linesPerSecond, int rotateEvery)
         {
@@ -135,8 +136,14 @@ public sealed class LogDeliveryEndToEndTests(ITestOutputHelper log)
             }
         }
 
+        /// <summary>Stops writing (idempotent: a test may stop it early, `await using` stops it again).</summary>
         public async ValueTask DisposeAsync()
         {
+            if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            {
+                return;
+            }
+
             await _stop.CancelAsync();
             await _task;
             _stop.Dispose();

@@ -43,8 +43,8 @@ public sealed class LogShippingEndToEndTests : IAsyncDisposable
         (code, stdout, _) = await TrailProcess.RunAsync(Timeout, "agent", "--check-config", seed, "--token", "t", "--data", trail.AgentData);
         Assert.Equal(1, code);
         Assert.Contains("warning: Config 'SelfUpdate' is ignored", stdout, StringComparison.Ordinal);
-        Assert.Contains("error: Config 'Sources:0:SourceType' 'WindowsEventLogSource'", stdout, StringComparison.Ordinal);
-        Assert.Contains("error: Config 'Sources:1:SourceType' 'WindowsEventLogSource'", stdout, StringComparison.Ordinal);
+        Assert.Contains("error: Config 'Sources:0:SourceType' is WindowsEventLogSource, which runs only on Windows", stdout, StringComparison.Ordinal);
+        Assert.Contains("error: Config 'Sources:1:SourceType' is WindowsEventLogSource, which runs only on Windows", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("error: Config 'Pipes:1:Id'", stdout, StringComparison.Ordinal);
 
         var good = Write("good.json", """

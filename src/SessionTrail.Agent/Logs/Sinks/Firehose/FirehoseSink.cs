@@ -352,7 +352,8 @@ public sealed partial class FirehoseSink : ISink, ISinkBatching, IDisposable
             new("x-amz-date", amzDate),
             new("x-amz-target", Target),
         };
-        if (_options.Credentials.SessionToken is { } token)
+        var credentials = _options.Credentials;
+        if (credentials.SessionToken is { } token)
         {
             headers.Add(new("x-amz-security-token", token));
             request.Headers.TryAddWithoutValidation("X-Amz-Security-Token", token);
@@ -361,7 +362,7 @@ public sealed partial class FirehoseSink : ISink, ISinkBatching, IDisposable
         request.Headers.TryAddWithoutValidation("X-Amz-Date", amzDate);
         request.Headers.TryAddWithoutValidation("X-Amz-Target", Target);
         request.Headers.TryAddWithoutValidation("Authorization", SigV4.Authorization(
-            "POST", _options.Endpoint, headers, body, _options.Credentials.AccessKey, _options.Credentials.SecretKey, _options.Region, "firehose", amzDate));
+            "POST", _options.Endpoint, headers, body, credentials.AccessKey, credentials.SecretKey, _options.Region, "firehose", amzDate));
     }
 
     private byte[] Body(List<FirehoseRecord> records)

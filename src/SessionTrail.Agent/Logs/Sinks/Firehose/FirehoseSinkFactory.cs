@@ -52,15 +52,14 @@ public sealed class FirehoseSinkFactory : ILogSinkFactory
             endpoint = new Uri($"https://firehose.{region}.amazonaws.com/");
         }
 
-        var credentials = AwsCredentials.Resolve(config, environment, credentialsFile)
-            ?? throw new LogConfigException(config.KeyPath("AccessKey"), "is required: no AWS credentials were found (set AccessKey and SecretKey, ProfileName, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; instance roles are not read by this sink)");
+        var credentials = CredentialSource(config, environment, credentialsFile);
         var maxAttempts = config.Int("MaxAttempts", 0, 0);
         return new FirehoseSinkOptions
         {
             StreamName = stream,
             Region = region,
             Endpoint = endpoint,
-            Credentials = credentials,
+            CredentialSource = credentials,
             Format = LogDocument.ParseFormat(config),
             BufferSize = config.Int("BufferSize", FirehoseSinkOptions.MaxRecordsPerCall, 1, FirehoseSinkOptions.MaxRecordsPerCall),
             BufferInterval = config.Seconds("BufferInterval", TimeSpan.FromSeconds(1)),
@@ -70,5 +69,51 @@ public sealed class FirehoseSinkFactory : ILogSinkFactory
             MaxAttempts = maxAttempts == 0 ? null : maxAttempts,
             RequestTimeout = config.Seconds("RequestTimeout", TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1)),
         };
+    }
+
+    /// <summary>
+    /// Keys from the entry, the environment or the shared credentials file (<see cref="AwsCredentials.Resolve"/>);
+    /// else a <c>ProfileName</c> the AWS SDK knows (the config file too: credential_process, role profiles);
+    /// else the instance role (EC2 / AppStream fleet instance metadata), resolved when sending.
+    /// </summary>
+    private static Func<AwsCredentials> CredentialSource(ConfigNode config, Func<string, string?>? environment, string? credentialsFile)
+    {
+        AwsCredentials? fixedKeys;
+        try
+        {
+            fixedKeys = AwsCredentials.Resolve(config, environment, credentialsFile);
+        }
+        catch (LogConfigException) when (config.Optional("ProfileName") is { } profile)
+        {
+            if (!new Amazon.Runtime.CredentialManagement.CredentialProfileStoreChain().TryGetAWSCredentials(profile, out var sdk))
+            {
+                throw new LogConfigException(config.KeyPath("ProfileName"), $"'{profile}' is not a profile in the shared credentials file or the AWS config file (~/.aws/config)");
+            }
+
+            return () => FromSdk(sdk, $"profile '{profile}'");
+        }
+
+        if (fixedKeys is not null)
+        {
+            return () => fixedKeys;
+        }
+
+        Amazon.Runtime.InstanceProfileAWSCredentials instance;
+        try
+        {
+            instance = new Amazon.Runtime.InstanceProfileAWSCredentials();
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new LogConfigException(config.KeyPath("AccessKey"), $"is required: no AWS credentials were found (set AccessKey and SecretKey, ProfileName, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; the instance role cannot be used here: {ex.Message})");
+        }
+
+        return () => FromSdk(instance, "the instance role");
+    }
+
+    private static AwsCredentials FromSdk(Amazon.Runtime.AWSCredentials credentials, string origin)
+    {
+        var now = credentials.GetCredentials();
+        return new AwsCredentials(now.AccessKey, now.SecretKey, string.IsNullOrEmpty(now.Token) ? null : now.Token, origin);
     }
 }

@@ -17,7 +17,15 @@ public sealed record FirehoseSinkOptions
     /// <summary>https://firehose.REGION.amazonaws.com/ or the ServiceURL override.</summary>
     public required Uri Endpoint { get; init; }
 
-    public required AwsCredentials Credentials { get; init; }
+    /// <summary>
+    /// Gives the credentials to sign with, asked before every call: fixed keys, or the AWS SDK's provider of a
+    /// named profile (credentials/config files incl. credential_process, e.g. AppStream's
+    /// appstream_machine_role) or of the instance role, which refresh themselves. A throw is a retryable failure.
+    /// </summary>
+    public required Func<AwsCredentials> CredentialSource { get; init; }
+
+    /// <summary>The credentials now (see <see cref="CredentialSource"/>).</summary>
+    public AwsCredentials Credentials => CredentialSource();
 
     public LogFormat Format { get; init; } = LogFormat.Json;
 
