@@ -78,7 +78,7 @@ public sealed class LogShippingEndToEndTests : IAsyncDisposable
         // Running the agent on the broken file fails at start with the first error and how to see them all.
         var (runCode, _, stderr) = await TrailProcess.RunAsync(Timeout, "agent", "--config", Write("bad2.json", """{ "Sinks": [ { "Id": "k", "SinkType": "Kafka" } ] }"""), "--token", "t", "--data", trail.AgentData);
         Assert.Equal(1, runCode);
-        Assert.Equal("sessiontrail agent: Config 'Sinks:0:SinkType' 'Kafka' is not a known sink type (known: SessionTrail).", stderr.Trim());
+        Assert.Equal("sessiontrail agent: Config 'Sinks:0:SinkType' 'Kafka' is not a known sink type (known: Elasticsearch, FileSystem, KinesisFirehose, OpenSearch, S3, SessionTrail).", stderr.Trim());
     }
 
     private async Task<string> StatusAsync()
