@@ -241,6 +241,12 @@ function Register-Agent([string] $Exe, [string] $ConfigPath) {
             New-Service -Name $TaskName -BinaryPathName $binPath -DisplayName 'SessionTrail agent' -StartupType Automatic `
                 -Description 'Records which programs users run (SessionTrail).' | Out-Null
         }
+        if ($PSCmdlet.ShouldProcess($TaskName, 'GC settings for heavy log streams (service environment)')) {
+            # Concurrent GC with a 16 MiB gen-0 budget: 110 MB instead of 218 MB peak RSS while shipping
+            # 50 MiB/s of logs, no change when idle (README "Performance"; the same as the systemd unit).
+            Set-ItemProperty -Path "HKLM:\SYSTEM\CurrentControlSet\Services\$TaskName" -Name 'Environment' `
+                -Value @('DOTNET_gcConcurrent=1', 'DOTNET_GCgen0size=0x1000000') -Type MultiString
+        }
         if ($PSCmdlet.ShouldProcess($TaskName, 'Restart on failure (5 s, 5 s, 30 s)')) {
             Invoke-Native 'sc.exe' @('failure', $TaskName, 'reset=', '86400', 'actions=', 'restart/5000/restart/5000/restart/30000') | Out-Null
             Invoke-Native 'sc.exe' @('failureflag', $TaskName, '1') | Out-Null
