@@ -11,7 +11,7 @@ using SessionTrail.Testing;
 namespace SessionTrail.EndToEnd.Tests;
 
 /// <summary>`sessiontrail import` of a seed-format S3 tree and of NDJSON, run as the real executable.</summary>
-public sealed partial class ImportEndToEndTests : IAsyncDisposable
+public sealed partial class ImportEndToEndTests : IAsyncLifetime, IAsyncDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
     private static readonly DateTimeOffset T0 = new(2026, 3, 4, 22, 15, 7, TimeSpan.Zero);
@@ -26,7 +26,13 @@ public sealed partial class ImportEndToEndTests : IAsyncDisposable
     /// <summary>The generator's known session plus a second use of pid 4242 by a program with a comma in its path.</summary>
     private SeedSession Known { get; } = SeedCsvGenerator.Known(T0, new SeedProcess(@"C:\Program Files\Vendor, Inc\tool.exe", 4242, T0.AddMinutes(40), T0.AddMinutes(41)));
 
-    public ValueTask DisposeAsync() => trail.DisposeAsync();
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls IAsyncDisposable on a test class, so the
+    // servers a test started would outlive the run.
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => trail.DisposeAsync().AsTask();
+
+    ValueTask IAsyncDisposable.DisposeAsync() => trail.DisposeAsync();
 
     /// <summary>Writes the tree; one extra file has one bad row. Returns the number of 4688 rows that are good.</summary>
     private int WriteTree()

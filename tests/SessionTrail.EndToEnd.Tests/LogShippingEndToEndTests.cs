@@ -7,13 +7,19 @@ namespace SessionTrail.EndToEnd.Tests;
 /// reloads a changed config file (refusing a broken one) while it keeps capturing processes.
 /// </summary>
 [Collection(EndToEnd.Serial)]
-public sealed class LogShippingEndToEndTests : IAsyncDisposable
+public sealed class LogShippingEndToEndTests : IAsyncLifetime, IAsyncDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
     private readonly Trail trail = new();
 
-    public ValueTask DisposeAsync() => trail.DisposeAsync();
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls IAsyncDisposable on a test class, so the
+    // servers a test started would outlive the run.
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => trail.DisposeAsync().AsTask();
+
+    ValueTask IAsyncDisposable.DisposeAsync() => trail.DisposeAsync();
 
     private string Write(string name, string json)
     {

@@ -4,13 +4,19 @@ using SessionTrail.EndToEnd.Tests.Infrastructure;
 namespace SessionTrail.EndToEnd.Tests;
 
 /// <summary>Log records imported as NDJSON, then `sessiontrail logs search` on the data directory and through a running server.</summary>
-public sealed class LogsEndToEndTests : IAsyncDisposable
+public sealed class LogsEndToEndTests : IAsyncLifetime, IAsyncDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
     private readonly Trail trail = new();
 
-    public ValueTask DisposeAsync() => trail.DisposeAsync();
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls IAsyncDisposable on a test class, so the
+    // servers a test started would outlive the run.
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => trail.DisposeAsync().AsTask();
+
+    ValueTask IAsyncDisposable.DisposeAsync() => trail.DisposeAsync();
 
     private string WriteNdjson()
     {
