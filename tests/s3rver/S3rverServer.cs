@@ -163,14 +163,27 @@ public sealed class S3rverServer : IAsyncDisposable
         return keys;
     }
 
-    /// <summary>The bytes of one object.</summary>
+    /// <summary>
+    /// The bytes of one object. s3rver replaces an object's file in place (real S3 replaces atomically), so a
+    /// read that overlaps a PUT of the same key can end early: such a read is repeated (up to 5 times).
+    /// </summary>
     public async Task<byte[]> GetAsync(string bucket, string key)
     {
-        using var client = Client();
-        using var response = await client.GetObjectAsync(bucket, key);
-        using var buffer = new MemoryStream();
-        await response.ResponseStream.CopyToAsync(buffer);
-        return buffer.ToArray();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var client = Client();
+                using var response = await client.GetObjectAsync(bucket, key);
+                using var buffer = new MemoryStream();
+                await response.ResponseStream.CopyToAsync(buffer);
+                return buffer.ToArray();
+            }
+            catch (HttpIOException) when (attempt < 5)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     /// <summary>Polls until <paramref name="bucket"/> holds at least <paramref name="count"/> keys; returns them.</summary>
