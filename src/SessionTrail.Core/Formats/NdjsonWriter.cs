@@ -65,6 +65,28 @@ public static class NdjsonWriter
                     WriteMap(json, "fields", l.Fields);
                     WriteMap(json, "decoration", l.Decoration);
                     break;
+                case RecordingSegmentRecord g:
+                    json.WriteNumber("index", g.Index);
+                    json.WriteString("start", FormatTime(g.Start));
+                    json.WriteString("end", FormatTime(g.End));
+                    json.WriteNumber("width", g.Width);
+                    json.WriteNumber("height", g.Height);
+                    json.WriteNumber("fps", g.Fps);
+                    json.WriteString("codec", g.Codec);
+                    json.WriteNumber("bytes", g.Bytes);
+                    json.WriteString("sha256", g.Sha256);
+                    WriteOptional(json, "prevSha256", g.PreviousSha256);
+                    json.WriteString("file", g.File);
+                    WriteOptional(json, "endReason", g.EndReason);
+                    break;
+                case RecordingEventRecord e:
+                    json.WriteString("type", e.Type);
+                    json.WriteString("message", e.Message);
+                    WriteOptional(json, "gapStart", e.GapStart is { } gs ? FormatTime(gs) : null);
+                    WriteOptional(json, "gapEnd", e.GapEnd is { } ge ? FormatTime(ge) : null);
+                    WriteOptional(json, "width", e.Width);
+                    WriteOptional(json, "height", e.Height);
+                    break;
                 default:
                     throw new ArgumentException($"Unknown record type {record.GetType().Name}", nameof(record));
             }

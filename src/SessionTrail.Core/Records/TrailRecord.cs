@@ -127,9 +127,119 @@ public sealed record LogRecord : TrailRecord
     public IReadOnlyDictionary<string, string>? Decoration { get; init; }
 }
 
+/// <summary>
+/// A closed segment of a session's screen recording (one video file). Segments of a session are numbered
+/// from 0 and hash-chained: <see cref="PreviousSha256"/> is the <see cref="Sha256"/> of segment
+/// <see cref="Index"/> - 1 (null for index 0), so a missing, reordered or altered segment is detectable.
+/// <see cref="TrailRecord.Time"/> is when the segment was closed; <see cref="TrailRecord.Session"/> is required.
+/// Wire kind "segment".
+/// </summary>
+public sealed record RecordingSegmentRecord : TrailRecord
+{
+    public override string Kind => RecordKinds.Segment;
+
+    /// <summary>0-based position of the segment in its session's recording; continues across agent restarts.</summary>
+    public required int Index { get; init; }
+
+    /// <summary>Time of the first frame (UTC).</summary>
+    public required DateTimeOffset Start { get; init; }
+
+    /// <summary>Time of the last frame (UTC).</summary>
+    public required DateTimeOffset End { get; init; }
+
+    /// <summary>Pixels captured, the whole screen at the time.</summary>
+    public required int Width { get; init; }
+
+    public required int Height { get; init; }
+
+    /// <summary>Frames per second asked of the capture.</summary>
+    public required int Fps { get; init; }
+
+    /// <summary>Video codec as ffprobe names it, e.g. "h264".</summary>
+    public required string Codec { get; init; }
+
+    /// <summary>Size of the file in bytes.</summary>
+    public required long Bytes { get; init; }
+
+    /// <summary>SHA-256 of the file, lowercase hex (64 characters).</summary>
+    public required string Sha256 { get; init; }
+
+    /// <summary>SHA-256 of the previous segment of the same session; null for index 0.</summary>
+    public string? PreviousSha256 { get; init; }
+
+    /// <summary>File name of the segment, e.g. "000003.mp4".</summary>
+    public required string File { get; init; }
+
+    /// <summary>Why the segment was closed: see <see cref="SegmentEndReasons"/>.</summary>
+    public string? EndReason { get; init; }
+}
+
+/// <summary>Values of <see cref="RecordingSegmentRecord.EndReason"/>.</summary>
+public static class SegmentEndReasons
+{
+    /// <summary>It reached the maximum segment length.</summary>
+    public const string MaxLength = "max-length";
+
+    /// <summary>The screen size or monitor layout changed.</summary>
+    public const string Geometry = "geometry";
+
+    /// <summary>The session ended (or the recording was stopped).</summary>
+    public const string SessionEnd = "session-end";
+
+    /// <summary>ffmpeg exited or was killed while recording it.</summary>
+    public const string FfmpegExit = "ffmpeg-exit";
+
+    /// <summary>Found unclosed after an agent crash and closed at the next start.</summary>
+    public const string Recovered = "recovered";
+
+    /// <summary>The agent stopped (service stop, shutdown).</summary>
+    public const string AgentStop = "agent-stop";
+}
+
+/// <summary>
+/// Something that happened to a session's recording, shown on the session's timeline: it started or
+/// stopped, a gap (ffmpeg died and was restarted, the geometry changed), an error, a notice shown to the
+/// user, or the policy not recording the session. Wire kind "recording"; <see cref="TrailRecord.Session"/> is required.
+/// </summary>
+public sealed record RecordingEventRecord : TrailRecord
+{
+    public override string Kind => RecordKinds.Recording;
+
+    /// <summary>One of <see cref="RecordingEventTypes"/>.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>What happened, for people; may be empty, never null.</summary>
+    public required string Message { get; init; }
+
+    /// <summary>For a gap: the last moment recorded before it.</summary>
+    public DateTimeOffset? GapStart { get; init; }
+
+    /// <summary>For a gap: the first moment recorded after it (null while it lasts).</summary>
+    public DateTimeOffset? GapEnd { get; init; }
+
+    /// <summary>The screen size from this event on (started, geometry).</summary>
+    public int? Width { get; init; }
+
+    public int? Height { get; init; }
+}
+
+/// <summary>Values of <see cref="RecordingEventRecord.Type"/>.</summary>
+public static class RecordingEventTypes
+{
+    public const string Started = "started";
+    public const string Stopped = "stopped";
+    public const string Gap = "gap";
+    public const string Geometry = "geometry";
+    public const string Error = "error";
+    public const string Notice = "notice";
+    public const string NotRecorded = "not-recorded";
+}
+
 public static class RecordKinds
 {
     public const string Process = "process";
     public const string Session = "session";
     public const string Log = "log";
+    public const string Segment = "segment";
+    public const string Recording = "recording";
 }

@@ -1,0 +1,91 @@
+namespace SessionTrail.Agent.Recording;
+
+/// <summary>
+/// Screen recording settings (agent config section "Agent:Recording", `up --record`). The recorder
+/// (<c>Recording/</c>) and the uploader (<c>Recording/Upload/</c>) both read them.
+/// </summary>
+public sealed class RecordingOptions
+{
+    /// <summary>Record sessions at all. Off unless `--record` or config turns it on.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>ffmpeg executable: a path, or a name looked up on PATH.</summary>
+    public string FfmpegPath { get; set; } = OperatingSystem.IsWindows() ? "ffmpeg.exe" : "ffmpeg";
+
+    /// <summary>Capture back-end: "x11grab" (Linux), "gdigrab" or "ddagrab" (Windows). Null picks the OS default.</summary>
+    public string? Backend { get; set; }
+
+    /// <summary>X display to capture (Linux); null uses $DISPLAY, else ":0".</summary>
+    public string? Display { get; set; }
+
+    /// <summary>Frames per second captured (1–30).</summary>
+    public int Fps { get; set; } = 5;
+
+    /// <summary>x264 constant rate factor (0–51, lower is better quality and bigger).</summary>
+    public int Crf { get; set; } = 28;
+
+    /// <summary>x264 preset (ultrafast … veryslow).</summary>
+    public string Preset { get; set; } = "veryfast";
+
+    /// <summary>Longest segment; a new file starts after it.</summary>
+    public TimeSpan MaxSegmentLength { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often the screen geometry is checked (at most 2 s).</summary>
+    public TimeSpan GeometryPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long ffmpeg gets to finish after `q` before its process tree is killed.</summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Local spool cap in bytes; when reached the oldest uploaded segments are deleted first.</summary>
+    public long SpoolMaxBytes { get; set; } = 2L << 30;
+
+    /// <summary>Where segments go: "server" (default), "s3", or "both".</summary>
+    public string Upload { get; set; } = "server";
+
+    /// <summary>How often the open segment's new fragments are sent for near-live viewing.</summary>
+    public TimeSpan LiveUploadInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Upload chunk size in bytes.</summary>
+    public int ChunkBytes { get; set; } = 4 << 20;
+
+    /// <summary>Which sessions are recorded; empty lists mean all.</summary>
+    public RecordingPolicy Policy { get; set; } = new();
+
+    /// <summary>Text shown to the user when a recorded session starts; null for no notice.</summary>
+    public string? NoticeText { get; set; }
+
+    /// <summary>Straight-to-S3 upload (the seed's layout), used when <see cref="Upload"/> is "s3" or "both".</summary>
+    public RecordingS3Options? S3 { get; set; }
+}
+
+/// <summary>Which sessions are recorded. A session is recorded when every non-empty list matches it.</summary>
+public sealed class RecordingPolicy
+{
+    public List<string> Stacks { get; set; } = [];
+
+    public List<string> Fleets { get; set; } = [];
+
+    public List<string> Users { get; set; } = [];
+
+    /// <summary>Groups (Linux groups of the user, Windows groups); the user must be in one of them.</summary>
+    public List<string> Groups { get; set; } = [];
+
+    /// <summary>Users never recorded, whatever the lists above say.</summary>
+    public List<string> ExcludeUsers { get; set; } = [];
+}
+
+/// <summary>The seed's S3 layout: {Prefix}{stack}/{fleet}/{session}/{yyyy-MM-dd_HH-mm-ss}-metadata.txt and …-video.mp4.</summary>
+public sealed class RecordingS3Options
+{
+    public required string Bucket { get; set; }
+
+    public string Prefix { get; set; } = "";
+
+    public string? Region { get; set; }
+
+    /// <summary>Endpoint for S3-compatible servers (path-style addressing).</summary>
+    public string? ServiceUrl { get; set; }
+
+    /// <summary>Named profile in the AWS shared config; null uses the default credential chain.</summary>
+    public string? Profile { get; set; }
+}
