@@ -27,7 +27,8 @@ public sealed partial class FfmpegRun : IDisposable
     /// <summary>Completes when ffmpeg has exited (and its stderr is read to the end).</summary>
     public Task Exited => _exited.Task;
 
-    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+    /// <summary>ffmpeg's exit code once <see cref="Exited"/> completed (also after <see cref="Dispose"/>).</summary>
+    public int? ExitCode { get; private set; }
 
     /// <summary>The last lines ffmpeg wrote to stderr (for error messages).</summary>
     public string LastLines
@@ -70,6 +71,7 @@ public sealed partial class FfmpegRun : IDisposable
         _ = Task.Run(async () =>
         {
             await process.WaitForExitAsync();
+            run.ExitCode = process.ExitCode;
             registry.Remove(run.Pid);
             run._exited.TrySetResult();
         });
@@ -82,7 +84,7 @@ public sealed partial class FfmpegRun : IDisposable
     /// </summary>
     public async Task<bool> StopAsync(TimeSpan timeout)
     {
-        if (!_process.HasExited)
+        if (!Exited.IsCompleted)
         {
             try
             {
@@ -121,7 +123,7 @@ public sealed partial class FfmpegRun : IDisposable
 
     public void Dispose()
     {
-        if (!_process.HasExited)
+        if (!Exited.IsCompleted)
         {
             Kill();
         }

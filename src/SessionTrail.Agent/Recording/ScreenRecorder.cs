@@ -282,24 +282,9 @@ public sealed partial class ScreenRecorder(
             await EmitSegmentAsync(spool, output, sidecar);
         }
 
-        async Task CloseRestAsync(string lastReason)
+        // New segment files: the open one is the highest.
+        async Task ScanAsync()
         {
-            list.Read();
-            var end = time.GetUtcNow();
-            for (var i = closedThrough + 1; i <= current; i++)
-            {
-                if (File.Exists(spool.SegmentPath(i)))
-                {
-                    await CloseAsync(i, i == current ? lastReason : SegmentEndReasons.MaxLength, i == current ? end : null);
-                }
-            }
-        }
-
-        while (true)
-        {
-            await Task.WhenAny(run.Exited, stopRequested, Task.Delay(Tick, time));
-
-            // New segment files: the open one is the highest.
             while (File.Exists(spool.SegmentPath(current + 1)))
             {
                 current++;
@@ -316,6 +301,26 @@ public sealed partial class ScreenRecorder(
                     _status = _status with { SegmentIndex = current };
                 }
             }
+        }
+
+        async Task CloseRestAsync(string lastReason)
+        {
+            await ScanAsync();
+            list.Read();
+            var end = time.GetUtcNow();
+            for (var i = closedThrough + 1; i <= current; i++)
+            {
+                if (File.Exists(spool.SegmentPath(i)))
+                {
+                    await CloseAsync(i, i == current ? lastReason : SegmentEndReasons.MaxLength, i == current ? end : null);
+                }
+            }
+        }
+
+        while (true)
+        {
+            await Task.WhenAny(run.Exited, stopRequested, Task.Delay(Tick, time));
+            await ScanAsync();
 
             // Segments ffmpeg finished (listed, and the next one opened): cut at the maximum length.
             list.Read();
@@ -506,7 +511,7 @@ internal sealed class SegmentListReader(string path)
         if (parts.Length != 3
             || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var s)
             || !double.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var e)
-            || s < 0 || e < s || e > 1e7)
+            || !(s >= 0) || !(e >= s) || !(e <= 1e7))
         {
             return null;
         }
