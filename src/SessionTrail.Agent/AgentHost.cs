@@ -8,6 +8,7 @@ using SessionTrail.Agent.Pipeline;
 using SessionTrail.Agent.Pipes;
 using SessionTrail.Agent.Platform.Linux;
 using SessionTrail.Agent.Queue;
+using SessionTrail.Agent.Recording;
 using SessionTrail.Agent.Sessions;
 using SessionTrail.Agent.Sinks;
 using SessionTrail.Agent.Sources;
@@ -47,6 +48,7 @@ public sealed partial class AgentHost : IDisposable
     private string _state = "starting";
     private string _agentId = "";
     private DateTimeOffset _startedAt;
+    private RecordingSource? _recording;
 
     public AgentHost(AgentOptions options, IEnumerable<IRecordSource> sources, IEnumerable<ISink>? extraSinks, ILoggerFactory loggerFactory, TimeProvider time)
         : this(options, sources, extraSinks, loggerFactory, time, pipes: null, sessionProbe: OperatingSystem.IsLinux() ? new LinuxSessionProbe() : null)
@@ -222,6 +224,13 @@ public sealed partial class AgentHost : IDisposable
         {
             new SessionFileSource(_options.DataDir, tracker, _options.Host, _options.SessionFilePollInterval, _time, _loggerFactory.CreateLogger<SessionFileSource>()),
         };
+        if (_options.Recording.Enabled)
+        {
+            // The screen recorder follows the explicit session the session file source tracks.
+            _recording = new RecordingSource(_options.Recording, _options.DataDir, _options.Host, tracker, _time, _loggerFactory);
+            sources.Add(_recording);
+        }
+
         if (_sessionProbe is not null)
         {
             sources.Add(new AuditSessionReaper(tracker, _sessionProbe, _options.SessionProbeInterval, _time, _loggerFactory.CreateLogger<AuditSessionReaper>()));
@@ -463,7 +472,7 @@ public sealed partial class AgentHost : IDisposable
             Blocked = p.Filter?.Blocked,
             Timeouts = p.Filter?.Timeouts,
         }).ToList();
-        return new AgentStatus { WrittenAt = now, AgentId = _agentId, State = _state, StartedAt = _startedAt, Sinks = sinks, Sources = sources, Pipes = pipes, Config = Config?.Snapshot() };
+        return new AgentStatus { WrittenAt = now, AgentId = _agentId, State = _state, StartedAt = _startedAt, Sinks = sinks, Sources = sources, Pipes = pipes, Config = Config?.Snapshot(), Recorder = _recording?.GetStatus() };
     }
 
     private static string QueueFullText(QueueFullPolicy policy) => "queue full: its size cap is reached; " + policy switch

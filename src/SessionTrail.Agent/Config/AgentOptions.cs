@@ -1,4 +1,5 @@
 using SessionTrail.Agent.Queue;
+using SessionTrail.Agent.Recording;
 using SessionTrail.Core;
 
 namespace SessionTrail.Agent.Config;
@@ -60,6 +61,9 @@ public sealed class AgentOptions
     /// <summary>Host name put on records. Default <see cref="Environment.MachineName"/>.</summary>
     public string Host { get; set; } = Environment.MachineName;
 
+    /// <summary>Screen recording (section "Agent:Recording"; `--record` sets Enabled). Off by default.</summary>
+    public RecordingOptions Recording { get; set; } = new();
+
     /// <summary>Throws <see cref="AgentOptionsException"/> naming the first bad setting.</summary>
     public void Validate()
     {
@@ -93,6 +97,10 @@ public sealed class AgentOptions
         Require(StatusInterval > TimeSpan.Zero, nameof(StatusInterval), "must be positive");
         Require(ChannelCapacity >= 1, nameof(ChannelCapacity), "must be at least 1");
         Require(!string.IsNullOrWhiteSpace(Host), nameof(Host), "is required");
+        if (Recording.Enabled && Recording.Problem() is { } recording)
+        {
+            throw new AgentOptionsException(nameof(Recording) + ":" + recording.Setting, recording.Problem);
+        }
     }
 }
 

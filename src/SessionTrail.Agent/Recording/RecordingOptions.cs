@@ -27,6 +27,12 @@ public sealed class RecordingOptions
     /// <summary>x264 preset (ultrafast … veryslow).</summary>
     public string Preset { get; set; } = "veryfast";
 
+    /// <summary>Time between keyframes; null = the segment length, at least 60 s (keyframes dominate the size at low fps).</summary>
+    public TimeSpan? KeyframeInterval { get; set; }
+
+    /// <summary>XAUTHORITY for the X display (x11grab, xrandr, xmessage); null inherits the agent's environment.</summary>
+    public string? XAuthority { get; set; }
+
     /// <summary>Longest segment; a new file starts after it.</summary>
     public TimeSpan MaxSegmentLength { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -56,6 +62,52 @@ public sealed class RecordingOptions
 
     /// <summary>Straight-to-S3 upload (the seed's layout), used when <see cref="Upload"/> is "s3" or "both".</summary>
     public RecordingS3Options? S3 { get; set; }
+
+    /// <summary>The first bad recorder setting (its name under Agent:Recording and what is wrong), or null.</summary>
+    public (string Setting, string Problem)? Problem()
+    {
+        if (string.IsNullOrWhiteSpace(FfmpegPath))
+        {
+            return (nameof(FfmpegPath), "is required");
+        }
+
+        if (Backend is not null && Backend.Trim().ToLowerInvariant() is not (CaptureBackends.X11grab or CaptureBackends.Gdigrab or CaptureBackends.Ddagrab))
+        {
+            return (nameof(Backend), $"is '{Backend}'; it must be x11grab, gdigrab or ddagrab");
+        }
+
+        if (Fps is < 1 or > 30)
+        {
+            return (nameof(Fps), $"is {Fps}; it must be between 1 and 30");
+        }
+
+        if (Crf is < 0 or > 51)
+        {
+            return (nameof(Crf), $"is {Crf}; it must be between 0 and 51");
+        }
+
+        if (Preset is not ("ultrafast" or "superfast" or "veryfast" or "faster" or "fast" or "medium" or "slow" or "slower" or "veryslow" or "placebo"))
+        {
+            return (nameof(Preset), $"is '{Preset}'; it must be an x264 preset (ultrafast … veryslow)");
+        }
+
+        if (MaxSegmentLength < TimeSpan.FromSeconds(1) || MaxSegmentLength > TimeSpan.FromHours(24))
+        {
+            return (nameof(MaxSegmentLength), $"is {MaxSegmentLength}; it must be between 1 s and 24 h");
+        }
+
+        if (KeyframeInterval is { } k && (k < TimeSpan.FromSeconds(1) || k > TimeSpan.FromHours(1)))
+        {
+            return (nameof(KeyframeInterval), $"is {k}; it must be between 1 s and 1 h");
+        }
+
+        if (GeometryPollInterval <= TimeSpan.Zero || GeometryPollInterval > TimeSpan.FromSeconds(2))
+        {
+            return (nameof(GeometryPollInterval), $"is {GeometryPollInterval}; it must be positive and at most 2 s");
+        }
+
+        return StopTimeout < TimeSpan.Zero || StopTimeout > TimeSpan.FromMinutes(5) ? (nameof(StopTimeout), $"is {StopTimeout}; it must be between 0 and 5 min") : null;
+    }
 }
 
 /// <summary>Which sessions are recorded. A session is recorded when every non-empty list matches it.</summary>

@@ -34,6 +34,7 @@ internal static class AgentCommand
             DefaultValueFactory = _ => "SessionTrailAgent",
             HelpName = "NAME",
         };
+        var record = CommonOptions.Record();
         var checkConfig = new Option<string?>("--check-config")
         {
             Description = "Check a config file (Agent, Processes, data-lake Sinks, and the log Sources/Sinks/Pipes) without running: print each log source, sink and pipe and every problem with its key path. Exit 0 when it can run, 1 otherwise.",
@@ -48,7 +49,7 @@ internal static class AgentCommand
             Ctrl+C (SIGINT/SIGTERM) stops intake, flushes for up to 10 s and keeps the rest on disk.
             """)
         {
-            data, config, server, token, batch, auditPolicy, service, serviceName, checkConfig,
+            data, config, server, token, batch, auditPolicy, service, serviceName, checkConfig, record,
         };
         command.SetAction((parse, stop) => Failure.GuardAsync("agent", async () =>
         {
@@ -61,7 +62,7 @@ internal static class AgentCommand
             using var logs = Logging.Create(agentDiagnostics: true);
             if (parse.GetValue(checkConfig) is { } checkFile)
             {
-                var check = AgentRunner.Check(checkFile, Overrides(parse, data, server, token, batch), logs);
+                var check = AgentRunner.Check(checkFile, Overrides(parse, data, server, token, batch, record), logs);
                 PrintCheck(check);
                 return check.HasErrors ? Failure.ExitCode : 0;
             }
@@ -71,7 +72,7 @@ internal static class AgentCommand
                 EnableAuditPolicy();
             }
 
-            var runner = AgentRunner.Create(parse.GetValue(config), Overrides(parse, data, server, token, batch), logs);
+            var runner = AgentRunner.Create(parse.GetValue(config), Overrides(parse, data, server, token, batch, record), logs);
             if (asService && OperatingSystem.IsWindows())
             {
                 return RunAsService(parse.GetValue(serviceName)!, runner);
@@ -132,6 +133,16 @@ internal static class AgentCommand
                 Console.WriteLine($"  pipe {pipe.Id}: {pipe.Source} -> {pipe.Sink}{counts}");
             }
 
+            if (s.Recorder is { } rec)
+            {
+                var segment = rec.SegmentIndex is { } index ? $", segment {index} ({rec.SegmentBytes?.ToString(CultureInfo.InvariantCulture) ?? "?"} bytes{(rec.Width is { } w ? $", {w}x{rec.Height}" : "")})" : "";
+                Console.WriteLine($"  recorder: {rec.State}{(rec.Session is null ? "" : ", session " + rec.Session)}{segment}{(rec.FfmpegPid is { } pid ? $", ffmpeg pid {pid}" : "")}, {rec.SegmentsClosed} segments closed, {rec.Restarts} restarts");
+                if (rec.LastError is { } recError)
+                {
+                    Console.WriteLine($"    last error {rec.LastErrorTime:u}: {recError}");
+                }
+            }
+
             if (s.Config is { } cfg)
             {
                 Console.WriteLine($"  config {cfg.File}: loaded {cfg.LoadedAt:u}, {cfg.Reloads} reloads");
@@ -147,8 +158,9 @@ internal static class AgentCommand
         return command;
     }
 
-    private static Dictionary<string, string?> Overrides(ParseResult parse, Option<string> data, Option<string?> server, Option<string?> token, Option<int?> batch) => new()
+    private static Dictionary<string, string?> Overrides(ParseResult parse, Option<string> data, Option<string?> server, Option<string?> token, Option<int?> batch, Option<bool> record) => new()
     {
+        ["Recording:Enabled"] = parse.GetValue(record) ? "true" : null,
         ["DataDir"] = CommonOptions.FullData(parse.GetValue(data)!),
         ["ServerUrl"] = parse.GetValue(server),
         ["Token"] = parse.GetValue(token),

@@ -16,6 +16,13 @@ internal static class CommonOptions
         HelpName = "DIR",
     };
 
+    public static Option<bool> Record() => new("--record")
+    {
+        Description = "Record the screen of each session started with `sessiontrail session start` (ffmpeg: x11grab of $DISPLAY on Linux, " +
+                      "gdigrab on Windows) into DIR/agent/recordings as 5-minute fragmented MP4 segments with a SHA-256 chain. " +
+                      "Settings (fps, quality, policy, notice …) in the config section Agent:Recording; see the README's Screen recording.",
+    };
+
     public static Option<string> Urls() => new("--urls")
     {
         Description = "Where the server listens (Kestrel URLs, ';'-separated).",

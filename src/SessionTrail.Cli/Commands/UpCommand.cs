@@ -16,6 +16,7 @@ internal static class UpCommand
         var data = CommonOptions.Data();
         var urls = CommonOptions.Urls();
         var config = CommonOptions.Config();
+        var record = CommonOptions.Record();
         var command = new Command(
             "up",
             """
@@ -25,7 +26,7 @@ internal static class UpCommand
             kept on disk for next time), then the server.
             """)
         {
-            data, urls, config,
+            data, urls, config, record,
         };
         command.SetAction((parse, stop) => Failure.GuardAsync("up", async () =>
         {
@@ -42,6 +43,7 @@ internal static class UpCommand
                 ["DataDir"] = dir,
                 ["ServerUrl"] = url,
                 ["Token"] = LocalAgentToken(dir),
+                ["Recording:Enabled"] = parse.GetValue(record) ? "true" : null,
             };
             var agent = AgentRunner.Create(parse.GetValue(config), overrides, logs);
             Console.WriteLine($"SessionTrail is up: {url}  (API: {url}/api/v1/reports/top-apps)");
