@@ -30,6 +30,9 @@ public sealed record AgentStatus
     /// <summary>The config file and its reloads; null when the agent runs without watching one.</summary>
     public ConfigStatus? Config { get; init; }
 
+    /// <summary>The recording uploader (spool, pending segments, live lag); null when the agent does not record.</summary>
+    public Recording.Upload.RecordingUploadStatus? RecordingUpload { get; init; }
+
     /// <summary>
     /// Reads DIR/agent/status.json. Null when the agent never ran there. Throws
     /// <see cref="InvalidDataException"/> when the file is not a status document.
