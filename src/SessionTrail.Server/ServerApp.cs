@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using SessionTrail.Server.Auth;
 using SessionTrail.Server.Health;
 using SessionTrail.Server.Ingest;
+using SessionTrail.Server.Recordings;
 using SessionTrail.Server.Reports;
 using SessionTrail.Server.Store;
 
@@ -51,6 +52,7 @@ public static class ServerApp
         builder.Services.AddSingleton<TokenStore>();
         builder.Services.AddSingleton(sp => new ReportService(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new Logs.LogSearch(sp.GetRequiredService<SqliteStore>()));
+        builder.Services.AddSingleton<IRecordingStore>(_ => new FileSystemRecordingStore(Path.Combine(options.DataDir, "recordings")));
 
         var app = builder.Build();
         ServerLog.StoreOpened(app.Logger, store.DatabasePath);
@@ -64,6 +66,7 @@ public static class ServerApp
         api.MapIngest();
         api.MapReports();
         Logs.LogsApi.MapLogs(api);
+        api.MapRecordingUploads();
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;

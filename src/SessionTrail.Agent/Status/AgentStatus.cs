@@ -33,6 +33,9 @@ public sealed record AgentStatus
     /// <summary>The screen recorder; null when recording is off.</summary>
     public Recording.RecorderStatus? Recorder { get; init; }
 
+    /// <summary>The recording uploader (spool, pending segments, live lag); null when the agent does not record.</summary>
+    public Recording.Upload.RecordingUploadStatus? RecordingUpload { get; init; }
+
     /// <summary>
     /// Reads DIR/agent/status.json. Null when the agent never ran there. Throws
     /// <see cref="InvalidDataException"/> when the file is not a status document.

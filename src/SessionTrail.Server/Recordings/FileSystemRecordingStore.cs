@@ -24,8 +24,31 @@ public sealed class FileSystemRecordingStore : IRecordingStore
 
     public string Root => _root;
 
-    /// <summary>A file-name-safe, reversible folder name for a session id ([A-Za-z0-9._-] kept, others %XX of UTF-8).</summary>
-    public static string SessionDirectoryName(string session) => SessionTrail.Core.SafeFileName.Encode(session);
+    /// <summary>Longest folder name used as is; longer encodings are shortened (file systems allow 255 bytes).</summary>
+    public const int MaxDirectoryNameLength = 200;
+
+    /// <summary>
+    /// A file-name-safe folder name for a session id ([A-Za-z0-9._-] kept, others %XX of UTF-8; reversible).
+    /// An encoding longer than <see cref="MaxDirectoryNameLength"/> characters (a 256-character id may need
+    /// 2,304) is cut to its first 120 characters + "~" + the first 32 hex digits of the id's SHA-256.
+    /// </summary>
+    public static string SessionDirectoryName(string session)
+    {
+        var encoded = SessionTrail.Core.SafeFileName.Encode(session);
+        if (encoded.Length <= MaxDirectoryNameLength)
+        {
+            return encoded;
+        }
+
+        var cut = encoded[..120];
+        var percent = cut.LastIndexOf('%');
+        if (percent > cut.Length - 3)
+        {
+            cut = cut[..percent]; // never split a %XX
+        }
+
+        return cut + "~" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(session)))[..32];
+    }
 
     public Task<RecordingObjectInfo?> GetInfoAsync(string session, int index, CancellationToken ct)
     {
@@ -57,6 +80,11 @@ public sealed class FileSystemRecordingStore : IRecordingStore
             if (File.Exists(final))
             {
                 throw new UploadOffsetException(new FileInfo(final).Length, complete: true);
+            }
+
+            if (offset != 0 && !File.Exists(part))
+            {
+                throw new UploadOffsetException(0, complete: false);
             }
 
             CreatePrivateDirectory(Path.GetDirectoryName(part)!);
@@ -118,7 +146,7 @@ public sealed class FileSystemRecordingStore : IRecordingStore
 
             if (!File.Exists(part))
             {
-                throw new UploadVerificationException($"segment {index}: nothing was uploaded");
+                throw new UploadOffsetException(0, complete: false);
             }
 
             var actualLength = new FileInfo(part).Length;
@@ -130,7 +158,7 @@ public sealed class FileSystemRecordingStore : IRecordingStore
                     throw new UploadVerificationException($"segment {index}: {actualLength} bytes were uploaded, more than the {bytes} declared; the upload was discarded");
                 }
 
-                throw new UploadVerificationException($"segment {index}: {actualLength} of {bytes} bytes uploaded so far; send the rest from offset {actualLength}");
+                throw new UploadOffsetException(actualLength, complete: false);
             }
 
             var actual = await HashFileAsync(part, ct);
@@ -140,7 +168,7 @@ public sealed class FileSystemRecordingStore : IRecordingStore
                 throw new UploadVerificationException($"segment {index}: SHA-256 of the {bytes} bytes received is {actual}, not {expected}; the upload was discarded");
             }
 
-            await File.WriteAllTextAsync(hash, actual + "\n", ct);
+            await WritePrivateTextAsync(hash, actual + "\n", ct);
             File.Move(part, final);
             return new RecordingObjectInfo(bytes, true, actual, DateTimeOffset.UtcNow);
         }
@@ -219,6 +247,19 @@ public sealed class FileSystemRecordingStore : IRecordingStore
         var dir = Path.Combine(_root, SessionDirectoryName(session));
         var stem = Path.Combine(dir, index.ToString("D6", CultureInfo.InvariantCulture));
         return (stem + ".mp4", stem + ".mp4.part", stem + ".sha256");
+    }
+
+    private static async Task WritePrivateTextAsync(string path, string text, CancellationToken ct)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using var file = new FileStream(path, options);
+        await file.WriteAsync(Encoding.UTF8.GetBytes(text), ct);
+        file.Flush(flushToDisk: true);
     }
 
     private static async Task<string> HashFileAsync(string path, CancellationToken ct)

@@ -23,7 +23,8 @@ public interface IRecordingStore
     /// Marks the object complete when its length is <paramref name="bytes"/> and its SHA-256 (computed by
     /// the store over what it holds) is <paramref name="sha256"/>. On a mismatch the partial object is
     /// discarded (so the uploader starts again from 0) and <see cref="UploadVerificationException"/> names it.
-    /// Completing an already complete object with the same hash succeeds (idempotent).
+    /// Fewer bytes held than <paramref name="bytes"/> is no mismatch: <see cref="UploadOffsetException"/> with the
+    /// length held (nothing discarded). Completing an already complete object with the same hash succeeds (idempotent).
     /// </summary>
     Task<RecordingObjectInfo> CompleteAsync(string session, int index, long bytes, string sha256, CancellationToken ct);
 

@@ -75,6 +75,9 @@ public sealed class AwsS3ObjectStore : IS3ObjectStore
 
     public string Describe { get; }
 
+    /// <summary>The configured SDK client (the recording uploader streams segment files through it).</summary>
+    internal AmazonS3Client Client => _client;
+
     public async Task PutAsync(S3Object obj, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(obj);

@@ -1,0 +1,56 @@
+namespace SessionTrail.Agent.Recording.Upload;
+
+/// <summary>The recording uploader as `sessiontrail agent status` shows it.</summary>
+public sealed record RecordingUploadStatus
+{
+    /// <summary>"idle", "uploading", "retrying" (the last attempt failed; waiting to retry) or "spool full".</summary>
+    public required string State { get; init; }
+
+    /// <summary>Where segments go: "server", "s3" or "both".</summary>
+    public required string Upload { get; init; }
+
+    /// <summary>Segments in the spool not yet accepted by every target (the open one included).</summary>
+    public int PendingSegments { get; init; }
+
+    /// <summary>Bytes of those segments not yet known to be held by the server (all their bytes for S3).</summary>
+    public long PendingBytes { get; init; }
+
+    /// <summary>Segments still being recorded (video without sidecar).</summary>
+    public int OpenSegments { get; init; }
+
+    /// <summary>"SESSION/INDEX" being sent right now; null when none.</summary>
+    public string? UploadingNow { get; init; }
+
+    /// <summary>Segments completed (marker written) since the agent started.</summary>
+    public long UploadedSegmentsTotal { get; init; }
+
+    /// <summary>Bytes of those segments.</summary>
+    public long UploadedBytesTotal { get; init; }
+
+    /// <summary>Videos of uploaded segments deleted for the spool budget since the agent started.</summary>
+    public long DeletedSegmentsTotal { get; init; }
+
+    /// <summary>Bytes in DIR/agent/recordings now.</summary>
+    public long SpoolBytes { get; init; }
+
+    public long SpoolMaxBytes { get; init; }
+
+    /// <summary>True while the spool is over its cap with nothing uploaded left to delete (the recorder pauses).</summary>
+    public bool SpoolFull { get; init; }
+
+    /// <summary>
+    /// Upper bound of how long the newest bytes of the open segment have waited on disk without being on the server:
+    /// 0 when the server held everything at the last look, null when no segment is open (or no server target).
+    /// </summary>
+    public double? LiveLagSeconds { get; init; }
+
+    public string? LastError { get; init; }
+
+    public DateTimeOffset? LastErrorTime { get; init; }
+
+    /// <summary>Segments given up on (hash mismatch twice, unreadable sidecar, server refusal); kept in the spool.</summary>
+    public IReadOnlyList<FailedSegment> Failed { get; init; } = [];
+}
+
+/// <param name="Segment">"SESSION/INDEX".</param>
+public sealed record FailedSegment(string Segment, string Reason, DateTimeOffset Time);
