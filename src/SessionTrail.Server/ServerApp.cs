@@ -51,6 +51,7 @@ public static class ServerApp
         builder.Services.AddSingleton<TokenStore>();
         builder.Services.AddSingleton(sp => new ReportService(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new Logs.LogSearch(sp.GetRequiredService<SqliteStore>()));
+        Recordings.RecordingServices.AddRecordings(builder.Services, options);
 
         var app = builder.Build();
         ServerLog.StoreOpened(app.Logger, store.DatabasePath);
@@ -64,6 +65,7 @@ public static class ServerApp
         api.MapIngest();
         api.MapReports();
         Logs.LogsApi.MapLogs(api);
+        Recordings.RecordingsApi.MapRecordings(api);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;

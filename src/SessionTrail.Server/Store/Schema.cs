@@ -150,11 +150,13 @@ internal static class Schema
             time INTEGER NOT NULL,
             who TEXT NOT NULL);
 
-        -- Sessions whose recording bytes the retention sweep deleted (the records stay).
+        -- Sessions whose recording bytes the retention sweep deleted (the records stay); last_seq is the
+        -- newest segment record then, so a record arriving later makes the session a candidate again.
         CREATE TABLE recording_deletions(
             session TEXT PRIMARY KEY,
             time INTEGER NOT NULL,
-            bytes INTEGER NOT NULL);
+            bytes INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL);
 
         -- Who read or managed which recording, when, from where.
         CREATE TABLE access_audit(
