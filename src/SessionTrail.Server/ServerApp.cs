@@ -52,7 +52,7 @@ public static class ServerApp
         builder.Services.AddSingleton<TokenStore>();
         builder.Services.AddSingleton(sp => new ReportService(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new Logs.LogSearch(sp.GetRequiredService<SqliteStore>()));
-        builder.Services.AddSingleton<IRecordingStore>(_ => new FileSystemRecordingStore(Path.Combine(options.DataDir, "recordings")));
+        Recordings.RecordingServices.AddRecordings(builder.Services, options);
 
         var app = builder.Build();
         ServerLog.StoreOpened(app.Logger, store.DatabasePath);
@@ -67,6 +67,7 @@ public static class ServerApp
         api.MapReports();
         Logs.LogsApi.MapLogs(api);
         api.MapRecordingUploads();
+        Recordings.RecordingsApi.MapRecordings(api);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;

@@ -15,6 +15,9 @@ public sealed class ServerOptions
     /// <summary>Longest NDJSON line, in bytes. Default 256 KiB; a longer line is a 400 naming the line.</summary>
     public int MaxLineBytes { get; set; } = Core.Formats.NdjsonReader.DefaultMaxLineBytes;
 
+    /// <summary>Days after a session's end its recordings are deleted (unless on legal hold). Default 90; 0 keeps them forever.</summary>
+    public int RecordingRetentionDays { get; set; } = 90;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -31,6 +34,11 @@ public sealed class ServerOptions
         if (MaxBodyBytes <= 0 || MaxBodyBytes > int.MaxValue)
         {
             throw new ArgumentException($"ServerOptions.MaxBodyBytes must be between 1 and {int.MaxValue}, got {MaxBodyBytes}.", nameof(MaxBodyBytes));
+        }
+
+        if (RecordingRetentionDays is < 0 or > 36_500)
+        {
+            throw new ArgumentException($"ServerOptions.RecordingRetentionDays must be between 0 (keep forever) and 36500, got {RecordingRetentionDays}.", nameof(RecordingRetentionDays));
         }
 
         if (MaxLineBytes <= 0)

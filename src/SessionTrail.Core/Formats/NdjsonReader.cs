@@ -47,10 +47,15 @@ public sealed class NdjsonFormatException : FormatException
 /// <summary>
 /// Reads SessionTrail's NDJSON wire format (the format <see cref="NdjsonWriter"/> writes), strictly:
 /// every non-blank line is one JSON object; <c>id</c> (non-empty, at most 200 characters), <c>kind</c>
-/// ("process"|"session"|"log"), <c>time</c> (ISO-8601 with "Z" or an offset) and <c>host</c> are required;
+/// ("process"|"session"|"log"|"segment"|"recording"), <c>time</c> (ISO-8601 with "Z" or an offset) and <c>host</c> are required;
 /// a process record needs <c>type</c> start|exit and <c>pid</c> (integer ≥ 0), and <c>exe</c> for a start;
 /// a session record needs <c>type</c> start|end and <c>session</c>; a log record needs <c>source</c> and
-/// <c>message</c> (a string, may be empty), and its <c>fields</c> and <c>decoration</c> must be objects of strings.
+/// <c>message</c> (a string, may be empty), and its <c>fields</c> and <c>decoration</c> must be objects of strings;
+/// a segment record needs <c>session</c>, <c>index</c> (0..999999), <c>start</c> and <c>end</c> (ISO-8601),
+/// <c>width</c> and <c>height</c> (1..16384), <c>fps</c> (1..60), <c>codec</c>, <c>bytes</c> (≥ 0), <c>sha256</c>
+/// (64 lowercase hex; so is <c>prevSha256</c> when present) and <c>file</c> (a plain file name);
+/// a recording record needs <c>session</c>, <c>type</c> (started|stopped|gap|geometry|error|notice|not-recorded)
+/// and <c>message</c> (may be empty); its <c>gapStart</c>/<c>gapEnd</c> are ISO-8601 and <c>width</c>/<c>height</c> 1..16384.
 /// Unknown extra fields are ignored (forward compatible: a newer agent may send more).
 /// Blank lines, CRLF line ends, a UTF-8 BOM and a trailing newline are accepted.
 /// On failure: throws <see cref="NdjsonFormatException"/> naming the line and field — and never any
@@ -197,6 +202,20 @@ public static class NdjsonReader
         Message,
         LogFields,
         Decoration,
+        Index,
+        Start,
+        End,
+        Width,
+        Height,
+        Fps,
+        Codec,
+        Bytes,
+        Sha256,
+        PrevSha256,
+        File,
+        EndReason,
+        GapStart,
+        GapEnd,
         Unknown,
     }
 
@@ -205,7 +224,23 @@ public static class NdjsonReader
         "id", "kind", "time", "host", "session", "type", "pid", "ppid", "exe", "cmdline", "uid", "user",
         "loginUid", "auditSession", "exitCode", "stack", "fleet", "accessMode", "reservationTime",
         "instanceType", "region", "imageArn", "source", "channel", "provider", "eventId", "level", "message",
-        "fields", "decoration",
+        "fields", "decoration", "index", "start", "end", "width", "height", "fps", "codec", "bytes", "sha256",
+        "prevSha256", "file", "endReason", "gapStart", "gapEnd",
+    ];
+
+    /// <summary>Highest accepted segment index.</summary>
+    public const int MaxSegmentIndex = 999_999;
+
+    /// <summary>Largest accepted video width or height, in pixels.</summary>
+    public const int MaxVideoDimension = 16_384;
+
+    /// <summary>Highest accepted frames per second of a segment.</summary>
+    public const int MaxFps = 60;
+
+    private static readonly string[] RecordingTypes =
+    [
+        RecordingEventTypes.Started, RecordingEventTypes.Stopped, RecordingEventTypes.Gap, RecordingEventTypes.Geometry,
+        RecordingEventTypes.Error, RecordingEventTypes.Notice, RecordingEventTypes.NotRecorded,
     ];
 
     /// <summary>Most entries accepted in one <c>fields</c> or <c>decoration</c> object.</summary>
@@ -298,11 +333,11 @@ public static class NdjsonReader
 
     private sealed class LineFields
     {
-        private int seen;
+        private long seen;
 
         public bool MarkSeen(Field field)
         {
-            var bit = 1 << (int)field;
+            var bit = 1L << (int)field;
             if ((seen & bit) != 0)
             {
                 return false;
@@ -335,7 +370,10 @@ public static class NdjsonReader
                 case Field.LogFields or Field.Decoration:
                     maps[(int)field] = ReadMap(ref reader, line, name);
                     break;
-                case Field.Uid or Field.LoginUid or Field.AuditSession:
+                case Field.Index or Field.Width or Field.Height or Field.Fps:
+                    numbers[(int)field] = ReadInteger(ref reader, line, name, int.MinValue, int.MaxValue);
+                    break;
+                case Field.Uid or Field.LoginUid or Field.AuditSession or Field.Bytes:
                     numbers[(int)field] = ReadInteger(ref reader, line, name, long.MinValue, long.MaxValue);
                     break;
                 default:
@@ -425,12 +463,7 @@ public static class NdjsonReader
             }
 
             var kind = Required(Field.Kind, line);
-            var timeText = Required(Field.Time, line);
-            if (!IsIsoShape(timeText)
-                || !DateTimeOffset.TryParse(timeText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
-            {
-                throw new NdjsonFormatException(line, "time", $"expected an ISO-8601 time with Z or an offset, got '{Clip(timeText)}'");
-            }
+            var time = TimeOf(Field.Time, Required(Field.Time, line), line);
 
             var host = Required(Field.Host, line);
             switch (kind)
@@ -510,9 +543,127 @@ public static class NdjsonReader
                         Fields = maps[(int)Field.LogFields],
                         Decoration = maps[(int)Field.Decoration],
                     };
+                case RecordKinds.Segment:
+                    return ToSegment(id, time, host, line);
+                case RecordKinds.Recording:
+                    return ToRecordingEvent(id, time, host, line);
                 default:
-                    throw new NdjsonFormatException(line, "kind", $"unknown kind '{Clip(kind)}' (expected process, session or log)");
+                    throw new NdjsonFormatException(line, "kind", $"unknown kind '{Clip(kind)}' (expected process, session, log, segment or recording)");
             }
+        }
+
+        /// <summary>A "segment" record: every field but prevSha256 and endReason is required, each within its range.</summary>
+        private RecordingSegmentRecord ToSegment(string id, DateTimeOffset time, string host, int line)
+        {
+            var session = Required(Field.Session, line, "required for a segment record");
+            var index = Ranged(Field.Index, line, 0, MaxSegmentIndex);
+            var start = TimeOf(Field.Start, Required(Field.Start, line, "required for a segment record"), line);
+            var end = TimeOf(Field.End, Required(Field.End, line, "required for a segment record"), line);
+            var width = Ranged(Field.Width, line, 1, MaxVideoDimension);
+            var height = Ranged(Field.Height, line, 1, MaxVideoDimension);
+            var fps = Ranged(Field.Fps, line, 1, MaxFps);
+            var codec = Required(Field.Codec, line, "required for a segment record");
+            var bytes = numbers[(int)Field.Bytes] ?? throw new NdjsonFormatException(line, "bytes", "required for a segment record");
+            if (bytes < 0)
+            {
+                throw new NdjsonFormatException(line, "bytes", $"must be >= 0, got {bytes}");
+            }
+
+            var sha256 = Sha256Of(Field.Sha256, Required(Field.Sha256, line, "required for a segment record"), line);
+            var previous = Str(Field.PrevSha256) is { } p ? Sha256Of(Field.PrevSha256, p, line) : null;
+            var file = Required(Field.File, line, "required for a segment record");
+            if (file.Length > 255 || file is "." or ".." || file.AsSpan().IndexOfAny('/', '\\', '\0') >= 0)
+            {
+                throw new NdjsonFormatException(line, "file", $"expected a plain file name, got '{Clip(file)}'");
+            }
+
+            var endReason = Str(Field.EndReason);
+            if (endReason is { Length: 0 })
+            {
+                throw new NdjsonFormatException(line, "endReason", "must not be empty (omit it instead)");
+            }
+
+            return new RecordingSegmentRecord
+            {
+                Id = id,
+                Time = time,
+                Host = host,
+                Session = session,
+                Index = index,
+                Start = start,
+                End = end,
+                Width = width,
+                Height = height,
+                Fps = fps,
+                Codec = codec,
+                Bytes = bytes,
+                Sha256 = sha256,
+                PreviousSha256 = previous,
+                File = file,
+                EndReason = endReason,
+            };
+        }
+
+        /// <summary>A "recording" record: session, a known type and a message (may be empty) are required.</summary>
+        private RecordingEventRecord ToRecordingEvent(string id, DateTimeOffset time, string host, int line)
+        {
+            var session = Required(Field.Session, line, "required for a recording record");
+            var type = Required(Field.Type, line, "required for a recording record");
+            if (Array.IndexOf(RecordingTypes, type) < 0)
+            {
+                throw new NdjsonFormatException(line, "type", $"unknown recording type '{Clip(type)}' (expected {string.Join(", ", RecordingTypes)})");
+            }
+
+            var message = Str(Field.Message) ?? throw new NdjsonFormatException(line, "message", "required for a recording record (may be empty)");
+            DateTimeOffset? gapStart = Str(Field.GapStart) is { } gs ? TimeOf(Field.GapStart, gs, line) : null;
+            DateTimeOffset? gapEnd = Str(Field.GapEnd) is { } ge ? TimeOf(Field.GapEnd, ge, line) : null;
+            int? width = numbers[(int)Field.Width] is null ? null : Ranged(Field.Width, line, 1, MaxVideoDimension);
+            int? height = numbers[(int)Field.Height] is null ? null : Ranged(Field.Height, line, 1, MaxVideoDimension);
+            return new RecordingEventRecord
+            {
+                Id = id,
+                Time = time,
+                Host = host,
+                Session = session,
+                Type = type,
+                Message = message,
+                GapStart = gapStart,
+                GapEnd = gapEnd,
+                Width = width,
+                Height = height,
+            };
+        }
+
+        private int Ranged(Field f, int line, int min, int max)
+        {
+            var value = numbers[(int)f] ?? throw new NdjsonFormatException(line, Names[(int)f], "required for a segment record");
+            if (value < min || value > max)
+            {
+                throw new NdjsonFormatException(line, Names[(int)f], $"must be between {min} and {max}, got {value}");
+            }
+
+            return (int)value;
+        }
+
+        private static DateTimeOffset TimeOf(Field f, string text, int line)
+        {
+            if (!IsIsoShape(text)
+                || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
+            {
+                throw new NdjsonFormatException(line, Names[(int)f], $"expected an ISO-8601 time with Z or an offset, got '{Clip(text)}'");
+            }
+
+            return time.ToUniversalTime();
+        }
+
+        private static string Sha256Of(Field f, string text, int line)
+        {
+            if (text.Length != 64 || !text.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f'))
+            {
+                throw new NdjsonFormatException(line, Names[(int)f], $"expected 64 lowercase hex digits, got '{Clip(text)}'");
+            }
+
+            return text;
         }
 
         private static string Clip(string s) => s.Length <= 40 ? s : string.Concat(s.AsSpan(0, 40), "…");

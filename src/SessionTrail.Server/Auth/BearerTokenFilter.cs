@@ -22,7 +22,11 @@ internal sealed class BearerTokenFilter(TokenStore tokens, ILogger<BearerTokenFi
         {
             reason = "Authorization header is not a Bearer token";
         }
-        else if (!tokens.Validate(header["Bearer ".Length..].Trim()))
+        else if (tokens.Identify(header["Bearer ".Length..].Trim()) is { } who)
+        {
+            http.Items[typeof(TokenIdentity)] = who;
+        }
+        else
         {
             reason = "invalid token";
         }

@@ -35,19 +35,25 @@ public sealed class TokenStore(SqliteStore store)
     }
 
     /// <summary>True when <paramref name="token"/> is one this store created.</summary>
-    public bool Validate(string? token)
+    public bool Validate(string? token) => Identify(token) is not null;
+
+    /// <summary>The id and name of <paramref name="token"/> when this store created it, else null (never throws for any string).</summary>
+    public TokenIdentity? Identify(string? token)
     {
         if (string.IsNullOrEmpty(token) || token.Length > 200 || !token.StartsWith(Prefix, StringComparison.Ordinal))
         {
-            return false;
+            return null;
         }
 
         var hash = Hash(token);
         using var connection = store.OpenConnection();
         using var cmd = connection.CreateCommand();
-        cmd.CommandText = "SELECT hash FROM tokens WHERE hash = $hash";
+        cmd.CommandText = "SELECT hash, id, name FROM tokens WHERE hash = $hash";
         cmd.Parameters.AddWithValue("$hash", hash);
-        return cmd.ExecuteScalar() is byte[] stored && CryptographicOperations.FixedTimeEquals(stored, hash);
+        using var reader = cmd.ExecuteReader();
+        return reader.Read() && reader.GetValue(0) is byte[] stored && CryptographicOperations.FixedTimeEquals(stored, hash)
+            ? new TokenIdentity(reader.GetInt64(1), reader.GetString(2))
+            : null;
     }
 
     /// <summary>For the CLI: opens (creating if needed) the store in <paramref name="dataDir"/> and creates a token.</summary>
@@ -61,4 +67,12 @@ public sealed class TokenStore(SqliteStore store)
 
     private static string Base64Url(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>Who called: the token's id and name (set on the request by <see cref="BearerTokenFilter"/>).</summary>
+public sealed record TokenIdentity(long Id, string Name)
+{
+    /// <summary>The caller of <paramref name="http"/>'s request, when a token let it through.</summary>
+    public static TokenIdentity? Of(Microsoft.AspNetCore.Http.HttpContext http) =>
+        http?.Items.TryGetValue(typeof(TokenIdentity), out var who) == true ? who as TokenIdentity : null;
 }

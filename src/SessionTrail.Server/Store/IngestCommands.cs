@@ -32,6 +32,9 @@ internal sealed class IngestCommands : IDisposable
     private readonly SqliteCommand insertLogs;
     private readonly SqliteCommand indexLogs;
     private readonly SqliteCommand fillLogUsers;
+    private readonly SqliteCommand findSegment;
+    private readonly SqliteCommand insertSegment;
+    private readonly SqliteCommand insertRecordingEvent;
 
     private readonly Dictionary<string, long> users = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> pendingUsers = new(StringComparer.Ordinal);
@@ -163,6 +166,21 @@ internal sealed class IngestCommands : IDisposable
             "INSERT INTO logs_fts(rowid, message, fields) SELECT seq, message, fields FROM logs_search WHERE seq > $before",
             "$before");
         fillLogUsers = Cmd("UPDATE logs SET user = $user WHERE session = $session AND user IS NULL", "$user", "$session");
+        findSegment = Cmd(
+            "SELECT (SELECT 1 FROM recording_segments WHERE id = $id), (SELECT sha256 FROM recording_segments WHERE session = $session AND idx = $idx AND conflict = 0)",
+            "$id", "$session", "$idx");
+        insertSegment = Cmd(
+            """
+            INSERT INTO recording_segments(id, session, idx, time, host, start, end, width, height, fps, codec, bytes, sha256, prev_sha256, file, end_reason, conflict)
+            VALUES($id, $session, $idx, $time, $host, $start, $end, $width, $height, $fps, $codec, $bytes, $sha256, $prev, $file, $endReason, $conflict)
+            """,
+            "$id", "$session", "$idx", "$time", "$host", "$start", "$end", "$width", "$height", "$fps", "$codec", "$bytes", "$sha256", "$prev", "$file", "$endReason", "$conflict");
+        insertRecordingEvent = Cmd(
+            """
+            INSERT OR IGNORE INTO recording_events(id, session, host, time, type, message, gap_start, gap_end, width, height)
+            VALUES($id, $session, $host, $time, $type, $message, $gapStart, $gapEnd, $width, $height)
+            """,
+            "$id", "$session", "$host", "$time", "$type", "$message", "$gapStart", "$gapEnd", "$width", "$height");
     }
 
     public IngestResult Ingest(SqliteTransaction tx, IReadOnlyList<TrailRecord> records)
@@ -188,6 +206,12 @@ internal sealed class IngestCommands : IDisposable
                     (logs ??= []).Add(l);
                     break;
                 case SessionRecord:
+                    break;
+                case RecordingSegmentRecord g:
+                    accepted += AddSegment(g) ? 1 : 0;
+                    break;
+                case RecordingEventRecord e:
+                    accepted += AddRecordingEvent(e) ? 1 : 0;
                     break;
                 default:
                     throw new ArgumentException($"Unknown record type {record.GetType().Name}", nameof(records));
@@ -356,6 +380,68 @@ internal sealed class IngestCommands : IDisposable
         {
             json.WriteNullValue();
         }
+    }
+
+    /// <summary>
+    /// Stores a segment record unless its id is known or the same (session, index) is already held with the
+    /// same sha256 (both count as duplicates). Another sha256 for a held (session, index) is kept as a conflict.
+    /// </summary>
+    private bool AddSegment(RecordingSegmentRecord g)
+    {
+        var session = g.Session ?? throw new ArgumentException($"segment record {g.Id} has no session", nameof(g));
+        Set(findSegment, g.Id, session, g.Index);
+        bool knownId;
+        string? heldSha;
+        using (var reader = findSegment.ExecuteReader())
+        {
+            reader.Read();
+            knownId = !reader.IsDBNull(0);
+            heldSha = reader.IsDBNull(1) ? null : reader.GetString(1);
+        }
+
+        if (knownId || heldSha == g.Sha256)
+        {
+            return false;
+        }
+
+        Set(
+            insertSegment,
+            g.Id,
+            session,
+            g.Index,
+            SqliteStore.ToMillis(g.Time),
+            g.Host,
+            SqliteStore.ToMillis(g.Start),
+            SqliteStore.ToMillis(g.End),
+            g.Width,
+            g.Height,
+            g.Fps,
+            g.Codec,
+            g.Bytes,
+            g.Sha256,
+            g.PreviousSha256,
+            g.File,
+            g.EndReason,
+            heldSha is null ? 0 : 1);
+        insertSegment.ExecuteNonQuery();
+        return true;
+    }
+
+    private bool AddRecordingEvent(RecordingEventRecord e)
+    {
+        Set(
+            insertRecordingEvent,
+            e.Id,
+            e.Session ?? throw new ArgumentException($"recording record {e.Id} has no session", nameof(e)),
+            e.Host,
+            SqliteStore.ToMillis(e.Time),
+            e.Type,
+            e.Message,
+            e.GapStart is { } gs ? SqliteStore.ToMillis(gs) : null,
+            e.GapEnd is { } ge ? SqliteStore.ToMillis(ge) : null,
+            e.Width,
+            e.Height);
+        return insertRecordingEvent.ExecuteNonQuery() > 0;
     }
 
     private bool AddSession(SessionRecord s)

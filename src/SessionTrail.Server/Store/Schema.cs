@@ -105,6 +105,74 @@ internal static class Schema
             SELECT seq, message, (SELECT group_concat(value, ' ') FROM json_each(logs.fields)) FROM logs;
         CREATE VIRTUAL TABLE logs_fts USING fts5(message, fields, content='logs_search', content_rowid='seq');
         """,
+
+        // 3: session recordings: segment records, recording events, legal holds, retention deletions, access audit.
+        """
+        -- Every segment record as received (duplicates by record id are dropped). One row per (session, idx)
+        -- has conflict = 0; a later record for the same (session, idx) with another sha256 is kept with
+        -- conflict = 1 and shown as a problem — never replacing the first.
+        CREATE TABLE recording_segments(
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            session TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            time INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            end INTEGER NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            fps INTEGER NOT NULL,
+            codec TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            prev_sha256 TEXT,
+            file TEXT NOT NULL,
+            end_reason TEXT,
+            conflict INTEGER NOT NULL DEFAULT 0);
+        CREATE UNIQUE INDEX recording_segments_key ON recording_segments(session, idx) WHERE conflict = 0;
+        CREATE INDEX recording_segments_session ON recording_segments(session, idx, seq);
+
+        CREATE TABLE recording_events(
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            session TEXT NOT NULL,
+            host TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            message TEXT NOT NULL,
+            gap_start INTEGER, gap_end INTEGER, width INTEGER, height INTEGER);
+        CREATE INDEX recording_events_session ON recording_events(session, time, seq);
+
+        -- Sessions whose recordings are on legal hold (retention does not delete them).
+        CREATE TABLE recording_holds(
+            session TEXT PRIMARY KEY,
+            time INTEGER NOT NULL,
+            who TEXT NOT NULL);
+
+        -- Sessions whose recording bytes the retention sweep deleted (the records stay); last_seq is the
+        -- newest segment record then, so a record arriving later makes the session a candidate again.
+        CREATE TABLE recording_deletions(
+            session TEXT PRIMARY KEY,
+            time INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL);
+
+        -- Who read or managed which recording, when, from where.
+        CREATE TABLE access_audit(
+            seq INTEGER PRIMARY KEY,
+            time INTEGER NOT NULL,
+            who TEXT NOT NULL,              -- token name, or "system" for the retention sweep
+            token_id INTEGER,
+            action TEXT NOT NULL,           -- play|download|export|manifest|hold|release|retention-delete
+            session TEXT,
+            idx INTEGER,
+            range TEXT,                     -- the Range header as sent, when any
+            remote TEXT,
+            status INTEGER);                -- HTTP status answered
+        CREATE INDEX access_audit_time ON access_audit(time, seq);
+        CREATE INDEX access_audit_session ON access_audit(session, time, seq);
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

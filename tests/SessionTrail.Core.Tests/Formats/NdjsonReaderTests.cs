@@ -74,7 +74,7 @@ public sealed class NdjsonReaderTests
     [InlineData("\"exe\":\"/usr/bin/vim\"", "\"exe\":7", "exe", "expected a string, got number")]
     [InlineData("\"id\":\"a:1\"", "\"id\":\"\"", "id", "required")]
     [InlineData("\"id\":\"a:1\"", "\"id\":null", "id", "required")]
-    [InlineData("\"kind\":\"process\"", "\"kind\":\"audit\"", "kind", "unknown kind 'audit' (expected process, session or log)")]
+    [InlineData("\"kind\":\"process\"", "\"kind\":\"audit\"", "kind", "unknown kind 'audit' (expected process, session, log, segment or recording)")]
     [InlineData("\"type\":\"start\"", "\"type\":\"begin\"", "type", "unknown process type 'begin' (expected start or exit)")]
     [InlineData("\"time\":\"2026-11-01T08:00:00.000Z\"", "\"time\":\"2026-11-01T08:00:00\"", "time", "expected an ISO-8601 time with Z or an offset, got '2026-11-01T08:00:00'")]
     [InlineData("\"time\":\"2026-11-01T08:00:00.000Z\"", "\"time\":\"2026-13-01T08:00:00Z\"", "time", "expected an ISO-8601 time with Z or an offset, got '2026-13-01T08:00:00Z'")]

@@ -192,7 +192,7 @@ public sealed class LogStoreTests
         using (var store = SqliteStore.Open(dir.Path))
         {
             using var c = store.OpenConnection();
-            Assert.Equal(2, Schema.UserVersion(c));
+            Assert.Equal(Schema.CurrentVersion, Schema.UserVersion(c));
             using var cmd = c.CreateCommand();
             cmd.CommandText = "SELECT (SELECT user FROM sessions WHERE id = 'sess-1') || '/' || (SELECT COUNT(*) FROM tokens)";
             Assert.Equal("alice/1", cmd.ExecuteScalar());

@@ -1,0 +1,276 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Net.Http.Headers;
+using SessionTrail.Core.Formats;
+using SessionTrail.Server.Auth;
+using SessionTrail.Server.Reports;
+
+namespace SessionTrail.Server.Recordings;
+
+/// <summary>
+/// Reading recordings (all under /api/v1, bearer token):
+/// <list type="bullet">
+/// <item><c>GET /sessions/{session}/recordings[?rehash=true]</c> → the listing with per-segment state and chain verification (<see cref="RecordingListing"/>); 404 when the server knows no recording of the session.</item>
+/// <item><c>GET /sessions/{session}/recordings/{index}[?purpose=play|download|export]</c> → <c>video/mp4</c> with single-range support
+/// (206/416, Accept-Ranges, Content-Range, ETag = "sha256" once complete, If-Range); a partial (uploading) object is served as far as it is held.
+/// Every request is written to the access audit log.</item>
+/// <item><c>GET …/recordings/manifest</c> (SHA256SUMS text), <c>GET …/recordings/manifest.sig</c> (base64 ECDSA P-256 / SHA-256, DER),
+/// <c>GET /recordings/public-key</c> (PEM).</item>
+/// <item><c>PUT|DELETE /sessions/{session}/recordings/hold</c> → legal hold on/off (audited).</item>
+/// <item><c>GET /audit/access?session=&amp;who=&amp;action=&amp;from=&amp;to=&amp;limit=&amp;before=</c> → audit entries, newest first; <c>X-Next-Cursor</c> pages on.</item>
+/// </list>
+/// </summary>
+public static class RecordingsApi
+{
+    /// <summary>Response header of the manifest carrying its signature too (the same as manifest.sig).</summary>
+    public const string SignatureHeader = "X-Manifest-Signature";
+
+    /// <summary>Response header carrying the next audit page's cursor.</summary>
+    public const string NextCursorHeader = "X-Next-Cursor";
+
+    /// <summary>Default and largest page of <c>GET /audit/access</c>.</summary>
+    public const int DefaultAuditLimit = 100;
+
+    public static RouteGroupBuilder MapRecordings(this RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        api.MapGet("/sessions/{session}/recordings", ListAsync);
+        api.MapGet("/sessions/{session}/recordings/manifest", ManifestAsync);
+        api.MapGet("/sessions/{session}/recordings/manifest.sig", SignatureAsync);
+        api.MapGet("/sessions/{session}/recordings/{index}", SegmentAsync);
+        api.MapPut("/sessions/{session}/recordings/hold", (HttpContext http, string session, RecordingCatalog catalog, TimeProvider clock) => Hold(http, session, true, catalog, clock));
+        api.MapDelete("/sessions/{session}/recordings/hold", (HttpContext http, string session, RecordingCatalog catalog, TimeProvider clock) => Hold(http, session, false, catalog, clock));
+        api.MapGet("/recordings/public-key", (RecordingSigner signer) => TypedResults.Text(signer.PublicKeyPem, "application/x-pem-file", Encoding.ASCII));
+        api.MapGet("/audit/access", Audit);
+        return api;
+    }
+
+    /// <summary>The session id of the request: the path segment after "/sessions/", percent-decoded from the raw target (so "%2F" and "%25" mean '/' and '%').</summary>
+    internal static string? SessionOf(HttpContext http, string routeValue)
+    {
+        var session = routeValue;
+        var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (raw is not null && routeValue.Contains('%', StringComparison.Ordinal))
+        {
+            var path = raw.Split('?', 2)[0].Split('/');
+            var at = Array.IndexOf(path, "sessions");
+            if (at >= 0 && at + 1 < path.Length)
+            {
+                try
+                {
+                    session = Uri.UnescapeDataString(path[at + 1]);
+                }
+                catch (UriFormatException)
+                {
+                    return null;
+                }
+            }
+        }
+
+        return session.Length is 0 or > 256 || session.Any(char.IsControl) ? null : session;
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ErrorResponse> BadSession() => Error(StatusCodes.Status400BadRequest, "the session id must be 1 to 256 characters without control characters");
+
+    private static async Task<IResult> ListAsync(HttpContext http, string session, string? rehash, RecordingInspector inspector, CancellationToken ct)
+    {
+        if (SessionOf(http, session) is not { } id)
+        {
+            return BadSession();
+        }
+
+        if (rehash is not (null or "true" or "false"))
+        {
+            return Error(StatusCodes.Status400BadRequest, $"rehash: expected true or false, got '{rehash}'");
+        }
+
+        var listing = await inspector.ListAsync(id, rehash == "true", ct);
+        http.Response.Headers.CacheControl = "no-store";
+        return listing is null ? NoRecording(id) : TypedResults.Json(listing);
+    }
+
+    private static async Task<IResult> ManifestAsync(HttpContext http, string session, RecordingInspector inspector, RecordingSigner signer, RecordingCatalog catalog, TimeProvider clock, CancellationToken ct)
+    {
+        if (SessionOf(http, session) is not { } id)
+        {
+            return BadSession();
+        }
+
+        var listing = await inspector.ListAsync(id, false, ct);
+        if (listing is null)
+        {
+            AuditRequest(http, catalog, clock, AuditActions.Manifest, id, null, StatusCodes.Status404NotFound);
+            return NoRecording(id);
+        }
+
+        var text = RecordingManifest.Build(listing, signer.Fingerprint);
+        http.Response.Headers[SignatureHeader] = signer.Sign(Encoding.UTF8.GetBytes(text));
+        http.Response.Headers.CacheControl = "no-store";
+        AuditRequest(http, catalog, clock, AuditActions.Manifest, id, null, StatusCodes.Status200OK);
+        return TypedResults.Text(text, "text/plain", Encoding.UTF8);
+    }
+
+    private static async Task<IResult> SignatureAsync(HttpContext http, string session, RecordingInspector inspector, RecordingSigner signer, CancellationToken ct)
+    {
+        if (SessionOf(http, session) is not { } id)
+        {
+            return BadSession();
+        }
+
+        var listing = await inspector.ListAsync(id, false, ct);
+        if (listing is null)
+        {
+            return NoRecording(id);
+        }
+
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Text(signer.Sign(Encoding.UTF8.GetBytes(RecordingManifest.Build(listing, signer.Fingerprint))) + "\n", "text/plain", Encoding.ASCII);
+    }
+
+    private static async Task<IResult> SegmentAsync(HttpContext http, string session, string index, string? purpose, IRecordingStore store, RecordingCatalog catalog, TimeProvider clock, CancellationToken ct)
+    {
+        if (SessionOf(http, session) is not { } id)
+        {
+            return BadSession();
+        }
+
+        if (!int.TryParse(index, NumberStyles.None, CultureInfo.InvariantCulture, out var i) || i > NdjsonReader.MaxSegmentIndex)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"the segment index must be a whole number from 0 to {NdjsonReader.MaxSegmentIndex}, got '{index}'");
+        }
+
+        var action = purpose switch
+        {
+            null or "play" => AuditActions.Play,
+            "download" => AuditActions.Download,
+            "export" => AuditActions.Export,
+            _ => null,
+        };
+        if (action is null)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"purpose: expected play, download or export, got '{purpose}'");
+        }
+
+        var info = await store.GetInfoAsync(id, i, ct);
+        var stream = info is null ? null : await store.OpenReadAsync(id, i, ct);
+        if (info is null || stream is null)
+        {
+            AuditRequest(http, catalog, clock, action, id, i, StatusCodes.Status404NotFound);
+            return Error(StatusCodes.Status404NotFound, $"no bytes of segment {i} of session '{id}'");
+        }
+
+        // A partial object grows while we serve it: announce and send exactly what is held now.
+        var bounded = new BoundedReadStream(stream, stream.Length);
+        var etag = info.Complete && info.Sha256 is { } sha ? new EntityTagHeaderValue("\"" + sha + "\"") : null;
+        http.Response.Headers.CacheControl = info.Complete ? "private, max-age=3600" : "no-cache";
+        var result = TypedResults.Stream(
+            bounded,
+            "video/mp4",
+            action == AuditActions.Play ? null : RecordingManifest.FileName(i),
+            info.Complete ? info.LastWrite : null,
+            etag,
+            enableRangeProcessing: true);
+        return new AuditedResult(result, http => AuditRequest(http, catalog, clock, action, id, i, http.Response.StatusCode));
+    }
+
+    private static IResult Hold(HttpContext http, string session, bool on, RecordingCatalog catalog, TimeProvider clock)
+    {
+        if (SessionOf(http, session) is not { } id)
+        {
+            return BadSession();
+        }
+
+        var who = TokenIdentity.Of(http);
+        var changed = catalog.SetHold(id, on, who?.Name ?? "unknown", clock.GetUtcNow());
+        AuditRequest(http, catalog, clock, on ? AuditActions.Hold : AuditActions.Release, id, null, StatusCodes.Status200OK);
+        var hold = catalog.Hold(id);
+        return TypedResults.Json(new HoldState(id, hold is not null, changed, hold is null ? null : NdjsonWriter.FormatTime(hold.Time), hold?.Who));
+    }
+
+    /// <summary>The body of PUT/DELETE …/hold.</summary>
+    public sealed record HoldState(string Session, bool Hold, bool Changed, string? Since, string? By);
+
+    /// <summary>One entry of <c>GET /audit/access</c>.</summary>
+    public sealed record AuditView(long Seq, string Time, string Who, long? TokenId, string Action, string? Session, int? Index, string? Range, string? Remote, int? Status);
+
+    private static IResult Audit(HttpContext http, string? session, string? who, string? action, string? from, string? to, string? limit, string? before, RecordingCatalog catalog)
+    {
+        if (!ReportsApi.TryParseTime(from, out var fromTime))
+        {
+            return Error(StatusCodes.Status400BadRequest, $"from: expected an ISO-8601 date or time, got '{from}'");
+        }
+
+        if (!ReportsApi.TryParseTime(to, out var toTime))
+        {
+            return Error(StatusCodes.Status400BadRequest, $"to: expected an ISO-8601 date or time, got '{to}'");
+        }
+
+        var count = DefaultAuditLimit;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > RecordingCatalog.MaxAuditLimit))
+        {
+            return Error(StatusCodes.Status400BadRequest, $"limit: expected a whole number from 1 to {RecordingCatalog.MaxAuditLimit}, got '{limit}'");
+        }
+
+        long? cursor = null;
+        if (before is not null)
+        {
+            if (!long.TryParse(before, NumberStyles.None, CultureInfo.InvariantCulture, out var b))
+            {
+                return Error(StatusCodes.Status400BadRequest, $"before: expected a cursor from the {NextCursorHeader} header, got '{before}'");
+            }
+
+            cursor = b;
+        }
+
+        var rows = catalog.QueryAudit(new AuditQuery(session, who, action, fromTime, toTime, cursor, count + 1));
+        if (rows.Count > count)
+        {
+            rows.RemoveAt(count);
+            http.Response.Headers[NextCursorHeader] = rows[^1].Seq.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return TypedResults.Json(rows.Select(r => new AuditView(
+            r.Seq, NdjsonWriter.FormatTime(r.Time), r.Who, r.TokenId, r.Action, r.Session, r.Index, r.Range, r.Remote, r.Status)).ToList());
+    }
+
+    private static void AuditRequest(HttpContext http, RecordingCatalog catalog, TimeProvider clock, string action, string session, int? index, int status)
+    {
+        var who = TokenIdentity.Of(http);
+        var range = http.Request.Headers.Range.ToString();
+        catalog.Audit(new AccessAuditEntry(
+            0,
+            clock.GetUtcNow(),
+            who?.Name ?? "unknown",
+            who?.Id,
+            action,
+            session,
+            index,
+            range.Length == 0 ? null : range.Length > 200 ? range[..200] : range,
+            http.Connection.RemoteIpAddress?.ToString(),
+            status));
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ErrorResponse> NoRecording(string session) => Error(StatusCodes.Status404NotFound, $"no recording of session '{session}'");
+
+    private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ErrorResponse> Error(int status, string message) => TypedResults.Json(new ErrorResponse(message), statusCode: status);
+
+    /// <summary>Runs the inner result, then writes the audit entry with the status actually answered (also when the client went away).</summary>
+    private sealed class AuditedResult(IResult inner, Action<HttpContext> audit) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            try
+            {
+                await inner.ExecuteAsync(httpContext);
+            }
+            finally
+            {
+                audit(httpContext);
+            }
+        }
+    }
+}

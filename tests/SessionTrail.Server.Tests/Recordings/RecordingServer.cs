@@ -1,0 +1,63 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SessionTrail.Core.Records;
+using SessionTrail.Server.Recordings;
+using SessionTrail.Server.Store;
+using SessionTrail.Server.Tests.Http;
+
+namespace SessionTrail.Server.Tests.Recordings;
+
+/// <summary>A real server plus helpers to put segment bytes (through its <see cref="IRecordingStore"/>) and records (through its store).</summary>
+public sealed class RecordingServer : IAsyncDisposable
+{
+    private RecordingServer(RunningServer server) => Server = server;
+
+    public RunningServer Server { get; }
+
+    public HttpClient Client => Server.Client;
+
+    public IRecordingStore Bytes => Server.App.Services.GetRequiredService<IRecordingStore>();
+
+    public static async Task<RecordingServer> StartAsync(Action<ServerOptions>? configure = null) => new(await RunningServer.StartAsync(configure));
+
+    public void Ingest(params TrailRecord[] records) => Server.App.Services.GetRequiredService<SqliteStore>().Ingest(records);
+
+    /// <summary>Uploads <paramref name="bytes"/> in two appends and completes the object.</summary>
+    public async Task PutAsync(string session, int index, byte[] bytes)
+    {
+        var half = bytes.Length / 2;
+        await Bytes.AppendAsync(session, index, 0, new MemoryStream(bytes, 0, half), CancellationToken.None);
+        await Bytes.AppendAsync(session, index, half, new MemoryStream(bytes, half, bytes.Length - half), CancellationToken.None);
+        await Bytes.CompleteAsync(session, index, bytes.Length, Seg.Sha(bytes), CancellationToken.None);
+    }
+
+    /// <summary>Puts a chain of <paramref name="contents"/> (bytes and records) for <paramref name="session"/>; returns the hashes.</summary>
+    public async Task<List<string>> PutChainAsync(string session, params byte[][] contents)
+    {
+        var hashes = new List<string>();
+        for (var i = 0; i < contents.Length; i++)
+        {
+            await PutAsync(session, i, contents[i]);
+            Ingest(Seg.Record(session, i, contents[i], i == 0 ? null : hashes[i - 1]));
+            hashes.Add(Seg.Sha(contents[i]));
+        }
+
+        return hashes;
+    }
+
+    public string SegmentPath(string session, int index) =>
+        Path.Combine(Server.DataDir, "recordings", FileSystemRecordingStore.SessionDirectoryName(session), $"{index:D6}.mp4");
+
+    public async Task<JsonElement> ListAsync(string session, string query = "")
+    {
+        var response = await Client.GetAsync($"/api/v1/sessions/{Uri.EscapeDataString(session)}/recordings{query}");
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JsonElement>())!;
+    }
+
+    public static string States(JsonElement listing) =>
+        string.Join(",", listing.GetProperty("segments").EnumerateArray().Select(s => s.GetProperty("state").GetString()));
+
+    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+}
