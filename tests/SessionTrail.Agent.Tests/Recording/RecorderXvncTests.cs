@@ -85,6 +85,10 @@ public sealed class RecorderXvncTests : IDisposable
         Assert.True(gap.GapStart >= killed.End - TimeSpan.FromSeconds(1), h.Describe());
         var video = ProbedVideo.Probe(Path.Combine(h.SpoolDirectory, killed.File));
         Assert.True(video is { Frames: >= 10 }, $"the segment of the killed ffmpeg does not play: {video}\n{h.Describe()}");
+
+        // Every fragment before the kill plays: only the last (≤ 2 s) fragment and x264's look-ahead (10 frames) may be lost.
+        var recorded = (killed.End - killed.Start).TotalSeconds;
+        Assert.True(video.Frames >= (recorded - 4.5) * 5, $"{video.Frames} frames for {recorded:F1} s recorded before the kill\n{h.Describe()}");
         Assert.Equal(1, h.Recorder.GetStatus().Restarts);
         Assert.True(restartedAfter < TimeSpan.FromSeconds(2), restartedAfter.ToString());
         AssertPlayableChain(h, h.Segments);
