@@ -252,12 +252,10 @@ public sealed class ServerRecordingTarget : IRecordingTarget
     private Uri Url(SpoolSegment segment, string what) =>
         new(_api, $"sessions/{EscapeSegment(segment.Session.Id)}/recordings/{segment.Index.ToString(CultureInfo.InvariantCulture)}/{what}");
 
-    /// <summary>Percent-encodes a path segment; "." and ".." are encoded too (a URL would drop them as dot segments).</summary>
-    private static string EscapeSegment(string value)
-    {
-        var escaped = Uri.EscapeDataString(value);
-        return escaped is "." or ".." ? escaped.Replace(".", "%2E", StringComparison.Ordinal) : escaped;
-    }
+    /// <summary>Percent-encodes a path segment. "." and ".." cannot be sent (URLs and the server drop them as dot segments, even encoded).</summary>
+    private static string EscapeSegment(string value) => value is "." or ".."
+        ? throw new SegmentFailedException($"the session id '{value}' cannot be named in a URL; start sessions with another id")
+        : Uri.EscapeDataString(value);
 
     private static Exception Unexpected(HttpStatusCode status, string body, string what, TimeSpan? retryAfter = null)
     {
