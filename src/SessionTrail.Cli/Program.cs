@@ -19,6 +19,7 @@ root.Add(TokenCommand.Create());
 root.Add(ImportCommand.Create());
 root.Add(AppStreamCommand.Create());
 root.Add(LogsCommand.Create());
+root.Add(RecordingsCommand.Create());
 
 // Ctrl+C / SIGTERM cancel the command's token; the agent then flushes for up to its FlushDeadline
 // (10 s by default), so the process is given longer than that before it is terminated.

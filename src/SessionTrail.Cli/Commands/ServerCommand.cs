@@ -10,6 +10,7 @@ internal static class ServerCommand
     {
         var data = CommonOptions.Data();
         var urls = CommonOptions.Urls();
+        var retention = RetentionDays();
         var command = new Command(
             "server",
             """
@@ -18,11 +19,11 @@ internal static class ServerCommand
             `sessiontrail token create --data DIR`.
             """)
         {
-            data, urls,
+            data, urls, retention,
         };
         command.SetAction((parse, stop) => Failure.GuardAsync("server", async () =>
         {
-            var options = new ServerOptions { DataDir = CommonOptions.FullData(parse.GetValue(data)!), Urls = parse.GetValue(urls)! };
+            var options = new ServerOptions { DataDir = CommonOptions.FullData(parse.GetValue(data)!), Urls = parse.GetValue(urls)!, RecordingRetentionDays = parse.GetValue(retention) };
             await using var app = ServerApp.Build(options);
             await app.StartAsync(CancellationToken.None);
             Console.WriteLine($"sessiontrail server: listening on {string.Join(", ", ServerApp.Addresses(app))}; data in {options.DataDir}");
@@ -40,4 +41,13 @@ internal static class ServerCommand
         }));
         return command;
     }
+
+    /// <summary>--recording-retention-days N (default: $SESSIONTRAIL_RECORDING_RETENTION_DAYS, else 90).</summary>
+    internal static Option<int> RetentionDays() => new("--recording-retention-days")
+    {
+        Description = "Delete session recordings this many days after the session ended, unless on legal hold; 0 keeps them forever. " +
+                      "Default: $SESSIONTRAIL_RECORDING_RETENTION_DAYS, else 90.",
+        DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("SESSIONTRAIL_RECORDING_RETENTION_DAYS"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var days) ? days : 90,
+        HelpName = "N",
+    };
 }

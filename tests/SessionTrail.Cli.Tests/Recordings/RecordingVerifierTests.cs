@@ -1,0 +1,308 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
+using SessionTrail.Cli.Recordings;
+using SessionTrail.Core.Records;
+using SessionTrail.Server;
+using SessionTrail.Server.Auth;
+using SessionTrail.Server.Recordings;
+using SessionTrail.Server.Store;
+
+namespace SessionTrail.Cli.Tests.Recordings;
+
+/// <summary>`recordings verify|export` against a real in-process server holding segments put through its store.</summary>
+public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("st-rec-cli-").FullName;
+    private readonly string outDir = Directory.CreateTempSubdirectory("st-rec-out-").FullName;
+    private Microsoft.AspNetCore.Builder.WebApplication? app;
+    private RecordingsClient? client;
+
+    private static readonly DateTimeOffset T0 = new(2026, 11, 1, 8, 0, 0, TimeSpan.Zero);
+
+    public async Task InitializeAsync()
+    {
+        app = ServerApp.Build(new ServerOptions { DataDir = dir, Urls = "http://127.0.0.1:0" }, ["--Logging:LogLevel:Default=Warning"]);
+        await app.StartAsync();
+        var token = app.Services.GetRequiredService<TokenStore>().Create("auditor-1");
+        client = new RecordingsClient(ServerApp.Addresses(app)[0], token);
+    }
+
+    public async Task DisposeAsync()
+    {
+        client?.Dispose();
+        if (app is not null)
+        {
+            await app.DisposeAsync();
+        }
+
+        Directory.Delete(dir, recursive: true);
+        Directory.Delete(outDir, recursive: true);
+    }
+
+    public void Dispose() => client?.Dispose();
+
+    private RecordingsClient Client => client!;
+
+    private IRecordingStore Bytes => app!.Services.GetRequiredService<IRecordingStore>();
+
+    private static byte[] Random(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private static RecordingSegmentRecord Record(string session, int index, byte[] bytes, string? previous, int width = 320) => new()
+    {
+        Id = $"rec:{session}:{index}",
+        Time = T0.AddMinutes(index + 1),
+        Host = "h1",
+        Session = session,
+        Index = index,
+        Start = T0.AddMinutes(index),
+        End = T0.AddMinutes(index + 1),
+        Width = width,
+        Height = 240,
+        Fps = 5,
+        Codec = "h264",
+        Bytes = bytes.Length,
+        Sha256 = Sha(bytes),
+        PreviousSha256 = previous,
+        File = $"{index:D6}.mp4",
+    };
+
+    private async Task PutBytesAsync(string session, int index, byte[] bytes)
+    {
+        await Bytes.AppendAsync(session, index, 0, new MemoryStream(bytes), CancellationToken.None);
+        await Bytes.CompleteAsync(session, index, bytes.Length, Sha(bytes), CancellationToken.None);
+    }
+
+    private void Ingest(params TrailRecord[] records) => app!.Services.GetRequiredService<SqliteStore>().Ingest(records);
+
+    private async Task PutChainAsync(string session, params byte[][] contents)
+    {
+        string? previous = null;
+        for (var i = 0; i < contents.Length; i++)
+        {
+            await PutBytesAsync(session, i, contents[i]);
+            Ingest(Record(session, i, contents[i], previous));
+            previous = Sha(contents[i]);
+        }
+    }
+
+    private string SegmentPath(string session, int index) =>
+        Path.Combine(dir, "recordings", FileSystemRecordingStore.SessionDirectoryName(session), $"{index:D6}.mp4");
+
+    private Task<VerifyResult> VerifyAsync(string session, string? key = null, string? into = null) =>
+        new RecordingVerifier(Client).RunAsync(session, key, into, CancellationToken.None);
+
+    [Fact]
+    public async Task AnIntactRecordingVerifiesAndExportsAFolderThatSha256sumAndOpensslAccept()
+    {
+        await PutChainAsync("s/1", Random(5000, 1), Random(3000, 2), Random(100, 3));
+
+        var verified = await VerifyAsync("s/1");
+        Assert.Empty(verified.Problems);
+        Assert.Equal(3, verified.Segments);
+
+        var exported = await VerifyAsync("s/1", into: outDir);
+        Assert.Empty(exported.Problems);
+        Assert.Equal(
+            new[] { "000000.mp4", "000001.mp4", "000002.mp4", RecordingVerifier.ManifestFile, RecordingVerifier.SignatureFile, RecordingVerifier.PublicKeyFile, RecordingVerifier.ListingFile }.Order(StringComparer.Ordinal),
+            Directory.GetFiles(outDir).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal));
+        Assert.Contains("000001.mp4: OK", await RunAsync("sha256sum", outDir, "-c", RecordingVerifier.ManifestFile), StringComparison.Ordinal);
+        File.WriteAllBytes(Path.Combine(outDir, "sig.der"), Convert.FromBase64String(File.ReadAllText(Path.Combine(outDir, RecordingVerifier.SignatureFile))));
+        Assert.Equal("Verified OK", (await RunAsync("openssl", outDir, "dgst", "-sha256", "-verify", RecordingVerifier.PublicKeyFile, "-signature", "sig.der", RecordingVerifier.ManifestFile)).Trim());
+        Assert.Empty((await RecordingVerifier.VerifyExportAsync(outDir, null, CancellationToken.None)).Problems);
+
+        // Every download went through the audited endpoint, with who.
+        var audit = app!.Services.GetRequiredService<RecordingCatalog>().QueryAudit(new AuditQuery("s/1", null, null, null, null, null, 100));
+        Assert.Equal(3, audit.Count(a => a.Action == AuditActions.Download));
+        Assert.Equal(3, audit.Count(a => a.Action == AuditActions.Export));
+        Assert.All(audit, a => Assert.Equal("auditor-1", a.Who));
+    }
+
+    [Fact]
+    public async Task AMissingSegmentIsNamed()
+    {
+        var a = Random(100, 1);
+        var c = Random(100, 3);
+        await PutChainAsync("s1", a);
+        await PutBytesAsync("s1", 2, c);
+        Ingest(Record("s1", 2, c, Sha(Random(100, 2))));
+
+        var result = await VerifyAsync("s1");
+
+        Assert.Contains("segment 1: missing: no record and no bytes for index 1, but later segments exist", result.Problems);
+    }
+
+    [Fact]
+    public async Task AlteredBytesAreNamedByTheServerAndByTheDownload()
+    {
+        var b = Random(300, 2);
+        await PutChainAsync("s1", Random(300, 1), b);
+        var path = SegmentPath("s1", 1);
+        var changed = File.ReadAllBytes(path);
+        changed[10] ^= 0x40;
+        File.WriteAllBytes(path, changed);
+
+        var result = await VerifyAsync("s1");
+
+        Assert.Contains(result.Problems, p => p.StartsWith("segment 1: altered: stored bytes", StringComparison.Ordinal));
+        Assert.Contains($"segment 1: downloaded bytes (300 bytes) have sha256 {Sha(changed)}, the record says {Sha(b)}", result.Problems);
+        Assert.Contains($"segment 1: downloaded sha256 {Sha(changed)} is not the signed manifest's {Sha(b)}", result.Problems);
+    }
+
+    [Fact]
+    public async Task ReorderedSegmentsAreNamed()
+    {
+        await PutChainAsync("s1", Random(200, 1), Random(200, 2), Random(200, 3));
+        var one = SegmentPath("s1", 1);
+        var two = SegmentPath("s1", 2);
+        var bytesOne = File.ReadAllBytes(one);
+        File.Copy(two, one, overwrite: true);
+        File.WriteAllBytes(two, bytesOne);
+
+        var result = await VerifyAsync("s1");
+
+        Assert.Contains(result.Problems, p => p.StartsWith("segment 1: altered:", StringComparison.Ordinal) && p.EndsWith("they are segment 2's bytes (reordered)", StringComparison.Ordinal));
+        Assert.Contains(result.Problems, p => p.StartsWith("segment 2: altered:", StringComparison.Ordinal) && p.EndsWith("they are segment 1's bytes (reordered)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ABrokenChainIsNamed()
+    {
+        var a = Random(100, 1);
+        var b = Random(100, 2);
+        await PutChainAsync("s1", a);
+        await PutBytesAsync("s1", 1, b);
+        Ingest(Record("s1", 1, b, Sha(Random(100, 9))));
+
+        var result = await VerifyAsync("s1");
+
+        Assert.Contains(result.Problems, p => p.StartsWith("segment 1: chain-broken:", StringComparison.Ordinal));
+        Assert.Contains($"segment 1: chain broken: prevSha256 {Sha(Random(100, 9))} is not segment 0's sha256 {Sha(a)}", result.Problems);
+    }
+
+    [Fact]
+    public async Task AnExportWhoseFileChangedAfterSigningFailsOfflineVerification()
+    {
+        await PutChainAsync("s1", Random(400, 1), Random(400, 2));
+        Assert.Empty((await VerifyAsync("s1", into: outDir)).Problems);
+        var file = Path.Combine(outDir, "000001.mp4");
+        var bytes = File.ReadAllBytes(file);
+        bytes[0] ^= 1;
+        File.WriteAllBytes(file, bytes);
+
+        var result = await RecordingVerifier.VerifyExportAsync(outDir, null, CancellationToken.None);
+
+        Assert.Equal([$"000001.mp4: sha256 {Sha(bytes)} is not the signed manifest's {Sha(Random(400, 2))}"], result.Problems);
+
+        // Editing the manifest to match breaks its signature.
+        var manifest = Path.Combine(outDir, RecordingVerifier.ManifestFile);
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace(Sha(Random(400, 2)), Sha(bytes), StringComparison.Ordinal));
+        var forged = await RecordingVerifier.VerifyExportAsync(outDir, null, CancellationToken.None);
+        Assert.Equal([$"{RecordingVerifier.ManifestFile}: the signature is not valid for the public key {forged.KeyFingerprint}"], forged.Problems);
+    }
+
+    [Fact]
+    public async Task APinnedKeyOtherThanTheServersFailsTheSignature()
+    {
+        await PutChainAsync("s1", Random(100, 1));
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        var result = await VerifyAsync("s1", other.ExportSubjectPublicKeyInfoPem());
+
+        Assert.Equal([$"manifest: the signature is not valid for the public key {RecordingVerifier.Fingerprint(other.ExportSubjectPublicKeyInfoPem())} (pinned)"], result.Problems);
+        var pinnedRight = await VerifyAsync("s1", app!.Services.GetRequiredService<RecordingSigner>().PublicKeyPem);
+        Assert.Empty(pinnedRight.Problems);
+    }
+
+    [Fact]
+    public async Task AnUnknownSessionIsAClearError()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => VerifyAsync("nobody"));
+        Assert.Equal("the server has no recording of session 'nobody'", error.Message);
+    }
+
+    [Fact]
+    public async Task RealSegmentsOfOneGeometryJoinIntoOneMp4AndMixedOnesAreRefusedWithTheReason()
+    {
+        var first = await Mp4Async("testsrc", 320, 240, 2);
+        var second = await Mp4Async("smptebars", 320, 240, 3);
+        await PutChainAsync("s1", first, second);
+        var result = await VerifyAsync("s1", into: outDir);
+        Assert.Empty(result.Problems);
+        Assert.Null(RecordingVerifier.WhyNotSingle(result.Listing));
+
+        var (code, output) = await RunCliAsync("recordings", "export", "s1", "--out", outDir, "--single", "--server", ServerApp.Addresses(app!)[0], "--token",
+            app!.Services.GetRequiredService<TokenStore>().Create("cli"));
+        Assert.True(code == 0, output);
+        var probe = await RunAsync("ffprobe", outDir, "-v", "error", "-show_entries", "format=duration:stream=width,height", "-of", "csv=p=0", "recording.mp4");
+        Assert.Contains("320,240", probe, StringComparison.Ordinal);
+        Assert.InRange(double.Parse(probe.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(), System.Globalization.CultureInfo.InvariantCulture), 4.5, 5.5);
+
+        var wide = await Mp4Async("testsrc", 640, 240, 1);
+        await PutBytesAsync("s1", 2, wide);
+        Ingest(Record("s1", 2, wide, Sha(second), width: 640));
+        var mixed = await VerifyAsync("s1");
+        Assert.Equal("the segments have 2 geometries/codecs (320x240 h264, 640x240 h264); stream copy needs one — keep the segments, or re-encode", RecordingVerifier.WhyNotSingle(mixed.Listing));
+    }
+
+    [Fact]
+    public async Task TheListingTableNamesStatesAndProblems()
+    {
+        await PutChainAsync("s1", Random(100, 1));
+        await PutBytesAsync("s1", 2, Random(50, 3));
+        var listing = (await Client.ListAsync("s1", CancellationToken.None))!.Value;
+        using var output = new StringWriter();
+
+        Commands.RecordingsCommand.Render(listing, json: false, output);
+
+        var text = output.ToString();
+        Assert.Contains("missing", text, StringComparison.Ordinal);
+        Assert.Contains("awaiting-record", text, StringComparison.Ordinal);
+        Assert.Contains("chain: BROKEN", text, StringComparison.Ordinal);
+        Assert.Contains("segment 1: missing: no record and no bytes for index 1", text, StringComparison.Ordinal);
+
+        var local = await Commands.RecordingsCommand.LocalListingAsync(dir, "s1", CancellationToken.None);
+        Assert.Equal(
+            string.Join(",", listing.GetProperty("segments").EnumerateArray().Select(s => s.GetProperty("state").GetString())),
+            string.Join(",", local.GetProperty("segments").EnumerateArray().Select(s => s.GetProperty("state").GetString())));
+    }
+
+    private async Task<byte[]> Mp4Async(string source, int width, int height, int seconds)
+    {
+        var path = Path.Combine(dir, $"{source}-{width}-{seconds}.mp4");
+        await RunAsync("ffmpeg", dir, "-v", "error", "-y", "-f", "lavfi", "-i", $"{source}=size={width}x{height}:rate=5", "-t", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+frag_keyframe+empty_moov+default_base_moof", path);
+        return File.ReadAllBytes(path);
+    }
+
+    private static async Task<string> RunAsync(string file, string workingDirectory, params string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, args) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{file} exited {process.ExitCode}: {error}");
+        return await output;
+    }
+
+    /// <summary>Runs the real `sessiontrail` executable built next to the tests.</summary>
+    private static async Task<(int Code, string Output)> RunCliAsync(params string[] args)
+    {
+        var exe = Path.Combine(AppContext.BaseDirectory, "sessiontrail");
+        var start = File.Exists(exe) ? new ProcessStartInfo(exe, args) : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "sessiontrail.dll"), .. args]);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output + error);
+    }
+}
