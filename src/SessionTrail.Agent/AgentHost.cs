@@ -49,6 +49,7 @@ public sealed partial class AgentHost : IDisposable
     private string _agentId = "";
     private DateTimeOffset _startedAt;
     private RecordingSource? _recording;
+    private Recording.Upload.RecordingUploader? _uploader;
 
     public AgentHost(AgentOptions options, IEnumerable<IRecordSource> sources, IEnumerable<ISink>? extraSinks, ILoggerFactory loggerFactory, TimeProvider time)
         : this(options, sources, extraSinks, loggerFactory, time, pipes: null, sessionProbe: OperatingSystem.IsLinux() ? new LinuxSessionProbe() : null)
@@ -226,7 +227,11 @@ public sealed partial class AgentHost : IDisposable
         };
         if (_options.Recording.Enabled)
         {
-            // The screen recorder follows the explicit session the session file source tracks.
+            // The screen recorder follows the explicit session the session file source tracks; the uploader
+            // sends what it writes to the spool (segment records travel through the server sink's queue).
+            _uploader = new Recording.Upload.RecordingUploader(
+                _options.Recording, _options.DataDir, string.IsNullOrWhiteSpace(_options.ServerUrl) ? null : new Uri(_options.ServerUrl), _options.Token, _loggerFactory, _time);
+            _uploader.NotableChange += SignalNotable;
             _recording = new RecordingSource(_options.Recording, _options.DataDir, _options.Host, tracker, _time, _loggerFactory);
             sources.Add(_recording);
         }
@@ -244,6 +249,10 @@ public sealed partial class AgentHost : IDisposable
         using var backgroundDrain = new CancellationTokenSource();
         var backgroundTasks = _senders.Select(s => s.Sink).OfType<IBackgroundSink>()
             .Select(b => Task.Run(() => SuperviseBackgroundAsync(b, backgroundDrain.Token, deadline.Token), CancellationToken.None)).ToList();
+        if (_uploader is { } uploader)
+        {
+            backgroundTasks.Add(Task.Run(() => SuperviseUploaderAsync(uploader, backgroundDrain.Token, deadline.Token), CancellationToken.None));
+        }
         var statusTask = Task.Run(() => StatusLoopAsync(statusStop.Token), CancellationToken.None);
         _state = "running";
         LogStarted(_logger, ids.AgentId, _senders.Count, sources.Count);
@@ -391,7 +400,36 @@ public sealed partial class AgentHost : IDisposable
         }
     }
 
-    public void Dispose() => _notable.Dispose();
+    private async Task SuperviseUploaderAsync(Recording.Upload.RecordingUploader uploader, CancellationToken drain, CancellationToken deadline)
+    {
+        while (!deadline.IsCancellationRequested)
+        {
+            try
+            {
+                await uploader.RunAsync(drain, deadline);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !deadline.IsCancellationRequested)
+            {
+                LogSenderFailed(_logger, "recording-upload", ex);
+                SignalNotable();
+                try
+                {
+                    await Task.Delay(_options.SourceRestartDelay, _time, deadline);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _notable.Dispose();
+        _uploader?.Dispose();
+    }
 
     private void SignalNotable()
     {
@@ -472,7 +510,7 @@ public sealed partial class AgentHost : IDisposable
             Blocked = p.Filter?.Blocked,
             Timeouts = p.Filter?.Timeouts,
         }).ToList();
-        return new AgentStatus { WrittenAt = now, AgentId = _agentId, State = _state, StartedAt = _startedAt, Sinks = sinks, Sources = sources, Pipes = pipes, Config = Config?.Snapshot(), Recorder = _recording?.GetStatus() };
+        return new AgentStatus { WrittenAt = now, AgentId = _agentId, State = _state, StartedAt = _startedAt, Sinks = sinks, Sources = sources, Pipes = pipes, Config = Config?.Snapshot(), Recorder = _recording?.GetStatus(), RecordingUpload = _uploader?.GetStatus() };
     }
 
     private static string QueueFullText(QueueFullPolicy policy) => "queue full: its size cap is reached; " + policy switch
