@@ -3,12 +3,13 @@ using System.Security.Cryptography;
 using SessionTrail.Agent.Recording;
 using SessionTrail.Agent.Tests.Fakes;
 using SessionTrail.Core.Records;
+using Xunit.Abstractions;
 
 namespace SessionTrail.Agent.Tests.Recording;
 
 /// <summary>The recorder with the real thing: Xvnc, xrandr, ffmpeg, ffprobe (fail, not skip, when missing).</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class RecorderXvncTests : IDisposable
+public sealed class RecorderXvncTests(ITestOutputHelper log) : IDisposable
 {
     private readonly XvncDisplay _x = new();
     private readonly TempDir _dir = new();
@@ -48,6 +49,10 @@ public sealed class RecorderXvncTests : IDisposable
         Assert.Single(h.Events(RecordingEventTypes.Stopped));
         Assert.Empty(h.Events(RecordingEventTypes.Gap));
         AssertPlayableChain(h, segments);
+        for (var i = 1; i < segments.Count; i++)
+        {
+            log.WriteLine($"segment {i} ({segments[i].Width}x{segments[i].Height}, after {segments[i - 1].EndReason}): starts {(segments[i].Start - segments[i - 1].End).TotalSeconds:F2} s after the previous one ended; {segments[i].Bytes} bytes for {(segments[i].End - segments[i].Start).TotalSeconds:F1} s");
+        }
     }
 
     [Fact]
@@ -55,7 +60,7 @@ public sealed class RecorderXvncTests : IDisposable
     {
         await using var h = await RecorderHarness.StartAsync(_x, _dir.Path, "kill-1", RecorderHarness.Options(_x, segmentSeconds: 60));
         await h.WaitForAsync(() => h.Recorder.GetStatus() is { State: "recording", SegmentBytes: > 5000 }, TimeSpan.FromSeconds(20), "recording with a first fragment on disk");
-        await Task.Delay(1500);
+        await Task.Delay(6000);
         var victim = h.Recorder.GetStatus().FfmpegPid!.Value;
         using (var p = Process.GetProcessById(victim))
         {
@@ -63,6 +68,7 @@ public sealed class RecorderXvncTests : IDisposable
         }
 
         var killedAt = Stopwatch.StartNew();
+        var killTime = DateTimeOffset.UtcNow;
         using (var kill = Process.Start("kill", ["-KILL", victim.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
@@ -79,15 +85,16 @@ public sealed class RecorderXvncTests : IDisposable
         Assert.NotNull(gap.GapStart);
         Assert.NotNull(gap.GapEnd);
         Assert.True(gap.GapEnd > gap.GapStart, h.Describe());
-        Assert.True(gap.GapEnd - gap.GapStart < TimeSpan.FromSeconds(6), $"gap {gap.GapEnd - gap.GapStart} too long\n{h.Describe()}");
+        Assert.True(gap.GapEnd - gap.GapStart < TimeSpan.FromSeconds(8), $"gap {gap.GapEnd - gap.GapStart} too long\n{h.Describe()}");
         Assert.Contains($"ffmpeg {victim} exited", gap.Message, StringComparison.Ordinal);
         var killed = h.Segments.Single(s => s.EndReason == SegmentEndReasons.FfmpegExit);
-        Assert.True(gap.GapStart >= killed.End - TimeSpan.FromSeconds(1), h.Describe());
+        Assert.Equal(killed.End, gap.GapStart);
         var video = ProbedVideo.Probe(Path.Combine(h.SpoolDirectory, killed.File));
-        Assert.True(video is { Frames: >= 10 }, $"the segment of the killed ffmpeg does not play: {video}\n{h.Describe()}");
+        Assert.True(video is { Frames: >= 30 }, $"the segment of the killed ffmpeg does not play: {video}\n{h.Describe()}");
 
         // Every fragment before the kill plays: only the last (≤ 2 s) fragment and x264's look-ahead (10 frames) may be lost.
-        var recorded = (killed.End - killed.Start).TotalSeconds;
+        var recorded = (killTime - killed.Start).TotalSeconds;
+        log.WriteLine($"restarted after {restartedAfter.TotalMilliseconds:F0} ms; gap {(gap.GapEnd - gap.GapStart)!.Value.TotalSeconds:F2} s; killed segment: {video.Frames} frames for {recorded:F1} s recorded at 5 fps");
         Assert.True(video.Frames >= (recorded - 4.5) * 5, $"{video.Frames} frames for {recorded:F1} s recorded before the kill\n{h.Describe()}");
         Assert.Equal(1, h.Recorder.GetStatus().Restarts);
         Assert.True(restartedAfter < TimeSpan.FromSeconds(2), restartedAfter.ToString());
