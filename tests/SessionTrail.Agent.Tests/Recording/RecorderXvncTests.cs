@@ -9,6 +9,7 @@ namespace SessionTrail.Agent.Tests.Recording;
 
 /// <summary>The recorder with the real thing: Xvnc, xrandr, ffmpeg, ffprobe (fail, not skip, when missing).</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Collection(XvncCollection.Name)]
 public sealed class RecorderXvncTests(ITestOutputHelper log) : IDisposable
 {
     private readonly XvncDisplay _x = new();
