@@ -269,9 +269,12 @@ public sealed partial class ScreenRecorder(
         async Task CloseAsync(int index, string reason, DateTimeOffset? end)
         {
             var times = list.Times(RecordingSpool.SegmentFileName(index));
-            var start = anchor is { } a && times is { } t ? a + t.Start : (DateTimeOffset?)null;
+
+            // An unlisted (killed, still open) segment starts where the one before it ended, or at the run's first frame.
+            var startOffset = times?.Start ?? (index == plan.FirstIndex ? TimeSpan.Zero : list.Times(RecordingSpool.SegmentFileName(index - 1))?.End);
+            var start = anchor is { } a && startOffset is { } offset ? a + offset : (DateTimeOffset?)null;
             var stop = anchor is { } a2 && times is { } t2 ? a2 + t2.End : end;
-            var sidecar = await spool.CloseAsync(index, start, stop, options.Fps, reason, fallback, ffmpeg.FfprobePath, CancellationToken.None);
+            var sidecar = await spool.CloseAsync(index, start, stop, options.Fps, reason, fallback, ffmpeg.FfprobePath, CancellationToken.None, endIsClose: times is null);
             closedThrough = index;
             lastRecorded = sidecar.End;
             lock (_lock)

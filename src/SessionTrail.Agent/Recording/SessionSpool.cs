@@ -139,7 +139,9 @@ public sealed class SessionSpool
     /// Closes segment <paramref name="index"/>: hashes it, reads codec and size (ffprobe when available, else
     /// <paramref name="fallback"/>), writes its sidecar atomically, then chain.json. Returns the sidecar.
     /// </summary>
-    public async Task<SegmentSidecar> CloseAsync(int index, DateTimeOffset? start, DateTimeOffset? end, int fps, string reason, (int Width, int Height)? fallback, string? ffprobe, CancellationToken cancellationToken)
+    /// <param name="endIsClose">True when <paramref name="end"/> is when the segment was closed rather than ffmpeg's own end time
+    /// (a killed ffmpeg): the end is then trimmed to what is on disk.</param>
+    public async Task<SegmentSidecar> CloseAsync(int index, DateTimeOffset? start, DateTimeOffset? end, int fps, string reason, (int Width, int Height)? fallback, string? ffprobe, CancellationToken cancellationToken, bool endIsClose = false)
     {
         var path = SegmentPath(index);
         RecordingFiles.MakePrivate(path);
@@ -154,6 +156,13 @@ public sealed class SessionSpool
         var probe = ffprobe is null ? null : await SegmentProbe.ProbeAsync(ffprobe, path, cancellationToken);
         var mtime = new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
         var segmentEnd = end ?? mtime;
+
+        // What is on disk ends earlier than the close when ffmpeg was killed (its last fragment and look-ahead are lost).
+        if (endIsClose && start is { } s && probe?.Duration is { } onDisk && s + onDisk < segmentEnd)
+        {
+            segmentEnd = s + onDisk;
+        }
+
         var segmentStart = start ?? (probe?.Duration is { } d ? segmentEnd - d : segmentEnd);
         var sidecar = new SegmentSidecar
         {

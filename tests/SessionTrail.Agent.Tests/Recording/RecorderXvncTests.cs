@@ -3,12 +3,14 @@ using System.Security.Cryptography;
 using SessionTrail.Agent.Recording;
 using SessionTrail.Agent.Tests.Fakes;
 using SessionTrail.Core.Records;
+using Xunit.Abstractions;
 
 namespace SessionTrail.Agent.Tests.Recording;
 
 /// <summary>The recorder with the real thing: Xvnc, xrandr, ffmpeg, ffprobe (fail, not skip, when missing).</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class RecorderXvncTests : IDisposable
+[Collection(XvncCollection.Name)]
+public sealed class RecorderXvncTests(ITestOutputHelper log) : IDisposable
 {
     private readonly XvncDisplay _x = new();
     private readonly TempDir _dir = new();
@@ -33,6 +35,12 @@ public sealed class RecorderXvncTests : IDisposable
         Assert.Equal(0, _x.Xrandr("-s", "1920x1080").ExitCode);
         await h.WaitForAsync(() => h.Events(RecordingEventTypes.Geometry).Count >= 2 && h.Recorder.GetStatus() is { Width: 1920, SegmentBytes: > 1000 }, TimeSpan.FromSeconds(15), "the recording at 1920x1080");
         await Task.Delay(2500);
+
+        // Shrinking: x11grab stops on its own ("Cannot get the image data"); the probe explains it: a geometry change, not a gap.
+        var before = h.Recorder.GetStatus().FfmpegPid;
+        Assert.Equal(0, _x.Xrandr("-s", "1280x800").ExitCode);
+        await h.WaitForAsync(() => h.Events(RecordingEventTypes.Geometry).Count >= 3 && h.Recorder.GetStatus() is { Width: 1280, SegmentBytes: > 1000 } s && s.FfmpegPid != before, TimeSpan.FromSeconds(15), "the recording back at 1280x800");
+        await Task.Delay(1500);
         await h.StopAsync(SegmentEndReasons.SessionEnd);
 
         var segments = h.Segments;
@@ -40,14 +48,19 @@ public sealed class RecorderXvncTests : IDisposable
         Assert.Contains(segments, s => (s.Width, s.Height) == (1920, 1080));
         Assert.Contains(segments, s => (s.Width, s.Height) == (1282, 800));
         Assert.Contains(segments, s => s.EndReason == SegmentEndReasons.MaxLength);
-        Assert.Equal(2, segments.Count(s => s.EndReason == SegmentEndReasons.Geometry));
+        Assert.Equal(3, segments.Count(s => s.EndReason == SegmentEndReasons.Geometry));
+        Assert.Equal(0, h.Recorder.GetStatus().Restarts);
         Assert.Equal(SegmentEndReasons.SessionEnd, segments[^1].EndReason);
         var geometry = h.Events(RecordingEventTypes.Geometry);
-        Assert.Equal([(1282, 800), (1920, 1080)], geometry.Select(e => (e.Width!.Value, e.Height!.Value)));
+        Assert.Equal([(1282, 800), (1920, 1080), (1280, 800)], geometry.Select(e => (e.Width!.Value, e.Height!.Value)));
         Assert.Single(h.Events(RecordingEventTypes.Started));
         Assert.Single(h.Events(RecordingEventTypes.Stopped));
         Assert.Empty(h.Events(RecordingEventTypes.Gap));
         AssertPlayableChain(h, segments);
+        for (var i = 1; i < segments.Count; i++)
+        {
+            log.WriteLine($"segment {i} ({segments[i].Width}x{segments[i].Height}, after {segments[i - 1].EndReason}): starts {(segments[i].Start - segments[i - 1].End).TotalSeconds:F2} s after the previous one ended; {segments[i].Bytes} bytes for {(segments[i].End - segments[i].Start).TotalSeconds:F1} s");
+        }
     }
 
     [Fact]
@@ -55,7 +68,7 @@ public sealed class RecorderXvncTests : IDisposable
     {
         await using var h = await RecorderHarness.StartAsync(_x, _dir.Path, "kill-1", RecorderHarness.Options(_x, segmentSeconds: 60));
         await h.WaitForAsync(() => h.Recorder.GetStatus() is { State: "recording", SegmentBytes: > 5000 }, TimeSpan.FromSeconds(20), "recording with a first fragment on disk");
-        await Task.Delay(1500);
+        await Task.Delay(6000);
         var victim = h.Recorder.GetStatus().FfmpegPid!.Value;
         using (var p = Process.GetProcessById(victim))
         {
@@ -63,6 +76,7 @@ public sealed class RecorderXvncTests : IDisposable
         }
 
         var killedAt = Stopwatch.StartNew();
+        var killTime = DateTimeOffset.UtcNow;
         using (var kill = Process.Start("kill", ["-KILL", victim.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
@@ -79,15 +93,16 @@ public sealed class RecorderXvncTests : IDisposable
         Assert.NotNull(gap.GapStart);
         Assert.NotNull(gap.GapEnd);
         Assert.True(gap.GapEnd > gap.GapStart, h.Describe());
-        Assert.True(gap.GapEnd - gap.GapStart < TimeSpan.FromSeconds(6), $"gap {gap.GapEnd - gap.GapStart} too long\n{h.Describe()}");
+        Assert.True(gap.GapEnd - gap.GapStart < TimeSpan.FromSeconds(8), $"gap {gap.GapEnd - gap.GapStart} too long\n{h.Describe()}");
         Assert.Contains($"ffmpeg {victim} exited", gap.Message, StringComparison.Ordinal);
         var killed = h.Segments.Single(s => s.EndReason == SegmentEndReasons.FfmpegExit);
-        Assert.True(gap.GapStart >= killed.End - TimeSpan.FromSeconds(1), h.Describe());
+        Assert.Equal(killed.End, gap.GapStart);
         var video = ProbedVideo.Probe(Path.Combine(h.SpoolDirectory, killed.File));
-        Assert.True(video is { Frames: >= 10 }, $"the segment of the killed ffmpeg does not play: {video}\n{h.Describe()}");
+        Assert.True(video is { Frames: >= 30 }, $"the segment of the killed ffmpeg does not play: {video}\n{h.Describe()}");
 
         // Every fragment before the kill plays: only the last (≤ 2 s) fragment and x264's look-ahead (10 frames) may be lost.
-        var recorded = (killed.End - killed.Start).TotalSeconds;
+        var recorded = (killTime - killed.Start).TotalSeconds;
+        log.WriteLine($"restarted after {restartedAfter.TotalMilliseconds:F0} ms; gap {(gap.GapEnd - gap.GapStart)!.Value.TotalSeconds:F2} s; killed segment: {video.Frames} frames for {recorded:F1} s recorded at 5 fps");
         Assert.True(video.Frames >= (recorded - 4.5) * 5, $"{video.Frames} frames for {recorded:F1} s recorded before the kill\n{h.Describe()}");
         Assert.Equal(1, h.Recorder.GetStatus().Restarts);
         Assert.True(restartedAfter < TimeSpan.FromSeconds(2), restartedAfter.ToString());

@@ -7,6 +7,7 @@ using SessionTrail.Core.Records;
 namespace SessionTrail.Agent.Tests.Recording;
 
 /// <summary>The recording source follows the explicit session, applies the policy and shows the notice (real Xvnc, ffmpeg, xmessage).</summary>
+[Collection(XvncCollection.Name)]
 public sealed class RecordingSourceTests : IDisposable
 {
     private readonly XvncDisplay _x = new();

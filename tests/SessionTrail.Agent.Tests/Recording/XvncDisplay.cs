@@ -143,3 +143,10 @@ public sealed record ProbedVideo(string Codec, int Width, int Height, string Pix
         return new ProbedVideo(codec, int.Parse(v["width"], CultureInfo.InvariantCulture), int.Parse(v["height"], CultureInfo.InvariantCulture), v["pix_fmt"], int.TryParse(v.GetValueOrDefault("nb_read_frames"), out var f) ? f : 0);
     }
 }
+
+/// <summary>The recorder tests on Xvnc run ffmpeg at full tilt: they run alone, after the parallel tests, so timing tests elsewhere are not starved.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class XvncCollection
+{
+    public const string Name = "Xvnc + ffmpeg (alone)";
+}
