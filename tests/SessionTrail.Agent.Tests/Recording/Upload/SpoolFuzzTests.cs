@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SessionTrail.Agent.Recording;
 using SessionTrail.Agent.Recording.Upload;
 using SessionTrail.Agent.Tests.Fakes;
+using SessionTrail.Core.Tests;
 
 namespace SessionTrail.Agent.Tests.Recording.Upload;
 
@@ -28,32 +29,7 @@ public sealed class SpoolFuzzTests : IAsyncLifetime, IDisposable
         _serverDir.Dispose();
     }
 
-    private static byte[] Mutate(byte[] source, Random random)
-    {
-        var bytes = source.ToList();
-        for (var m = random.Next(1, 6); m > 0 && bytes.Count > 0; m--)
-        {
-            var at = random.Next(bytes.Count);
-            switch (random.Next(4))
-            {
-                case 0:
-                    bytes[at] = (byte)random.Next(256);
-                    break;
-                case 1:
-                    bytes.RemoveRange(at, Math.Min(bytes.Count - at, random.Next(1, 12)));
-                    break;
-                case 2:
-                    bytes.Insert(at, Interesting[random.Next(Interesting.Length)]);
-                    break;
-                default:
-                    var from = random.Next(bytes.Count);
-                    bytes.InsertRange(at, bytes.GetRange(from, Math.Min(bytes.Count - from, random.Next(1, 20))));
-                    break;
-            }
-        }
-
-        return [.. bytes];
-    }
+    private static byte[] Mutate(byte[] source, Random random, int mutations) => ByteMutator.Mutate(source, random, mutations, Interesting);
 
     [Fact]
     public async Task DamagedSessionFilesAndSidecarsFailTheirSegmentOrFallBackNeverCrash()
@@ -73,9 +49,9 @@ public sealed class SpoolFuzzTests : IAsyncLifetime, IDisposable
             var session = "fz" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var dir = spool.SessionDirectory(session);
             Directory.CreateDirectory(dir);
-            await File.WriteAllBytesAsync(Path.Combine(dir, "session.json"), Mutate(sessionJson, random));
+            await File.WriteAllBytesAsync(Path.Combine(dir, "session.json"), Mutate(sessionJson, random, random.Next(1, 6)));
             spool.Append(session, 0, video);
-            await File.WriteAllBytesAsync(Path.Combine(dir, RecordingSpool.SidecarFileName(0)), Mutate(Sidecar(session, video), random));
+            await File.WriteAllBytesAsync(Path.Combine(dir, RecordingSpool.SidecarFileName(0)), Mutate(Sidecar(session, video), random, i % 3));
         }
 
         var scanned = SpoolScan.Sessions(RecordingSpool.Root(_agentDir.Path));
@@ -123,7 +99,7 @@ public sealed class SpoolFuzzTests : IAsyncLifetime, IDisposable
 
         for (var i = 0; i < 20_000; i++)
         {
-            var name = Encoding.Latin1.GetString(Mutate(Encoding.ASCII.GetBytes(RecordingSpool.SessionDirectoryName("ses%sion/é " + i)), random));
+            var name = Encoding.Latin1.GetString(Mutate(Encoding.ASCII.GetBytes(RecordingSpool.SessionDirectoryName("ses%sion/é " + i)), random, random.Next(1, 6)));
             var decoded = SpoolScan.DecodeDirectoryName(name);
             if (decoded is not null && decoded.Length > 0)
             {
