@@ -283,6 +283,22 @@ public sealed class UploadApiTests
         Assert.InRange(held, 0, UploadApi.MaxChunkBytes);
     }
 
+    [Fact]
+    public async Task A16MiBChunkIsStreamedToDiskNotBufferedInMemory()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var chunk = MakeBytes((int)UploadApi.MaxChunkBytes, 3);
+        await PatchAsync(server.Client, Url("s-warm", 0), 0, Segment.AsMemory(0, 1000)); // JIT and pools warmed
+
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var response = await PatchAsync(server.Client, Url("s-mem", 0), 0, chunk);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(chunk.Length, OffsetHeader(response));
+        Assert.True(allocated < 4 * 1024 * 1024, $"a 16 MiB chunk allocated {allocated} bytes (client and server together)");
+    }
+
     [Theory]
     [InlineData("/api/v1/sessions/s/recordings/abc/upload", "segment index")]
     [InlineData("/api/v1/sessions/s/recordings/1000000/upload", "segment index")]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SessionTrail.Agent.Recording;
 using SessionTrail.Agent.Recording.Upload;
@@ -321,7 +322,14 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
         }
 
         // Cap below what is not uploaded: the other uploaded video goes, the not-uploaded one stays → spool full.
-        using (var uploader = Uploader(url: new Uri("http://127.0.0.1:9/"), configure: o => o.SpoolMaxBytes = 10_000))
+        var log = new ListLoggerProvider();
+        using (var loggers = new LoggerFactory([log]))
+        using (var uploader = new RecordingUploader(
+            new RecordingOptions { SpoolMaxBytes = 10_000, LiveUploadInterval = TimeSpan.FromSeconds(1) },
+            _agentDir.Path,
+            [new ServerRecordingTarget(new Uri("http://127.0.0.1:9/"), "st_x", 64 * 1024)],
+            loggers,
+            TimeProvider.System))
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
             await uploader.RunAsync(CancellationToken.None, stop.Token);
@@ -335,6 +343,7 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
             Assert.All(sidecarsAndMarkers, f => Assert.True(File.Exists(f), f));
             Assert.Equal(1, status.PendingSegments);
             Assert.Equal(chunk.Length, status.PendingBytes);
+            Assert.Single(log.Messages, m => m.StartsWith("Error Recording spool full:", StringComparison.Ordinal)); // said once, not every pass
         }
 
         // The server comes back (the real one): the pending segment uploads, its video may go, recording may continue.
@@ -346,6 +355,34 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
             Assert.True(File.Exists(Spool.MarkerPath("new", 0)));
             Assert.False(File.Exists(Spool.VideoPath("new", 0)));
         }
+    }
+
+    [Fact]
+    public async Task TheStatusRoundTripsThroughTheAgentStatusFile()
+    {
+        Spool.Segment("st", 0, Mp4Samples.Small, T0);
+        Spool.Append("st", 1, Mp4Samples.Small.AsSpan(0, 1000));
+        using var uploader = Uploader(configure: o => o.SpoolMaxBytes = 1 << 20);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await uploader.RunAsync(CancellationToken.None, stop.Token);
+        var status = new Status.AgentStatus
+        {
+            WrittenAt = T0, AgentId = "a", State = "running", StartedAt = T0, Sinks = [], Sources = [], RecordingUpload = uploader.GetStatus(),
+        };
+
+        status.Write(_agentDir.Path);
+        var read = Status.AgentStatus.Read(_agentDir.Path)!.RecordingUpload!;
+
+        Assert.Equal(1, read.UploadedSegmentsTotal);
+        Assert.Equal(Mp4Samples.Small.Length, read.UploadedBytesTotal);
+        Assert.Equal(1, read.OpenSegments);
+        Assert.Equal(1, read.PendingSegments);
+        Assert.Equal(1 << 20, read.SpoolMaxBytes);
+        Assert.True(read.SpoolBytes > Mp4Samples.Small.Length);
+        Assert.NotNull(read.LiveLagSeconds);
+        Assert.Equal("idle", read.State);
+        Assert.Contains("\"recordingUpload\"", status.ToJson(), StringComparison.Ordinal);
+        Assert.Equal(1000, (await _server.Store.GetInfoAsync("st", 1, default))!.Length); // the open segment went live
     }
 
     [Fact]
