@@ -154,6 +154,7 @@ public sealed partial class RecordingUploader : IDisposable
         {
             return _status with
             {
+                State = _budget.Full ? "spool full" : _retrying ? "retrying" : _uploadingNow is not null ? "uploading" : _status.State,
                 UploadingNow = _uploadingNow,
                 LiveLagSeconds = LiveLag(),
                 Failed = [.. _failed.Values],
@@ -218,6 +219,8 @@ public sealed partial class RecordingUploader : IDisposable
 
     private async Task<PassResult> PassAsync(CancellationToken stop)
     {
+        EnforceBudget(); // also before a long backlog pass: the cap holds while it runs
+        PublishStatus();
         var sessions = SpoolScan.Sessions(_root);
         var closedLeft = 0;
         var pendingSegments = 0;
@@ -274,6 +277,8 @@ public sealed partial class RecordingUploader : IDisposable
                         await FinishAsync(segment, stop);
                         pendingSegments--;
                         pendingBytes -= length;
+                        EnforceBudget();
+                        PublishStatus();
                     }
                     else
                     {
