@@ -44,6 +44,17 @@ public sealed class UploadApiTests
     private static long OffsetHeader(HttpResponseMessage response) =>
         long.Parse(response.Headers.GetValues("Upload-Offset").Single(), CultureInfo.InvariantCulture);
 
+    /// <summary>Sends a PATCH's head (offset 0) on a raw socket; the caller sends (part of) the body or reads the answer.</summary>
+    private static async Task<NetworkStream> RawPatchAsync(TcpClient socket, Uri uri, string token, long contentLength)
+    {
+        await socket.ConnectAsync(uri.Host, uri.Port);
+        var stream = socket.GetStream();
+        var head = $"PATCH {uri.PathAndQuery} HTTP/1.1\r\nHost: {uri.Authority}\r\nAuthorization: Bearer {token}\r\n" +
+                   $"Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: {contentLength}\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        return stream;
+    }
+
     private static string Sha(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     [Fact]
@@ -208,11 +219,7 @@ public sealed class UploadApiTests
         var uri = new Uri(server.Client.BaseAddress!, Url("s-drop", 0));
         using (var socket = new TcpClient())
         {
-            await socket.ConnectAsync(uri.Host, uri.Port);
-            var stream = socket.GetStream();
-            var head = $"PATCH {uri.PathAndQuery} HTTP/1.1\r\nHost: {uri.Authority}\r\nAuthorization: Bearer {server.Token}\r\n" +
-                       "Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: 200000\r\n\r\n";
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+            var stream = await RawPatchAsync(socket, uri, server.Token, 200_000);
             await stream.WriteAsync(Segment.AsMemory(0, 70_000));
             await stream.FlushAsync();
             await Task.Delay(300);
@@ -243,11 +250,7 @@ public sealed class UploadApiTests
         string declared;
         using (var socket = new TcpClient())
         {
-            await socket.ConnectAsync(uri.Host, uri.Port);
-            var stream = socket.GetStream();
-            var head = $"PATCH {uri.PathAndQuery} HTTP/1.1\r\nHost: {uri.Authority}\r\nAuthorization: Bearer {server.Token}\r\n" +
-                       $"Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: {UploadApi.MaxChunkBytes + 1}\r\n\r\n";
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+            var stream = await RawPatchAsync(socket, uri, server.Token, UploadApi.MaxChunkBytes + 1);
             var buffer = new byte[4096];
             var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
             declared = Encoding.ASCII.GetString(buffer, 0, read);
@@ -278,6 +281,22 @@ public sealed class UploadApiTests
 
         var held = (await Json(await server.Client.GetAsync(Url("s-big", 1)))).GetProperty("offset").GetInt64();
         Assert.InRange(held, 0, UploadApi.MaxChunkBytes);
+    }
+
+    [Fact]
+    public async Task A16MiBChunkIsStreamedToDiskNotBufferedInMemory()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var chunk = MakeBytes((int)UploadApi.MaxChunkBytes, 3);
+        await PatchAsync(server.Client, Url("s-warm", 0), 0, Segment.AsMemory(0, 1000)); // JIT and pools warmed
+
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var response = await PatchAsync(server.Client, Url("s-mem", 0), 0, chunk);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(chunk.Length, OffsetHeader(response));
+        Assert.True(allocated < 4 * 1024 * 1024, $"a 16 MiB chunk allocated {allocated} bytes (client and server together)");
     }
 
     [Theory]

@@ -12,7 +12,7 @@ public sealed record RecordingUploadStatus
     /// <summary>Segments in the spool not yet accepted by every target (the open one included).</summary>
     public int PendingSegments { get; init; }
 
-    /// <summary>Bytes of those segments not yet known to be held by the server (all their bytes for S3).</summary>
+    /// <summary>Bytes of those segments' videos on disk (what is left to confirm; an open segment counts whole).</summary>
     public long PendingBytes { get; init; }
 
     /// <summary>Segments still being recorded (video without sidecar).</summary>

@@ -27,7 +27,7 @@ public sealed partial class RecordingUploader : IDisposable
     private readonly Backoff _backoff;
     private readonly SpoolBudget _budget;
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, FailedSegment> _failed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FailedSegment> _failed = new(StringComparer.Ordinal); // by video path: two folders may claim one session
     private readonly SemaphoreSlim _wake = new(0, 1);
     private RecordingUploadStatus _status;
     private string? _uploadingNow;
@@ -154,6 +154,7 @@ public sealed partial class RecordingUploader : IDisposable
         {
             return _status with
             {
+                State = _budget.Full ? "spool full" : _retrying ? "retrying" : _uploadingNow is not null ? "uploading" : _status.State,
                 UploadingNow = _uploadingNow,
                 LiveLagSeconds = LiveLag(),
                 Failed = [.. _failed.Values],
@@ -218,6 +219,8 @@ public sealed partial class RecordingUploader : IDisposable
 
     private async Task<PassResult> PassAsync(CancellationToken stop)
     {
+        EnforceBudget(); // also before a long backlog pass: the cap holds while it runs
+        PublishStatus();
         var sessions = SpoolScan.Sessions(_root);
         var closedLeft = 0;
         var pendingSegments = 0;
@@ -254,7 +257,7 @@ public sealed partial class RecordingUploader : IDisposable
                     openSegments++;
                 }
 
-                if (_failed.ContainsKey(segment.Key))
+                if (_failed.ContainsKey(segment.VideoPath))
                 {
                     continue;
                 }
@@ -274,6 +277,8 @@ public sealed partial class RecordingUploader : IDisposable
                         await FinishAsync(segment, stop);
                         pendingSegments--;
                         pendingBytes -= length;
+                        EnforceBudget();
+                        PublishStatus();
                     }
                     else
                     {
@@ -328,7 +333,7 @@ public sealed partial class RecordingUploader : IDisposable
         {
             sidecar = RecordingSpool.ReadSidecar(segment.SidecarPath);
         }
-        catch (Exception e) when (e is JsonException or IOException)
+        catch (Exception e) when (e is JsonException or IOException or InvalidOperationException)
         {
             throw new SegmentFailedException($"its sidecar {segment.SidecarPath} is unreadable: {e.Message}");
         }
@@ -430,12 +435,12 @@ public sealed partial class RecordingUploader : IDisposable
     {
         lock (_lock)
         {
-            if (_failed.ContainsKey(segment.Key))
+            if (_failed.ContainsKey(segment.VideoPath))
             {
                 return;
             }
 
-            _failed[segment.Key] = new FailedSegment(segment.Key, reason, _time.GetUtcNow());
+            _failed[segment.VideoPath] = new FailedSegment(segment.Key, reason, _time.GetUtcNow());
         }
 
         RecordError($"{segment.Key} failed: {reason}");

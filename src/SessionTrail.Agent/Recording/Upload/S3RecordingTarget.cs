@@ -79,7 +79,7 @@ public sealed class S3RecordingTarget : IRecordingTarget
             {
                 clash = File.Exists(other) && Stamp(RecordingSpool.ReadSidecar(other).Start) == stamp;
             }
-            catch (Exception e) when (e is IOException or JsonException)
+            catch (Exception e) when (e is IOException or JsonException or InvalidOperationException)
             {
             }
         }

@@ -164,9 +164,9 @@ public static class SpoolScan
                 }
             }
         }
-        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or InvalidOperationException)
         {
-            // an unreadable session.json: the folder name and sidecars still name the session
+            // an unreadable session.json (InvalidOperationException: a string that is not UTF-8): the folder name and sidecars still name the session
         }
 
         string? fromSidecar = null;
@@ -177,18 +177,18 @@ public static class SpoolScan
             if (File.Exists(sidecar))
             {
                 var s = RecordingSpool.ReadSidecar(sidecar);
-                fromSidecar = s.Session;
+                fromSidecar = string.IsNullOrWhiteSpace(s.Session) ? null : s.Session;
                 firstStart = s.Start;
             }
         }
-        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or InvalidOperationException)
         {
         }
 
         var name = Path.GetFileName(dir);
         var id = fromSidecar
-            ?? (fields.TryGetValue("id", out var i) ? i : null)
-            ?? (fields.TryGetValue("sessionId", out var si) ? si : null)
+            ?? (fields.TryGetValue("id", out var i) && !string.IsNullOrWhiteSpace(i) ? i : null)
+            ?? (fields.TryGetValue("sessionId", out var si) && !string.IsNullOrWhiteSpace(si) ? si : null)
             ?? DecodeDirectoryName(name)
             ?? name;
         var started = (fields.TryGetValue("started", out var st) || fields.TryGetValue("SessionReservationDateTime", out st))

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SessionTrail.Agent.Recording;
 using SessionTrail.Agent.Recording.Upload;
@@ -72,25 +73,49 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
         using var drain = new CancellationTokenSource();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var run = uploader.RunAsync(drain.Token, stop.Token);
-        var delays = new List<double>();
+        // The recorder's clock: one fragment hits the disk every second, whatever the uploader does; a poller
+        // notes when the server first holds each fragment whole (servable).
         var written = 0;
-        string? partialCopy = null;
+        var appendedAt = new DateTime[ends.Count - 1];
+        var servableAt = new DateTime?[ends.Count - 1];
+        using var polling = new CancellationTokenSource();
+        var partialCopy = Path.Combine(_agentDir.Path, "partial.mp4");
+        var poller = Task.Run(async () =>
+        {
+            while (!polling.IsCancellationRequested)
+            {
+                var held = (await _server.Store.GetInfoAsync("live-1", 0, default))?.Length ?? 0;
+                var now = DateTime.UtcNow;
+                for (var f = 0; f < servableAt.Length; f++)
+                {
+                    if (servableAt[f] is null && appendedAt[f] != default && held >= ends[f])
+                    {
+                        servableAt[f] = now;
+                        if (f == 4)
+                        {
+                            // what an auditor would get now: the server's copy of the segment still being recorded
+                            await File.WriteAllBytesAsync(partialCopy, (await _server.HeldBytesAsync("live-1", 0))!);
+                        }
+                    }
+                }
+
+                await Task.Delay(20);
+            }
+        });
+        var schedule = Stopwatch.StartNew();
         for (var f = 0; f < ends.Count - 1; f++)
         {
+            await Task.Delay(TimeSpan.FromSeconds(f) - schedule.Elapsed is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
             Spool.Append("live-1", 0, mp4.AsSpan(written, ends[f] - written));
+            appendedAt[f] = DateTime.UtcNow;
             written = ends[f];
-            var clock = Stopwatch.StartNew();
-            Assert.True(await EventuallyAsync(async () => (await _server.Store.GetInfoAsync("live-1", 0, default))?.Length >= written, TimeSpan.FromSeconds(15)), $"fragment {f} not on the server after 15 s");
-            delays.Add(clock.Elapsed.TotalSeconds);
-            if (f == 4)
-            {
-                partialCopy = Path.Combine(_agentDir.Path, "partial.mp4");
-                await File.WriteAllBytesAsync(partialCopy, (await _server.HeldBytesAsync("live-1", 0))!);
-                Assert.NotNull(uploader.GetStatus().LiveLagSeconds);
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(1000 - Math.Min(1000, clock.ElapsedMilliseconds)));
         }
+
+        Assert.True(await EventuallyAsync(() => Task.FromResult(servableAt.All(t => t is not null)), TimeSpan.FromSeconds(15)), "not every fragment reached the server within 15 s");
+        await polling.CancelAsync();
+        await poller;
+        var delays = servableAt.Select((t, f) => (t!.Value - appendedAt[f]).TotalSeconds).ToList();
+        Assert.NotNull(uploader.GetStatus().LiveLagSeconds);
 
         Spool.Append("live-1", 0, mp4.AsSpan(written));
         var sidecar = Spool.Close("live-1", 0, T0);
@@ -105,7 +130,7 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
         var info = await _server.Store.GetInfoAsync("live-1", 0, default);
         Assert.True(info!.Complete);
         Assert.Equal(sidecar.Sha256, info.Sha256);
-        Assert.InRange(Mp4Samples.ProbeFrames(partialCopy!), 1, 49); // the prefix the server held mid-session plays
+        Assert.InRange(Mp4Samples.ProbeFrames(partialCopy), 1, 49); // the server's copy mid-segment plays
         var status = uploader.GetStatus();
         Assert.Equal(1, status.UploadedSegmentsTotal);
         Assert.Equal(0, status.PendingSegments);
@@ -297,7 +322,14 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
         }
 
         // Cap below what is not uploaded: the other uploaded video goes, the not-uploaded one stays → spool full.
-        using (var uploader = Uploader(url: new Uri("http://127.0.0.1:9/"), configure: o => o.SpoolMaxBytes = 10_000))
+        var log = new ListLoggerProvider();
+        using (var loggers = new LoggerFactory([log]))
+        using (var uploader = new RecordingUploader(
+            new RecordingOptions { SpoolMaxBytes = 10_000, LiveUploadInterval = TimeSpan.FromSeconds(1) },
+            _agentDir.Path,
+            [new ServerRecordingTarget(new Uri("http://127.0.0.1:9/"), "st_x", 64 * 1024)],
+            loggers,
+            TimeProvider.System))
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
             await uploader.RunAsync(CancellationToken.None, stop.Token);
@@ -311,6 +343,7 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
             Assert.All(sidecarsAndMarkers, f => Assert.True(File.Exists(f), f));
             Assert.Equal(1, status.PendingSegments);
             Assert.Equal(chunk.Length, status.PendingBytes);
+            Assert.Single(log.Messages, m => m.StartsWith("Error Recording spool full:", StringComparison.Ordinal)); // said once, not every pass
         }
 
         // The server comes back (the real one): the pending segment uploads, its video may go, recording may continue.
@@ -322,6 +355,34 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
             Assert.True(File.Exists(Spool.MarkerPath("new", 0)));
             Assert.False(File.Exists(Spool.VideoPath("new", 0)));
         }
+    }
+
+    [Fact]
+    public async Task TheStatusRoundTripsThroughTheAgentStatusFile()
+    {
+        Spool.Segment("st", 0, Mp4Samples.Small, T0);
+        Spool.Append("st", 1, Mp4Samples.Small.AsSpan(0, 1000));
+        using var uploader = Uploader(configure: o => o.SpoolMaxBytes = 1 << 20);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await uploader.RunAsync(CancellationToken.None, stop.Token);
+        var status = new Status.AgentStatus
+        {
+            WrittenAt = T0, AgentId = "a", State = "running", StartedAt = T0, Sinks = [], Sources = [], RecordingUpload = uploader.GetStatus(),
+        };
+
+        status.Write(_agentDir.Path);
+        var read = Status.AgentStatus.Read(_agentDir.Path)!.RecordingUpload!;
+
+        Assert.Equal(1, read.UploadedSegmentsTotal);
+        Assert.Equal(Mp4Samples.Small.Length, read.UploadedBytesTotal);
+        Assert.Equal(1, read.OpenSegments);
+        Assert.Equal(1, read.PendingSegments);
+        Assert.Equal(1 << 20, read.SpoolMaxBytes);
+        Assert.True(read.SpoolBytes > Mp4Samples.Small.Length);
+        Assert.NotNull(read.LiveLagSeconds);
+        Assert.Equal("idle", read.State);
+        Assert.Contains("\"recordingUpload\"", status.ToJson(), StringComparison.Ordinal);
+        Assert.Equal(1000, (await _server.Store.GetInfoAsync("st", 1, default))!.Length); // the open segment went live
     }
 
     [Fact]
