@@ -13,7 +13,7 @@ public static class RecordingServices
         services.AddSingleton(RecordingStoreFactory.Create(options));
         services.AddSingleton(sp => new RecordingCatalog(sp.GetRequiredService<SqliteStore>()));
         services.AddSingleton<RecordingInspector>();
-        services.AddSingleton(_ => RecordingSigner.LoadOrCreate(options.DataDir));
+        services.AddSingleton(RecordingSigner.LoadOrCreate(options.DataDir)); // at start: a bad key file stops the server before it listens
         services.AddSingleton<RecordingRetention>();
         services.AddSingleton<IHostedService, RecordingRetentionService>();
         return services;
