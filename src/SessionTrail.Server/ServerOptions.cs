@@ -18,6 +18,15 @@ public sealed class ServerOptions
     /// <summary>Days after a session's end its recordings are deleted (unless on legal hold). Default 90; 0 keeps them forever.</summary>
     public int RecordingRetentionDays { get; set; } = 90;
 
+    /// <summary>"BUCKET[/PREFIX]": keep recording bytes in S3 instead of DIR/recordings. Credentials: the AWS SDK's standard chain (environment, profile, instance role).</summary>
+    public string? RecordingsS3 { get; set; }
+
+    /// <summary>S3-compatible endpoint URL for <see cref="RecordingsS3"/> (path-style addressing); null for AWS itself.</summary>
+    public string? RecordingsS3Endpoint { get; set; }
+
+    /// <summary>AWS region of <see cref="RecordingsS3"/> (the signing region with an endpoint). Default us-east-1.</summary>
+    public string RecordingsS3Region { get; set; } = "us-east-1";
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -39,6 +48,16 @@ public sealed class ServerOptions
         if (RecordingRetentionDays is < 0 or > 36_500)
         {
             throw new ArgumentException($"ServerOptions.RecordingRetentionDays must be between 0 (keep forever) and 36500, got {RecordingRetentionDays}.", nameof(RecordingRetentionDays));
+        }
+
+        if (RecordingsS3 is not null && (RecordingsS3.Length == 0 || RecordingsS3.StartsWith('/') || RecordingsS3.StartsWith("s3:", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new ArgumentException($"ServerOptions.RecordingsS3 must be BUCKET or BUCKET/PREFIX, got '{RecordingsS3}'.", nameof(RecordingsS3));
+        }
+
+        if (RecordingsS3Endpoint is not null && !Uri.TryCreate(RecordingsS3Endpoint, UriKind.Absolute, out _))
+        {
+            throw new ArgumentException($"ServerOptions.RecordingsS3Endpoint must be an absolute URL, got '{RecordingsS3Endpoint}'.", nameof(RecordingsS3Endpoint));
         }
 
         if (MaxLineBytes <= 0)

@@ -11,6 +11,9 @@ internal static class ServerCommand
         var data = CommonOptions.Data();
         var urls = CommonOptions.Urls();
         var retention = RetentionDays();
+        var s3 = new Option<string?>("--recordings-s3") { Description = "Keep session recordings in S3 (BUCKET or BUCKET/PREFIX) instead of DIR/recordings; AWS credentials from the standard chain.", HelpName = "BUCKET[/PREFIX]" };
+        var s3Endpoint = new Option<string?>("--recordings-s3-endpoint") { Description = "S3-compatible endpoint URL for --recordings-s3 (path-style).", HelpName = "URL" };
+        var s3Region = new Option<string>("--recordings-s3-region") { Description = "Region of --recordings-s3.", DefaultValueFactory = _ => "us-east-1", HelpName = "REGION" };
         var command = new Command(
             "server",
             """
@@ -19,11 +22,19 @@ internal static class ServerCommand
             `sessiontrail token create --data DIR`.
             """)
         {
-            data, urls, retention,
+            data, urls, retention, s3, s3Endpoint, s3Region,
         };
         command.SetAction((parse, stop) => Failure.GuardAsync("server", async () =>
         {
-            var options = new ServerOptions { DataDir = CommonOptions.FullData(parse.GetValue(data)!), Urls = parse.GetValue(urls)!, RecordingRetentionDays = parse.GetValue(retention) };
+            var options = new ServerOptions
+            {
+                DataDir = CommonOptions.FullData(parse.GetValue(data)!),
+                Urls = parse.GetValue(urls)!,
+                RecordingRetentionDays = parse.GetValue(retention),
+                RecordingsS3 = parse.GetValue(s3),
+                RecordingsS3Endpoint = parse.GetValue(s3Endpoint),
+                RecordingsS3Region = parse.GetValue(s3Region)!,
+            };
             await using var app = ServerApp.Build(options);
             await app.StartAsync(CancellationToken.None);
             Console.WriteLine($"sessiontrail server: listening on {string.Join(", ", ServerApp.Addresses(app))}; data in {options.DataDir}");

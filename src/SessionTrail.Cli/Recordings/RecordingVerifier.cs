@@ -58,7 +58,15 @@ internal sealed class RecordingVerifier(RecordingsClient client)
 
         if (outDir is not null)
         {
-            Directory.CreateDirectory(outDir);
+            // Recordings are sensitive: a new export folder is readable by its owner only.
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(outDir);
+            }
+            else
+            {
+                Directory.CreateDirectory(outDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
         }
 
         var segments = listing.GetProperty("segments").EnumerateArray().ToList();

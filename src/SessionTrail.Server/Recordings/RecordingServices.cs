@@ -13,7 +13,7 @@ public static class RecordingServices
         services.AddSingleton(RecordingStoreFactory.Create(options));
         services.AddSingleton(sp => new RecordingCatalog(sp.GetRequiredService<SqliteStore>()));
         services.AddSingleton<RecordingInspector>();
-        services.AddSingleton(_ => RecordingSigner.LoadOrCreate(options.DataDir));
+        services.AddSingleton(RecordingSigner.LoadOrCreate(options.DataDir)); // at start: a bad key file stops the server before it listens
         services.AddSingleton<RecordingRetention>();
         services.AddSingleton<IHostedService, RecordingRetentionService>();
         return services;
@@ -24,9 +24,31 @@ public static class RecordingServices
 public static class RecordingStoreFactory
 {
     /// <summary>DIR/recordings on the filesystem, unless <see cref="ServerOptions.RecordingsS3"/> names a bucket.</summary>
-    public static IRecordingStore Create(ServerOptions options)
+    /// <param name="options">The server's settings.</param>
+    /// <param name="credentials">Explicit S3 credentials (tests); null for the AWS SDK's standard chain.</param>
+    public static IRecordingStore Create(ServerOptions options, Amazon.Runtime.AWSCredentials? credentials = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new FileSystemRecordingStore(Path.Combine(options.DataDir, "recordings"));
+        if (options.RecordingsS3 is not { } target)
+        {
+            return new FileSystemRecordingStore(Path.Combine(options.DataDir, "recordings"));
+        }
+
+        var slash = target.IndexOf('/', StringComparison.Ordinal);
+        var (bucket, prefix) = slash < 0 ? (target, "") : (target[..slash], target[(slash + 1)..]);
+        var config = new Amazon.S3.AmazonS3Config { MaxErrorRetry = 3 };
+        if (options.RecordingsS3Endpoint is { } endpoint)
+        {
+            config.ServiceURL = endpoint;
+            config.ForcePathStyle = true;
+            config.AuthenticationRegion = options.RecordingsS3Region;
+        }
+        else
+        {
+            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.RecordingsS3Region);
+        }
+
+        var client = credentials is null ? new Amazon.S3.AmazonS3Client(config) : new Amazon.S3.AmazonS3Client(credentials, config);
+        return new S3RecordingStore(client, bucket, prefix);
     }
 }

@@ -126,6 +126,36 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task TheVerifyCommandExitsZeroWhenVerifiedAndOneNamingEachProblem()
+    {
+        await PutChainAsync("s1", Random(500, 1), Random(500, 2));
+        var url = ServerApp.Addresses(app!)[0];
+        var token = app!.Services.GetRequiredService<TokenStore>().Create("cli");
+        var key = Path.Combine(outDir, "pinned.pem");
+        File.WriteAllText(key, app.Services.GetRequiredService<RecordingSigner>().PublicKeyPem);
+
+        var (ok, okOutput) = await RunCliAsync("recordings", "verify", "s1", "--public-key", key, "--server", url, "--token", token);
+        Assert.True(ok == 0, okOutput);
+        Assert.StartsWith("verified: 2 segments, chain intact, manifest signature valid (key ", okOutput, StringComparison.Ordinal);
+        Assert.Contains(", pinned)", okOutput, StringComparison.Ordinal);
+
+        var path = SegmentPath("s1", 0);
+        var bytes = File.ReadAllBytes(path);
+        bytes[^1] ^= 1;
+        File.WriteAllBytes(path, bytes);
+        var (bad, badOutput) = await RunCliAsync("recordings", "verify", "s1", "--server", url, "--token", token);
+        Assert.Equal(1, bad);
+        Assert.Contains("segment 0: altered: stored bytes (500 bytes, sha256 " + Sha(bytes), badOutput, StringComparison.Ordinal);
+        Assert.Contains("NOT verified: 3 problem(s) in 2 segments", badOutput, StringComparison.Ordinal);
+
+        var (unknown, unknownOutput) = await RunCliAsync("recordings", "verify", "nobody", "--server", url, "--token", token);
+        Assert.Equal((1, "sessiontrail recordings verify: the server has no recording of session 'nobody'"), (unknown, unknownOutput.Trim()));
+        var (noServer, noServerOutput) = await RunCliAsync("recordings", "hold", "s1");
+        Assert.Equal(1, noServer);
+        Assert.Contains("--server URL is required", noServerOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AMissingSegmentIsNamed()
     {
         var a = Random(100, 1);

@@ -99,6 +99,36 @@ public sealed class RecordingRetentionTests
         Assert.Equal([0], await f.Bytes.ListAsync("s1", CancellationToken.None));
     }
 
+    [Fact]
+    public async Task TheServerSweepsAtStart()
+    {
+        using var dir = new TempDataDir();
+        var bytes = Seg.Bytes(100, 1);
+        using (var store = SessionTrail.Server.Store.SqliteStore.Open(dir.Path))
+        {
+            store.Ingest([Seg.Record("old", 0, bytes, null)]); // ended 2026-11-01 08:05
+        }
+
+        var files = new FileSystemRecordingStore(Path.Combine(dir.Path, "recordings"));
+        await files.AppendAsync("old", 0, 0, new MemoryStream(bytes), CancellationToken.None);
+        await files.CompleteAsync("old", 0, bytes.Length, Seg.Sha(bytes), CancellationToken.None);
+        var days = (int)Math.Ceiling((DateTimeOffset.UtcNow - R.At(5)).TotalDays) - 1; // just old enough
+
+        var app = ServerApp.Build(new ServerOptions { DataDir = dir.Path, Urls = "http://127.0.0.1:0", RecordingRetentionDays = days }, ["--Logging:LogLevel:Default=Warning"]);
+        await using (app)
+        {
+            await app.StartAsync();
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while ((await files.ListAsync("old", CancellationToken.None)).Count > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.Empty(await files.ListAsync("old", CancellationToken.None));
+            await app.StopAsync();
+        }
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(36_501)]
