@@ -46,12 +46,15 @@ public sealed partial class RecordingSource : IRecordSource
         var backend = CaptureBackends.Resolve(options.Backend);
         probe ??= PlatformProbe(display, env);
         var recorderLogger = loggers.CreateLogger<ScreenRecorder>();
-        _createRecorder = ffmpeg => new ScreenRecorder(options, dataDir, host, ffmpeg, probe, _registry, time, recorderLogger);
+        _createRecorder = ffmpeg => new ScreenRecorder(options, dataDir, host, ffmpeg, probe, _registry, time, recorderLogger) { Budget = Budget };
         _findFfmpeg = ct => FfmpegDiscovery.CheckAsync(options.FfmpegPath, backend, ct);
         _createNotice = () => OperatingSystem.IsWindows() ? new MsgExeNotice() : new XmessageNotice(display, env, _registry);
     }
 
     public string Name => "screen-recorder";
+
+    /// <summary>The uploader's spool budget; while it says no, recording pauses (a gap) instead of filling the disk.</summary>
+    public Upload.ISpoolBudget? Budget { get; init; }
 
     /// <summary>The recorder's state for the agent status.</summary>
     public RecorderStatus GetStatus() => _recorder?.GetStatus() ?? _status;

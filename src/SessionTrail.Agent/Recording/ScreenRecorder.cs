@@ -32,6 +32,9 @@ public sealed partial class ScreenRecorder(
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
     private readonly Lock _lock = new();
+
+    /// <summary>The spool budget (the uploader's): while it says no, recording pauses with a gap instead of filling the disk.</summary>
+    public Upload.ISpoolBudget? Budget { get; set; }
     private readonly string _backend = CaptureBackends.Resolve(options.Backend);
     private RecorderStatus _status = new() { State = "idle" };
 
@@ -125,8 +128,24 @@ public sealed partial class ScreenRecorder(
         var failures = 0;
         ScreenGeometry? lastGeometry = null;
         string? lastProbeError = null;
+        var spoolFullReported = false;
         while (!stopRequested.IsCompleted)
         {
+            if (Budget is { CanRecord: false })
+            {
+                if (!spoolFullReported)
+                {
+                    spoolFullReported = true;
+                    await FailAsync(session.Id, output, $"recording paused: the spool ({RecordingSpool.Root(dataDir)}) is at its cap of {options.SpoolMaxBytes} bytes with segments not yet uploaded; it resumes when uploads free space");
+                }
+
+                pendingGap ??= started ? new Gap(time.GetUtcNow(), "recording paused: the spool is full of segments not yet uploaded") : null;
+                SetState("paused: spool full", session.Id);
+                await Task.WhenAny(stopRequested, Task.Delay(TimeSpan.FromSeconds(2), time));
+                continue;
+            }
+
+            spoolFullReported = false;
             ScreenGeometry geometry;
             try
             {
@@ -222,6 +241,10 @@ public sealed partial class ScreenRecorder(
                     await EmitAsync(output, Event(session.Id, RecordingEventTypes.Stopped, $"recording stopped ({outcome.Reason})", time.GetUtcNow()));
                     SetState("stopped", session.Id);
                     return;
+                case OutcomeKind.Paused:
+                    failures = 0;
+                    pendingGap ??= new Gap(outcome.LastRecorded ?? time.GetUtcNow(), "recording paused: the spool is full of segments not yet uploaded");
+                    break;
                 case OutcomeKind.Geometry:
                     failures = 0;
                     await EmitGeometryAsync(session.Id, output, geometry, outcome.NewGeometry!);
@@ -353,6 +376,13 @@ public sealed partial class ScreenRecorder(
             if (time.GetUtcNow() >= nextProbe)
             {
                 nextProbe = time.GetUtcNow() + options.GeometryPollInterval;
+                if (Budget is { CanRecord: false })
+                {
+                    await run.StopAsync(options.StopTimeout);
+                    await CloseRestAsync(SegmentEndReasons.SpoolFull);
+                    return new RunOutcome(OutcomeKind.Paused, SegmentEndReasons.SpoolFull, null, anchor is not null, lastRecorded);
+                }
+
                 if (await ProbeChangeAsync(plan.Geometry) is { } changed)
                 {
                     await run.StopAsync(options.StopTimeout < TimeSpan.FromSeconds(3) ? options.StopTimeout : TimeSpan.FromSeconds(3));
@@ -446,6 +476,7 @@ public sealed partial class ScreenRecorder(
 
     private enum OutcomeKind
     {
+        Paused,
         Stopped,
         Geometry,
         Exited,

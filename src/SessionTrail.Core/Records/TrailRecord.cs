@@ -192,6 +192,9 @@ public static class SegmentEndReasons
     /// <summary>Found unclosed after an agent crash and closed at the next start.</summary>
     public const string Recovered = "recovered";
 
+    /// <summary>The local spool reached its cap with segments not yet uploaded: recording pauses.</summary>
+    public const string SpoolFull = "spool-full";
+
     /// <summary>The agent stopped (service stop, shutdown).</summary>
     public const string AgentStop = "agent-stop";
 }

@@ -45,13 +45,13 @@ public sealed class RecorderHarness : IAsyncDisposable
         StopTimeout = TimeSpan.FromSeconds(5),
     };
 
-    public static async Task<RecorderHarness> StartAsync(XvncDisplay x, string dataDir, string session, RecordingOptions options)
+    public static async Task<RecorderHarness> StartAsync(XvncDisplay x, string dataDir, string session, RecordingOptions options, SessionTrail.Agent.Recording.Upload.ISpoolBudget? budget = null)
     {
         var ffmpeg = await FfmpegDiscovery.CheckAsync("ffmpeg", CaptureBackends.X11grab);
         var registry = new ChildRegistry(ScreenRecorder.Root(dataDir));
         var probe = new XrandrGeometryProbe(x.Display, "xrandr", ScreenRecorder.XEnvironment(options, x.Display));
         var log = new ListLogger();
-        var recorder = new ScreenRecorder(options, dataDir, "host1", ffmpeg, probe, registry, TimeProvider.System, log);
+        var recorder = new ScreenRecorder(options, dataDir, "host1", ffmpeg, probe, registry, TimeProvider.System, log) { Budget = budget };
         var h = new RecorderHarness(dataDir, session, recorder, registry, log);
         var s = new CurrentSession { Id = session, User = "alice", Started = DateTimeOffset.UtcNow };
         h._running = Task.Run(() => recorder.RecordAsync(s, h.Output, h._stop.Task));

@@ -110,6 +110,41 @@ public sealed class RecorderXvncTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public async Task A_full_spool_pauses_the_recording_with_a_gap_and_an_error_and_it_resumes_when_space_is_back()
+    {
+        var budget = new SwitchableBudget();
+        await using var h = await RecorderHarness.StartAsync(_x, _dir.Path, "full-1", RecorderHarness.Options(_x, segmentSeconds: 60), budget);
+        await h.WaitForAsync(() => h.Recorder.GetStatus() is { State: "recording", SegmentBytes: > 5000 }, TimeSpan.FromSeconds(20), "recording with a first fragment on disk");
+
+        budget.CanRecord = false; // the uploader: over the cap, and nothing uploaded left to delete
+        await h.WaitForAsync(() => h.Recorder.GetStatus() is { FfmpegPid: null, State: "paused: spool full" }, TimeSpan.FromSeconds(15), "ffmpeg stopped and the recorder paused");
+        Assert.Contains(SegmentEndReasons.SpoolFull, h.Segments.Select(s => s.EndReason));
+        Assert.Contains(h.Events(RecordingEventTypes.Error), e => e.Message.Contains("spool", StringComparison.Ordinal) && e.Message.Contains("paused", StringComparison.Ordinal));
+        await Task.Delay(3000);
+        Assert.Null(h.Recorder.GetStatus().FfmpegPid); // still paused: nothing is written while the spool is full
+
+        budget.CanRecord = true;
+        await h.WaitForAsync(() => h.Events(RecordingEventTypes.Gap).Count == 1, TimeSpan.FromSeconds(20), "recording again, the pause as a gap");
+        await Task.Delay(1500);
+        await h.StopAsync(SegmentEndReasons.SessionEnd);
+        var gap = h.Events(RecordingEventTypes.Gap)[0];
+        Assert.Contains("spool is full", gap.Message, StringComparison.Ordinal);
+        Assert.True(gap.GapEnd - gap.GapStart >= TimeSpan.FromSeconds(3), $"gap {gap.GapStart:O} … {gap.GapEnd:O}");
+        AssertPlayableChain(h, h.Segments);
+    }
+
+    private sealed class SwitchableBudget : SessionTrail.Agent.Recording.Upload.ISpoolBudget
+    {
+        public volatile bool CanRecordNow = true;
+
+        public bool CanRecord
+        {
+            get => CanRecordNow;
+            set => CanRecordNow = value;
+        }
+    }
+
+    [Fact]
     public async Task The_chain_continues_across_a_recorder_restart_and_files_are_private()
     {
         var options = RecorderHarness.Options(_x, segmentSeconds: 3);
