@@ -49,30 +49,8 @@ public static class RecordingsApi
         return api;
     }
 
-    /// <summary>The session id of the request: the path segment after "/sessions/", percent-decoded from the raw target (so "%2F" and "%25" mean '/' and '%').</summary>
-    internal static string? SessionOf(HttpContext http, string routeValue)
-    {
-        var session = routeValue;
-        var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (raw is not null && routeValue.Contains('%', StringComparison.Ordinal))
-        {
-            var path = raw.Split('?', 2)[0].Split('/');
-            var at = Array.IndexOf(path, "sessions");
-            if (at >= 0 && at + 1 < path.Length)
-            {
-                try
-                {
-                    session = Uri.UnescapeDataString(path[at + 1]);
-                }
-                catch (UriFormatException)
-                {
-                    return null;
-                }
-            }
-        }
-
-        return session.Length is 0 or > 256 || session.Any(char.IsControl) ? null : session;
-    }
+    /// <summary>The session id of the request, percent-decoded once (see <see cref="UploadHeaders.ParseSession"/>); null when invalid.</summary>
+    internal static string? SessionOf(HttpContext http, string routeValue) => UploadHeaders.ParseSession(http, routeValue, out _);
 
     private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ErrorResponse> BadSession() => Error(StatusCodes.Status400BadRequest, "the session id must be 1 to 256 characters without control characters");
 
