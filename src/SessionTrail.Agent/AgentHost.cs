@@ -232,7 +232,7 @@ public sealed partial class AgentHost : IDisposable
             _uploader = new Recording.Upload.RecordingUploader(
                 _options.Recording, _options.DataDir, string.IsNullOrWhiteSpace(_options.ServerUrl) ? null : new Uri(_options.ServerUrl), _options.Token, _loggerFactory, _time);
             _uploader.NotableChange += SignalNotable;
-            _recording = new RecordingSource(_options.Recording, _options.DataDir, _options.Host, tracker, _time, _loggerFactory) { Budget = _uploader.Budget };
+            _recording = new RecordingSource(_options.Recording, _options.DataDir, _options.Host, tracker, _time, _loggerFactory) { Budget = _uploader.Budget, SegmentClosed = _uploader.Wake };
             sources.Add(_recording);
         }
 

@@ -46,7 +46,7 @@ public sealed partial class RecordingSource : IRecordSource
         var backend = CaptureBackends.Resolve(options.Backend);
         probe ??= PlatformProbe(display, env);
         var recorderLogger = loggers.CreateLogger<ScreenRecorder>();
-        _createRecorder = ffmpeg => new ScreenRecorder(options, dataDir, host, ffmpeg, probe, _registry, time, recorderLogger) { Budget = Budget };
+        _createRecorder = ffmpeg => new ScreenRecorder(options, dataDir, host, ffmpeg, probe, _registry, time, recorderLogger) { Budget = Budget, SegmentClosed = SegmentClosed };
         _findFfmpeg = ct => FfmpegDiscovery.CheckAsync(options.FfmpegPath, backend, ct);
         _createNotice = () => OperatingSystem.IsWindows() ? new MsgExeNotice() : new XmessageNotice(display, env, _registry);
     }
@@ -55,6 +55,9 @@ public sealed partial class RecordingSource : IRecordSource
 
     /// <summary>The uploader's spool budget; while it says no, recording pauses (a gap) instead of filling the disk.</summary>
     public Upload.ISpoolBudget? Budget { get; init; }
+
+    /// <summary>Called when a segment is closed (e.g. the uploader's Wake).</summary>
+    public Action? SegmentClosed { get; init; }
 
     /// <summary>The recorder's state for the agent status.</summary>
     public RecorderStatus GetStatus() => _recorder?.GetStatus() ?? _status;

@@ -35,6 +35,9 @@ public sealed partial class ScreenRecorder(
 
     /// <summary>The spool budget (the uploader's): while it says no, recording pauses with a gap instead of filling the disk.</summary>
     public Upload.ISpoolBudget? Budget { get; set; }
+
+    /// <summary>Called when a segment is closed (its sidecar written), e.g. to wake the uploader.</summary>
+    public Action? SegmentClosed { get; set; }
     private readonly string _backend = CaptureBackends.Resolve(options.Backend);
     private RecorderStatus _status = new() { State = "idle" };
 
@@ -424,6 +427,7 @@ public sealed partial class ScreenRecorder(
 
     private async Task EmitSegmentAsync(SessionSpool spool, IRecordOutput output, SegmentSidecar sidecar)
     {
+        SegmentClosed?.Invoke(); // the sidecar is on disk: the uploader can finish this segment now
         await output.WriteAsync(sidecar.ToRecord(SessionSpool.RecordId(spool.SessionId, sidecar.Index), host), CancellationToken.None);
         if (output is IDurableRecordOutput durable)
         {

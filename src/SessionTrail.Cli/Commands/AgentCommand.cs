@@ -143,6 +143,21 @@ internal static class AgentCommand
                 }
             }
 
+            if (s.RecordingUpload is { } up)
+            {
+                var lag = up.LiveLagSeconds is { } l ? $", live lag {l:F0} s" : "";
+                Console.WriteLine($"  recording upload ({up.Upload}): {up.State}{(up.SpoolFull ? " — SPOOL FULL, recording paused" : "")}, {up.PendingSegments} segments ({up.PendingBytes.ToString(CultureInfo.InvariantCulture)} bytes) pending, {up.OpenSegments} open{lag}, {up.UploadedSegmentsTotal} uploaded, spool {up.SpoolBytes.ToString(CultureInfo.InvariantCulture)} of {up.SpoolMaxBytes.ToString(CultureInfo.InvariantCulture)} bytes");
+                foreach (var failed in up.Failed)
+                {
+                    Console.WriteLine($"    FAILED {failed.Segment} ({failed.Time:u}): {failed.Reason}");
+                }
+
+                if (up.LastError is { } upError)
+                {
+                    Console.WriteLine($"    last error {up.LastErrorTime:u}: {upError}");
+                }
+            }
+
             if (s.Config is { } cfg)
             {
                 Console.WriteLine($"  config {cfg.File}: loaded {cfg.LoadedAt:u}, {cfg.Reloads} reloads");
