@@ -165,7 +165,9 @@ public sealed class S3rverServer : IAsyncDisposable
 
     /// <summary>
     /// The bytes of one object. s3rver replaces an object's file in place (real S3 replaces atomically), so a
-    /// read that overlaps a PUT of the same key can end early: such a read is repeated (up to 5 times).
+    /// read that overlaps a PUT of the same key can end early, or see the old object's headers with a half-written
+    /// body (the SDK then fails on the checksum header with an ArgumentOutOfRangeException): such a read is
+    /// repeated (up to 5 times).
     /// </summary>
     public async Task<byte[]> GetAsync(string bucket, string key)
     {
@@ -179,7 +181,7 @@ public sealed class S3rverServer : IAsyncDisposable
                 await response.ResponseStream.CopyToAsync(buffer);
                 return buffer.ToArray();
             }
-            catch (HttpIOException) when (attempt < 5)
+            catch (Exception ex) when (ex is HttpIOException or ArgumentOutOfRangeException && attempt < 5)
             {
                 await Task.Delay(100);
             }
