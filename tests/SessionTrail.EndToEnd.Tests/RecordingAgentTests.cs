@@ -39,7 +39,7 @@ public sealed class RecordingAgentTests : IAsyncLifetime, IDisposable
     {
         var config = Path.Combine(_root, "agent.json");
         File.WriteAllText(config, $$"""
-            { "Agent": { "ServerUrl": "", "Recording": { "Display": "{{_x.Display}}", "MaxSegmentLength": "00:01:00", "NoticeText": "This session is recorded." } } }
+            { "Agent": { "ServerUrl": "", "Recording": { "Upload": "none", "Display": "{{_x.Display}}", "MaxSegmentLength": "00:01:00", "NoticeText": "This session is recorded." } } }
             """);
         var agent = await StartAgentAsync(config);
         var (code, _, stderr) = await TrailProcess.RunAsync(TimeSpan.FromSeconds(60), "session", "start", "--id", "e2e-rec", "--user", "root", "--data", Data);

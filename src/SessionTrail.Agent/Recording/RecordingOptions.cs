@@ -45,7 +45,7 @@ public sealed class RecordingOptions
     /// <summary>Local spool cap in bytes; when reached the oldest uploaded segments are deleted first.</summary>
     public long SpoolMaxBytes { get; set; } = 2L << 30;
 
-    /// <summary>Where segments go: "server" (default), "s3", or "both".</summary>
+    /// <summary>Where segments go: "server" (default), "s3", "both", or "none" (kept in the agent's spool only; recording pauses when the spool is full).</summary>
     public string Upload { get; set; } = "server";
 
     /// <summary>How often the open segment's new fragments are sent for near-live viewing.</summary>

@@ -54,7 +54,7 @@ public sealed partial class RecordingUploader : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(targets);
         ArgumentNullException.ThrowIfNull(loggers);
-        if (targets.Count == 0)
+        if (targets.Count == 0 && options.Upload?.Trim().ToLowerInvariant() != "none")
         {
             throw new AgentOptionsException("Agent:Recording:Upload", "names no target");
         }
@@ -181,9 +181,9 @@ public sealed partial class RecordingUploader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var upload = options.Upload?.Trim().ToLowerInvariant();
-        if (upload is not ("server" or "s3" or "both"))
+        if (upload is not ("server" or "s3" or "both" or "none"))
         {
-            throw new AgentOptionsException("Agent:Recording:Upload", $"is '{options.Upload}'; use \"server\", \"s3\" or \"both\"");
+            throw new AgentOptionsException("Agent:Recording:Upload", $"is '{options.Upload}'; use \"server\", \"s3\", \"both\" or \"none\" (keep recordings in the agent's spool only)");
         }
 
         if (options.ChunkBytes is < 64 * 1024 or > ServerRecordingTarget.MaxChunkBytes)
@@ -257,9 +257,9 @@ public sealed partial class RecordingUploader : IDisposable
                     openSegments++;
                 }
 
-                if (_failed.ContainsKey(segment.VideoPath))
+                if (_failed.ContainsKey(segment.VideoPath) || _targets.Count == 0)
                 {
-                    continue;
+                    continue; // failed, or Upload "none": the segment stays in the spool (never marked uploaded, never deleted)
                 }
 
                 if (error is not null)

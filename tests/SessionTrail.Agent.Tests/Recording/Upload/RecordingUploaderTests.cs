@@ -358,6 +358,27 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task WithUploadNoneSegmentsStayInTheSpoolAreNeverDeletedAndAFullSpoolPausesTheRecorder()
+    {
+        Spool.Session("local", """{"id":"local","started":"2026-11-30T07:00:00Z"}""");
+        var chunk = Mp4Samples.Small[..20_000];
+        Spool.Segment("local", 0, chunk, T0);
+        Spool.Segment("local", 1, chunk, T0);
+        var options = new RecordingOptions { Upload = "none", SpoolMaxBytes = 30_000, LiveUploadInterval = TimeSpan.FromSeconds(1) };
+        Assert.Empty(RecordingUploader.CreateTargets(options, server: null, token: null));
+        using var uploader = new RecordingUploader(options, _agentDir.Path, null, null, NullLoggerFactory.Instance, TimeProvider.System);
+        await DrainAsync(uploader, TimeSpan.FromSeconds(10)); // nothing to send: drained at once
+
+        Assert.True(File.Exists(Spool.VideoPath("local", 0)));
+        Assert.True(File.Exists(Spool.VideoPath("local", 1)));
+        Assert.False(File.Exists(Spool.MarkerPath("local", 0)));
+        var status = uploader.GetStatus();
+        Assert.Equal(2, status.PendingSegments);
+        Assert.True(status.SpoolFull);
+        Assert.False(uploader.Budget.CanRecord); // over the cap with nothing uploaded to delete: the recorder pauses
+    }
+
+    [Fact]
     public async Task TheStatusRoundTripsThroughTheAgentStatusFile()
     {
         Spool.Segment("st", 0, Mp4Samples.Small, T0);
