@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace SessionTrail.Bench;
+
+/// <summary>Figures of one live capture: CPU over the steady part, peak RSS, and the output's size as MB per hour.</summary>
+public sealed record RecordCaptureResult(double CpuPercent, double PeakRssMb, double MbPerHour, double RawMbPerHour, int Frames, int Keyframes);
+
+/// <summary>
+/// Runs ffmpeg x11grab for several profiles at the same time on one display (same content for all),
+/// samples utime+stime from /proc/PID/stat after a warm-up and before `q`, and VmHWM at the end.
+/// </summary>
+public static class RecordCapture
+{
+    public static async Task<Dictionary<string, RecordCaptureResult>?> RunAsync(
+        IReadOnlyList<RecordProfile> profiles, string display, int fps, int warmup, int seconds, string dir)
+    {
+        var running = new List<(RecordProfile Profile, Process Process, string File, Stopwatch Watch)>();
+        try
+        {
+            foreach (var profile in profiles)
+            {
+                var file = Path.Combine(dir, $"{profile.Name}-{fps}.mp4");
+                File.Delete(file);
+                var args = new List<string> { "-hide_banner", "-loglevel", "error", "-y", "-f", "x11grab" };
+                args.AddRange(profile.InputArgs(fps));
+                args.AddRange(["-i", display]);
+                args.AddRange(profile.OutputArgs(fps));
+                args.Add(file);
+                running.Add((profile, Ffmpeg.Start("ffmpeg", args, stdin: true), file, Stopwatch.StartNew()));
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(warmup));
+            var cpu0 = running.Select(r => Ffmpeg.CpuTicks(r.Process.Id)).ToList();
+            var steady = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(seconds));
+            var cpu1 = running.Select(r => Ffmpeg.CpuTicks(r.Process.Id)).ToList();
+            var elapsed = steady.Elapsed.TotalSeconds;
+            var hwm = running.Select(r => Ffmpeg.PeakRssMb(r.Process.Id)).ToList();
+            if (running.FirstOrDefault(r => r.Process.HasExited) is { Process: not null } dead)
+            {
+                Console.WriteLine($"  ffmpeg '{dead.Profile.Name}' exited early ({dead.Process.ExitCode}): {Ffmpeg.Tail(dead.Process)}");
+                return null;
+            }
+
+            var durations = new List<double>();
+            foreach (var r in running)
+            {
+                await Ffmpeg.QuitAsync(r.Process);
+                durations.Add(r.Watch.Elapsed.TotalSeconds);
+            }
+
+            var results = new Dictionary<string, RecordCaptureResult>();
+            for (var i = 0; i < running.Count; i++)
+            {
+                var (profile, _, file, _) = running[i];
+                var cpu = (cpu1[i] - cpu0[i]) / 100.0 / elapsed * 100;
+                results[profile.Name] = await SizeAsync(profile, fps, file, durations[i], cpu, hwm[i]);
+            }
+
+            return results;
+        }
+        finally
+        {
+            foreach (var r in running)
+            {
+                Ffmpeg.Kill(r.Process);
+            }
+        }
+    }
+
+    /// <summary>
+    /// MB per hour of 5-minute files: keyframes are large and rare, so a short run cannot simply be scaled
+    /// up. Measured: the mean keyframe size, the bytes of every other frame per second, the frames per second
+    /// that reach the file, container overhead per second, extra (scene-cut) keyframes per second. Counted:
+    /// keyframes per segment from the profile's interval, segments per hour from its segment length.
+    /// </summary>
+    private static async Task<RecordCaptureResult> SizeAsync(RecordProfile profile, int fps, string file, double seconds, double cpu, double rss)
+    {
+        var packets = await Ffmpeg.PacketsAsync(file);
+        var fileBytes = new FileInfo(file).Length;
+        var keys = packets.Where(p => p.Key).ToList();
+        if (packets.Count == 0 || keys.Count == 0)
+        {
+            throw new InvalidOperationException($"{file}: no video frames recorded");
+        }
+
+        var keyMean = keys.Average(p => (double)p.Size);
+        var otherPerSecond = packets.Where(p => !p.Key).Sum(p => (double)p.Size) / seconds;
+        var overheadPerSecond = (fileBytes - packets.Sum(p => (double)p.Size)) / seconds;
+        var framesPerSegment = packets.Count / seconds * profile.SegmentSeconds;
+        var keysPerSegment = profile.Keyframes(fps, framesPerSegment, profile.SegmentSeconds);
+        var extraKeysPerSecond = Math.Max(0, keys.Count - profile.Keyframes(fps, packets.Count, seconds)) / seconds;
+        var perHour = (3600.0 / profile.SegmentSeconds * keysPerSegment * keyMean)
+                      + (extraKeysPerSecond * 3600 * keyMean)
+                      + (otherPerSecond * 3600)
+                      + (overheadPerSecond * 3600);
+        return new RecordCaptureResult(cpu, rss, perHour / 1e6, fileBytes * 3600 / seconds / 1e6, packets.Count, keys.Count);
+    }
+}
+
+/// <summary>Small helpers around the ffmpeg/ffprobe executables and /proc.</summary>
+public static class Ffmpeg
+{
+    public static Process Start(string file, IEnumerable<string> args, bool stdin = false)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = stdin };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");
+    }
+
+    /// <summary>Runs to the end and returns (exit code, stdout, stderr).</summary>
+    public static async Task<(int Code, string Out, string Err)> RunAsync(string file, IEnumerable<string> args)
+    {
+        using var p = Start(file, args);
+        var output = p.StandardOutput.ReadToEndAsync();
+        var error = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return (p.ExitCode, await output, await error);
+    }
+
+    /// <summary>`q` on stdin (ffmpeg finishes the file), then a kill after 15 s.</summary>
+    public static async Task QuitAsync(Process p)
+    {
+        try
+        {
+            await p.StandardInput.WriteAsync("q");
+            await p.StandardInput.FlushAsync();
+        }
+        catch (IOException)
+        {
+            // exited already
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await p.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill(p);
+        }
+    }
+
+    public static void Kill(Process p)
+    {
+        try
+        {
+            if (!p.HasExited)
+            {
+                p.Kill();
+                p.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // gone
+        }
+    }
+
+    public static string Tail(Process p)
+    {
+        try
+        {
+            var text = p.StandardError.ReadToEnd();
+            return text.Length > 300 ? text[^300..] : text;
+        }
+        catch (InvalidOperationException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>utime + stime in clock ticks (USER_HZ = 100).</summary>
+    public static long CpuTicks(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    public static double PeakRssMb(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Video packets of a file: size in bytes and whether it is a keyframe.</summary>
+    public static async Task<List<(long Size, bool Key)>> PacketsAsync(string file)
+    {
+        var (code, output, error) = await RunAsync("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=size,flags", "-of", "csv=p=0", file]);
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"ffprobe {file}: {error.Trim()}");
+        }
+
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(','))
+            .Select(f => (long.Parse(f[0], CultureInfo.InvariantCulture), f.Length > 1 && f[1].Contains('K', StringComparison.Ordinal)))
+            .ToList();
+    }
+}
