@@ -73,9 +73,10 @@ public static class RecordBench
                         }
                     }
                 }
+
+                PrintTables(profiles, results, quality, run);
             }
 
-            PrintTables(profiles, results, quality, runs);
             return 0;
         }
         finally

@@ -53,7 +53,14 @@ public static class RecordCapture
             var results = new Dictionary<string, RecordCaptureResult>();
             for (var i = 0; i < running.Count; i++)
             {
-                var (profile, _, file, _) = running[i];
+                var (profile, process, file, _) = running[i];
+                if (process.ExitCode != 0)
+                {
+                    // `q` ends ffmpeg with 0; anything else was a kill from outside (a shared machine) or a failure.
+                    Console.WriteLine($"  ffmpeg '{profile.Name}' ended with {process.ExitCode} after q: {Ffmpeg.Tail(process)}");
+                    return null;
+                }
+
                 var cpu = (cpu1[i] - cpu0[i]) / 100.0 / elapsed * 100;
                 results[profile.Name] = await SizeAsync(profile, fps, file, durations[i], cpu, hwm[i]);
             }

@@ -57,11 +57,11 @@ public sealed record RecordProfile(string Name, Func<int, string[]> InputArgs, F
     public static string[] SessionTrailOutput(RecordingOptions o, int fps)
     {
         var args = new List<string>();
-        if (o.Decimate)
-        {
-            // max = most consecutive frames dropped: at least one frame a second reaches the encoder and the file.
-            args.AddRange(["-vf", $"mpdecimate=max={Str(Math.Max(1, fps - 1))}", "-fps_mode", "vfr"]);
-        }
+        // fps first: x11grab catches up after a late frame with a burst of extra frames (seen under load); the fps filter
+        // keeps the grid (as the seed's default constant frame rate does) before the costly RGB → YUV conversion.
+        // mpdecimate max = most consecutive frames dropped: at least one frame a second reaches the encoder and the file.
+        var filter = o.Decimate ? $"fps={Str(fps)},mpdecimate=max={Str(Math.Max(1, fps - 1))}" : $"fps={Str(fps)}";
+        args.AddRange(["-vf", filter, "-fps_mode", "vfr"]);
 
         if (o.ScaleFlags is { Length: > 0 } flags)
         {

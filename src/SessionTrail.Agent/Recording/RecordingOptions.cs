@@ -30,8 +30,8 @@ public sealed class RecordingOptions
     /// <summary>Drop frames identical to the previous one before encoding (ffmpeg `mpdecimate`, at least one frame a second is kept): a static screen costs almost no encoder time.</summary>
     public bool Decimate { get; set; } = true;
 
-    /// <summary>Time between keyframes (forced by time, as mpdecimate makes frames irregular): a player seeks to the keyframe before the point and decodes from there. Null means one per segment (<see cref="MaxSegmentLength"/>). Keyframes dominate the size of a static screen.</summary>
-    public TimeSpan? KeyframeInterval { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>Time between keyframes (forced by time, as mpdecimate makes frames irregular): a player seeks to the keyframe before the point and decodes from there. Null (the default) means one per segment (<see cref="MaxSegmentLength"/>): keyframes dominate the size of a static screen, and 60 s costs ~6–8 MB/h more at 1080p (README "Performance — screen recording").</summary>
+    public TimeSpan? KeyframeInterval { get; set; }
 
     /// <summary>x264 encoder threads (and lookahead threads); 1 costs the least CPU at a few frames per second. 0 lets x264 choose.</summary>
     public int Threads { get; set; } = 1;
