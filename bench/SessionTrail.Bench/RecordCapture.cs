@@ -7,8 +7,9 @@ namespace SessionTrail.Bench;
 public sealed record RecordCaptureResult(double CpuPercent, double PeakRssMb, double MbPerHour, double RawMbPerHour, int Frames, int Keyframes);
 
 /// <summary>
-/// Runs ffmpeg x11grab for several profiles at the same time on one display (same content for all),
-/// samples utime+stime from /proc/PID/stat after a warm-up and before `q`, and VmHWM at the end.
+/// Runs ffmpeg x11grab for several profiles at the same time on one display (same content for all) for
+/// warm-up + seconds, then `q`. CPU = ffmpeg's whole user+system time (start-up and the encoder's flush
+/// after `q` included) over the time from start to `q`; peak RSS = VmHWM just before `q`.
 /// </summary>
 public static class RecordCapture
 {
@@ -27,16 +28,16 @@ public static class RecordCapture
                 args.AddRange(["-i", display]);
                 args.AddRange(profile.OutputArgs(fps));
                 args.Add(file);
-                running.Add((profile, Ffmpeg.Start("ffmpeg", args, stdin: true), file, Stopwatch.StartNew()));
+                // bash runs ffmpeg in the foreground (stdin, so `q`, reaches it) and writes its children's CPU
+                // times when ffmpeg has exited: an encoder with a long lookahead (the seed: 40 frames + 3 frame
+                // threads = 40 s at 1 fps) does much of its work only when `q` flushes it, after any /proc sample.
+                var times = file + ".times";
+                args.InsertRange(0, ["-c", "ffmpeg \"$@\"; code=$?; times > \"$0\"; exit $code", times]);
+                running.Add((profile, Ffmpeg.Start("bash", args, stdin: true), file, Stopwatch.StartNew()));
             }
 
-            await Task.Delay(TimeSpan.FromSeconds(warmup));
-            var cpu0 = running.Select(r => Ffmpeg.CpuTicks(r.Process.Id)).ToList();
-            var steady = Stopwatch.StartNew();
-            await Task.Delay(TimeSpan.FromSeconds(seconds));
-            var cpu1 = running.Select(r => Ffmpeg.CpuTicks(r.Process.Id)).ToList();
-            var elapsed = steady.Elapsed.TotalSeconds;
-            var hwm = running.Select(r => Ffmpeg.PeakRssMb(r.Process.Id)).ToList();
+            await Task.Delay(TimeSpan.FromSeconds(warmup + seconds));
+            var hwm = running.Select(r => Ffmpeg.PeakRssMb(Ffmpeg.ChildOf(r.Process.Id))).ToList();
             if (running.FirstOrDefault(r => r.Process.HasExited) is { Process: not null } dead)
             {
                 Console.WriteLine($"  ffmpeg '{dead.Profile.Name}' exited early ({dead.Process.ExitCode}): {Ffmpeg.Tail(dead.Process)}");
@@ -61,7 +62,7 @@ public static class RecordCapture
                     return null;
                 }
 
-                var cpu = (cpu1[i] - cpu0[i]) / 100.0 / elapsed * 100;
+                var cpu = Ffmpeg.ChildrenCpuSeconds(file + ".times") / durations[i] * 100;
                 results[profile.Name] = await SizeAsync(profile, fps, file, durations[i], cpu, hwm[i]);
             }
 
@@ -183,19 +184,29 @@ public static class Ffmpeg
         }
     }
 
-    /// <summary>utime + stime in clock ticks (USER_HZ = 100).</summary>
-    public static long CpuTicks(int pid)
+    /// <summary>The first child process of <paramref name="pid"/> (ffmpeg under its bash wrapper), or pid itself.</summary>
+    public static int ChildOf(int pid)
     {
         try
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            var children = File.ReadAllText($"/proc/{pid}/task/{pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return children.Length > 0 ? int.Parse(children[0], CultureInfo.InvariantCulture) : pid;
         }
         catch (IOException)
         {
-            return 0;
+            return pid;
         }
+    }
+
+    /// <summary>User + system seconds of the children from bash's `times` output (second line: "0m1.234s 0m0.056s").</summary>
+    public static double ChildrenCpuSeconds(string timesFile)
+    {
+        var line = File.ReadAllLines(timesFile)[1];
+        return line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Sum(t =>
+        {
+            var m = t.IndexOf('m', StringComparison.Ordinal);
+            return (int.Parse(t[..m], CultureInfo.InvariantCulture) * 60) + double.Parse(t[(m + 1)..].TrimEnd('s'), CultureInfo.InvariantCulture);
+        });
     }
 
     public static double PeakRssMb(int pid)
