@@ -81,6 +81,13 @@ public sealed class RecordDesktop : IDisposable
         CloseWindows();
         foreach (var p in _processes)
         {
+            // SIGTERM first: Xvnc then removes its /tmp/.X{n}-lock and socket (SIGKILL leaves them behind).
+            using (var term = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                term.WaitForExit();
+            }
+
+            p.WaitForExit(5000);
             Stop(p);
         }
     }
