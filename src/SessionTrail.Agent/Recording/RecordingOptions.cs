@@ -27,7 +27,7 @@ public sealed class RecordingOptions
     /// <summary>x264 preset (ultrafast … veryslow).</summary>
     public string Preset { get; set; } = "fast";
 
-    /// <summary>Drop frames identical to the previous one before encoding (ffmpeg `mpdecimate`, at least one frame a second is kept): a static screen costs almost no encoder time.</summary>
+    /// <summary>Drop frames identical to the previous one before encoding (ffmpeg `fps` then `mpdecimate=max=fps-1`: a frame at least every second, every 2 s at 1 fps, still reaches the file): a static screen costs almost no encoder time.</summary>
     public bool Decimate { get; set; } = true;
 
     /// <summary>Time between keyframes (forced by time, as mpdecimate makes frames irregular): a player seeks to the keyframe before the point and decodes from there. Null (the default) means one per segment (<see cref="MaxSegmentLength"/>): keyframes dominate the size of a static screen, and 60 s costs ~6–8 MB/h more at 1080p (README "Performance — screen recording").</summary>
