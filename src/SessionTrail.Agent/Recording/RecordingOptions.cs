@@ -21,11 +21,26 @@ public sealed class RecordingOptions
     /// <summary>Frames per second captured (1–30).</summary>
     public int Fps { get; set; } = 5;
 
-    /// <summary>x264 constant rate factor (0–51, lower is better quality and bigger).</summary>
-    public int Crf { get; set; } = 28;
+    /// <summary>x264 constant rate factor (0–51, lower is better quality and bigger). Defaults from `bench record` (README "Performance — screen recording").</summary>
+    public int Crf { get; set; } = 22;
 
     /// <summary>x264 preset (ultrafast … veryslow).</summary>
-    public string Preset { get; set; } = "veryfast";
+    public string Preset { get; set; } = "fast";
+
+    /// <summary>Drop frames identical to the previous one before encoding (ffmpeg `fps` then `mpdecimate=max=fps-1`: a frame at least every second, every 2 s at 1 fps, still reaches the file): a static screen costs almost no encoder time.</summary>
+    public bool Decimate { get; set; } = true;
+
+    /// <summary>Time between keyframes (forced by time, as mpdecimate makes frames irregular): a player seeks to the keyframe before the point and decodes from there. Null (the default) means one per segment (<see cref="MaxSegmentLength"/>): keyframes dominate the size of a static screen, and 60 s costs ~6–8 MB/h more at 1080p (README "Performance — screen recording").</summary>
+    public TimeSpan? KeyframeInterval { get; set; }
+
+    /// <summary>x264 encoder threads (and lookahead threads); 1 costs the least CPU at a few frames per second. 0 lets x264 choose.</summary>
+    public int Threads { get; set; } = 1;
+
+    /// <summary>Further x264 parameters (`-x264-params`, key=value joined by ':'); the defaults keep keyframes at the interval only, no B-frames and a short lookahead (5 frames wait in the encoder: at most ~5 s on a static screen, 1 s at 5 fps when busy; fragments reach the server sooner and a kill loses little), ref=3 pays on scrolling text.</summary>
+    public string X264Params { get; set; } = "scenecut=0:bframes=0:rc-lookahead=5:ref=3";
+
+    /// <summary>ffmpeg `-sws_flags` for the RGB → yuv420p conversion, the largest CPU cost on a static screen; "neighbor" (point-sampled chroma) is the cheapest; null keeps ffmpeg's default (bicubic).</summary>
+    public string? ScaleFlags { get; set; } = "neighbor";
 
     /// <summary>Time between keyframes; null = the segment length, at least 60 s (keyframes dominate the size at low fps).</summary>
     public TimeSpan? KeyframeInterval { get; set; }
