@@ -21,6 +21,9 @@ public sealed record CapturePlan
 
     /// <summary>ffmpeg's segment list (CSV "file,start,end" per closed segment), outside the spool.</summary>
     public required string SegmentListPath { get; init; }
+
+    /// <summary>ffmpeg knows `-fps_mode` (5.1 and later); older ones take `-vsync`.</summary>
+    public bool FpsModeOption { get; init; } = true;
 }
 
 /// <summary>
@@ -70,13 +73,48 @@ public static class FfmpegArguments
         }
 
         var segmentSeconds = Math.Max(1, (int)Math.Round(options.MaxSegmentLength.TotalSeconds));
-        var keyframeSeconds = Math.Max(1, (int)Math.Round((options.KeyframeInterval ?? TimeSpan.FromSeconds(Math.Max(segmentSeconds, 60))).TotalSeconds));
-        var gop = (keyframeSeconds * options.Fps).ToString(CultureInfo.InvariantCulture);
+
+        // Frames: an even rate first (x11grab catches up with a burst after a late frame), then, with Decimate,
+        // frames identical to the one before are dropped (at least one a second is kept) — a static screen then
+        // costs almost no encoder time. Variable frame rate in the MP4 (browsers play it).
+        var filter = "fps=" + fps + (options.Decimate ? ",mpdecimate=max=" + Int(Math.Max(1, options.Fps - 1)) : "");
+        if (plan.Backend == CaptureBackends.Ddagrab)
+        {
+            // ddagrab is a filter source: ours join its graph (-vf cannot be used with -filter_complex).
+            var graph = args.IndexOf("-filter_complex") + 1;
+            args[graph] = args[graph].Replace("format=bgra[v]", "format=bgra," + filter + "[v]", StringComparison.Ordinal);
+        }
+        else
+        {
+            args.AddRange(["-vf", filter]);
+        }
+        if (options.Decimate)
+        {
+            args.AddRange(plan.FpsModeOption ? ["-fps_mode", "vfr"] : ["-vsync", "vfr"]);
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.ScaleFlags))
+        {
+            args.AddRange(["-sws_flags", options.ScaleFlags]);
+        }
+
+        // Keyframes: rare (they dominate the size at a few frames a second): one per segment unless KeyframeInterval
+        // is shorter, forced by time (decimated frames are irregular) so each segment starts with one and the segment
+        // muxer cuts on time.
+        var keyframeSeconds = Math.Max(1, (int)Math.Round(Math.Min(options.KeyframeInterval?.TotalSeconds ?? segmentSeconds, segmentSeconds)));
+        var gop = (segmentSeconds * options.Fps).ToString(CultureInfo.InvariantCulture);
+        var x264 = new List<string>();
+        if (options.Threads > 0)
+        {
+            x264.Add("threads=" + Int(options.Threads));
+            x264.Add("lookahead-threads=" + Int(options.Threads));
+        }
+
+        x264.Add(string.IsNullOrWhiteSpace(options.X264Params) ? "scenecut=0" : options.X264Params);
         args.AddRange([
             "-c:v", "libx264", "-preset", options.Preset, "-crf", Int(options.Crf), "-pix_fmt", "yuv420p",
-            "-g", gop, "-keyint_min", gop, "-x264-params", "scenecut=0",
-            // A keyframe exactly where each segment starts, so the segment muxer cuts on time.
-            "-force_key_frames", $"expr:gte(t,n_forced*{segmentSeconds})",
+            "-g", gop, "-x264-params", string.Join(':', x264),
+            "-force_key_frames", $"expr:gte(t,n_forced*{Int(keyframeSeconds)})",
             "-f", "segment", "-segment_time", Int(segmentSeconds), "-segment_start_number", Int(plan.FirstIndex),
             "-segment_list", plan.SegmentListPath, "-segment_list_type", "csv", "-reset_timestamps", "1",
             "-segment_format", "mp4",

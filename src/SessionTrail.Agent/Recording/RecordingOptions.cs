@@ -42,9 +42,6 @@ public sealed class RecordingOptions
     /// <summary>ffmpeg `-sws_flags` for the RGB → yuv420p conversion, the largest CPU cost on a static screen; "neighbor" (point-sampled chroma) is the cheapest; null keeps ffmpeg's default (bicubic).</summary>
     public string? ScaleFlags { get; set; } = "neighbor";
 
-    /// <summary>Time between keyframes; null = the segment length, at least 60 s (keyframes dominate the size at low fps).</summary>
-    public TimeSpan? KeyframeInterval { get; set; }
-
     /// <summary>XAUTHORITY for the X display (x11grab, xrandr, xmessage); null inherits the agent's environment.</summary>
     public string? XAuthority { get; set; }
 

@@ -188,6 +188,7 @@ public sealed partial class ScreenRecorder(
                 Geometry = geometry,
                 Directory = spool.Directory,
                 FirstIndex = spool.State.NextIndex,
+                FpsModeOption = ffmpeg.Version.IsAtLeast(new FfmpegVersion(5, 1, "5.1", false)),
                 SegmentListPath = listPath,
             };
             File.Delete(listPath);

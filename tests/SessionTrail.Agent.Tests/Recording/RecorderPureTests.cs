@@ -28,8 +28,11 @@ public sealed class RecorderPureTests
         Assert.Contains("-f x11grab -draw_mouse 1 -framerate 2 -video_size 1920x1080 -i :7+0,0", a, StringComparison.Ordinal);
         Assert.Contains("-c:v libx264 -preset faster -crf 30 -pix_fmt yuv420p", a, StringComparison.Ordinal);
 
-        // GOP = the segment length (300 s × 2 fps), no scene-cut keyframes, a keyframe at each cut.
-        Assert.Contains("-g 600 -keyint_min 600 -x264-params scenecut=0 -force_key_frames expr:gte(t,n_forced*300)", a, StringComparison.Ordinal);
+        // The benchmark's profile: an even rate, unchanged frames dropped (one a second kept), point-sampled chroma.
+        Assert.Contains("-i :7+0,0 -vf fps=2,mpdecimate=max=1 -fps_mode vfr -sws_flags neighbor -c:v libx264", a, StringComparison.Ordinal);
+
+        // GOP = the segment length (300 s × 2 fps), no scene-cut keyframes, one x264 thread, a keyframe at each cut.
+        Assert.Contains("-g 600 -x264-params threads=1:lookahead-threads=1:scenecut=0:bframes=0:rc-lookahead=5:ref=3 -force_key_frames expr:gte(t,n_forced*300)", a, StringComparison.Ordinal);
         Assert.Contains("-f segment -segment_time 300 -segment_start_number 12 -segment_list /state/s.csv -segment_list_type csv -reset_timestamps 1", a, StringComparison.Ordinal);
         Assert.Contains("-segment_format mp4 -segment_format_options movflags=+frag_keyframe+empty_moov+default_base_moof:frag_duration=2000000:flush_packets=1 -flush_packets 1", a, StringComparison.Ordinal);
         Assert.EndsWith(Path.Combine("/spool/s", "%06d.mp4"), a, StringComparison.Ordinal);
@@ -39,13 +42,32 @@ public sealed class RecorderPureTests
     }
 
     [Fact]
-    public void Short_segments_keep_keyframes_at_least_a_minute_apart_unless_configured()
+    public void Keyframes_come_once_per_segment_unless_a_shorter_interval_is_configured()
     {
         var a = Joined(FfmpegArguments.Build(new RecordingOptions { Fps = 5, MaxSegmentLength = TimeSpan.FromSeconds(4) }, Plan(CaptureBackends.X11grab, 1280, 800)));
-        Assert.Contains("-g 300 ", a, StringComparison.Ordinal);
+        Assert.Contains("-g 20 ", a, StringComparison.Ordinal);
         Assert.Contains("n_forced*4)", a, StringComparison.Ordinal);
+
+        // Forced by time: decimated frames are irregular, so a frame count would drift.
         var b = Joined(FfmpegArguments.Build(new RecordingOptions { Fps = 5, KeyframeInterval = TimeSpan.FromSeconds(10) }, Plan(CaptureBackends.X11grab, 1280, 800)));
-        Assert.Contains("-g 50 ", b, StringComparison.Ordinal);
+        Assert.Contains("-g 1500 ", b, StringComparison.Ordinal);
+        Assert.Contains("-force_key_frames expr:gte(t,n_forced*10)", b, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decimation_threads_scaling_and_old_ffmpeg_follow_the_options()
+    {
+        var plain = Joined(FfmpegArguments.Build(new RecordingOptions { Decimate = false, Threads = 0, ScaleFlags = null, X264Params = "" }, Plan(CaptureBackends.X11grab, 1280, 800)));
+        Assert.Contains("-vf fps=5 -c:v libx264", plain, StringComparison.Ordinal);
+        Assert.Contains("-x264-params scenecut=0 ", plain, StringComparison.Ordinal);
+        Assert.DoesNotContain("mpdecimate", plain, StringComparison.Ordinal);
+        Assert.DoesNotContain("vfr", plain, StringComparison.Ordinal);
+        Assert.DoesNotContain("threads=", plain, StringComparison.Ordinal);
+        Assert.DoesNotContain("-sws_flags", plain, StringComparison.Ordinal);
+
+        var old = Joined(FfmpegArguments.Build(new RecordingOptions(), Plan(CaptureBackends.X11grab, 1280, 800) with { FpsModeOption = false }));
+        Assert.Contains("-vf fps=5,mpdecimate=max=4 -vsync vfr ", old, StringComparison.Ordinal);
+        Assert.DoesNotContain("-fps_mode", old, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -68,7 +90,8 @@ public sealed class RecorderPureTests
     public void Ddagrab_is_a_filter_graph_downloaded_to_bgra()
     {
         var a = Joined(FfmpegArguments.Build(new RecordingOptions { Fps = 1 }, Plan(CaptureBackends.Ddagrab, 2560, 1440)));
-        Assert.Contains("-filter_complex ddagrab=output_idx=0:framerate=1:draw_mouse=1:video_size=2560x1440,hwdownload,format=bgra[v] -map [v]", a, StringComparison.Ordinal);
+        Assert.Contains("-filter_complex ddagrab=output_idx=0:framerate=1:draw_mouse=1:video_size=2560x1440,hwdownload,format=bgra,fps=1,mpdecimate=max=1[v] -map [v] -fps_mode vfr", a, StringComparison.Ordinal);
+        Assert.DoesNotContain("-vf", a, StringComparison.Ordinal); // -vf cannot be used with -filter_complex
         Assert.Contains("-pix_fmt yuv420p", a, StringComparison.Ordinal);
     }
 
