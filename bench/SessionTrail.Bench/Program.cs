@@ -19,6 +19,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], Task<int>> Run
     ["winlog"] = ("Windows event XML/.evtx -> LogRecord -> NDJSON line (events/s, real data)", WinlogBench.RunAsync),
     ["filetail"] = ("file log source alone: MiB/s and records/s reading generated log lines", FileTailBench.RunAsync),
     ["record"] = ("screen recording: ffmpeg CPU, RSS, MB/h and SSIM, seed settings vs SessionTrail defaults (Xvnc)", RecordBench.RunAsync),
+    ["recorder"] = ("the agent's recorder per capture back-end (x11damage vs x11grab): total CPU and MB/h (Xvnc)", RecorderBench.RunAsync),
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))

@@ -5,7 +5,7 @@ namespace SessionTrail.Agent.Recording;
 /// <summary>What one ffmpeg run records: where, how big, from which segment index on.</summary>
 public sealed record CapturePlan
 {
-    /// <summary>x11grab, gdigrab or ddagrab (<see cref="CaptureBackends"/>).</summary>
+    /// <summary>x11damage, x11grab, gdigrab or ddagrab (<see cref="CaptureBackends"/>).</summary>
     public required string Backend { get; init; }
 
     /// <summary>X display (x11grab), e.g. ":0".</summary>
@@ -53,20 +53,27 @@ public static class FfmpegArguments
 
         var fps = options.Fps.ToString(CultureInfo.InvariantCulture);
         var size = $"{g.EvenWidth}x{g.EvenHeight}";
+        var mouse = options.DrawMouse ? "1" : "0";
         var args = new List<string> { "-hide_banner", "-nostats", "-loglevel", "level+warning", "-y" };
         switch (plan.Backend)
         {
+            case CaptureBackends.X11damage:
+                // Raw frames from the agent (X11DamageCapture) on stdin, only when the screen changed: each is stamped
+                // when it arrives (1 ms time base), a variable frame rate. The frame size is known, so nothing is probed.
+                args.AddRange(["-f", "rawvideo", "-pix_fmt", "bgr0", "-video_size", size, "-framerate", "1000",
+                               "-use_wallclock_as_timestamps", "1", "-probesize", "32", "-analyzeduration", "0", "-i", "pipe:0"]);
+                break;
             case CaptureBackends.X11grab:
                 // The whole X screen (all monitors). An odd size is cropped by grabbing one column/row less.
-                args.AddRange(["-f", "x11grab", "-draw_mouse", "1", "-framerate", fps, "-video_size", size, "-i", $"{plan.Display}+{g.X},{g.Y}"]);
+                args.AddRange(["-f", "x11grab", "-draw_mouse", mouse, "-framerate", fps, "-video_size", size, "-i", $"{plan.Display}+{g.X},{g.Y}"]);
                 break;
             case CaptureBackends.Gdigrab:
                 // The virtual screen over all monitors; offsets are virtual-screen coordinates (may be negative).
-                args.AddRange(["-f", "gdigrab", "-draw_mouse", "1", "-framerate", fps, "-offset_x", Int(g.X), "-offset_y", Int(g.Y), "-video_size", size, "-i", "desktop"]);
+                args.AddRange(["-f", "gdigrab", "-draw_mouse", mouse, "-framerate", fps, "-offset_x", Int(g.X), "-offset_y", Int(g.Y), "-video_size", size, "-i", "desktop"]);
                 break;
             case CaptureBackends.Ddagrab:
                 // Desktop Duplication of the first output (one monitor per instance); D3D11 frames downloaded to system memory.
-                args.AddRange(["-filter_complex", $"ddagrab=output_idx=0:framerate={fps}:draw_mouse=1:video_size={size},hwdownload,format=bgra[v]", "-map", "[v]"]);
+                args.AddRange(["-filter_complex", $"ddagrab=output_idx=0:framerate={fps}:draw_mouse={mouse}:video_size={size},hwdownload,format=bgra[v]", "-map", "[v]"]);
                 break;
             default:
                 throw new ArgumentException($"unknown capture back-end '{plan.Backend}'", nameof(plan));
@@ -78,7 +85,12 @@ public static class FfmpegArguments
         // frames identical to the one before are dropped (at least one a second is kept) — a static screen then
         // costs almost no encoder time. Variable frame rate in the MP4 (browsers play it).
         var filter = "fps=" + fps + (options.Decimate ? ",mpdecimate=max=" + Int(Math.Max(1, options.Fps - 1)) : "");
-        if (plan.Backend == CaptureBackends.Ddagrab)
+        if (plan.Backend == CaptureBackends.X11damage)
+        {
+            // Frames arrive only on a change (or the idle frame): no filter, and each keeps its own time.
+            args.AddRange(plan.FpsModeOption ? ["-fps_mode", "vfr"] : ["-vsync", "vfr"]);
+        }
+        else if (plan.Backend == CaptureBackends.Ddagrab)
         {
             // ddagrab is a filter source: ours join its graph (-vf cannot be used with -filter_complex).
             var graph = args.IndexOf("-filter_complex") + 1;
@@ -88,7 +100,7 @@ public static class FfmpegArguments
         {
             args.AddRange(["-vf", filter]);
         }
-        if (options.Decimate)
+        if (options.Decimate && plan.Backend != CaptureBackends.X11damage)
         {
             args.AddRange(plan.FpsModeOption ? ["-fps_mode", "vfr"] : ["-vsync", "vfr"]);
         }

@@ -37,12 +37,20 @@ public static partial class FfmpegDiscovery
             throw new RecordingSetupException($"{path}: ffmpeg {parsed} has no libx264 encoder (`-encoders` does not list it); use a build configured with --enable-libx264 (GPL).");
         }
 
-        var hasBackend = backend == CaptureBackends.Ddagrab
-            ? HasFilter(await RunAsync(path, ["-hide_banner", "-filters"], cancellationToken), backend)
-            : HasDevice(await RunAsync(path, ["-hide_banner", "-devices"], cancellationToken), backend);
+        var hasBackend = backend switch
+        {
+            CaptureBackends.Ddagrab => HasFilter(await RunAsync(path, ["-hide_banner", "-filters"], cancellationToken), backend),
+            CaptureBackends.X11damage => HasDevice(await RunAsync(path, ["-hide_banner", "-demuxers"], cancellationToken), "rawvideo"),
+            _ => HasDevice(await RunAsync(path, ["-hide_banner", "-devices"], cancellationToken), backend),
+        };
         if (!hasBackend)
         {
-            throw new RecordingSetupException($"{path}: ffmpeg {parsed} has no {backend} {(backend == CaptureBackends.Ddagrab ? "filter (`-filters`)" : "input device (`-devices`)")}.");
+            throw new RecordingSetupException($"{path}: ffmpeg {parsed} has no {backend switch
+            {
+                CaptureBackends.Ddagrab => "ddagrab filter (`-filters`)",
+                CaptureBackends.X11damage => "rawvideo demuxer (`-demuxers`), which x11damage feeds",
+                _ => backend + " input device (`-devices`)",
+            }}.");
         }
 
         var probe = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, OperatingSystem.IsWindows() ? "ffprobe.exe" : "ffprobe");
@@ -108,18 +116,21 @@ public static partial class FfmpegDiscovery
 /// <summary>The capture back-ends (<see cref="RecordingOptions.Backend"/>).</summary>
 public static class CaptureBackends
 {
+    /// <summary>Linux: the agent grabs changed frames itself (X DAMAGE + MIT-SHM) and pipes them to ffmpeg as raw video.</summary>
+    public const string X11damage = "x11damage";
     public const string X11grab = "x11grab";
     public const string Gdigrab = "gdigrab";
     public const string Ddagrab = "ddagrab";
 
-    /// <summary>The configured back-end, or the OS default (gdigrab on Windows, x11grab elsewhere).</summary>
+    /// <summary>The configured back-end, or the OS default (gdigrab on Windows, x11damage elsewhere).</summary>
     public static string Resolve(string? configured) => string.IsNullOrWhiteSpace(configured)
-        ? (OperatingSystem.IsWindows() ? Gdigrab : X11grab)
+        ? (OperatingSystem.IsWindows() ? Gdigrab : X11damage)
         : configured.Trim().ToLowerInvariant() switch
         {
+            X11damage => X11damage,
             X11grab => X11grab,
             Gdigrab => Gdigrab,
             Ddagrab => Ddagrab,
-            _ => throw new RecordingSetupException($"Agent:Recording:Backend '{configured}' is not x11grab, gdigrab or ddagrab."),
+            _ => throw new RecordingSetupException($"Agent:Recording:Backend '{configured}' is not x11damage, x11grab, gdigrab or ddagrab."),
         };
 }

@@ -22,7 +22,12 @@ public sealed partial class FfmpegRun : IDisposable
         _logger = logger;
     }
 
+    private bool _videoOnStdin;
+
     public int Pid { get; private set; }
+
+    /// <summary>ffmpeg's stdin, for a run started with raw video on it.</summary>
+    public Stream VideoInput => _process.StandardInput.BaseStream;
 
     /// <summary>Completes when ffmpeg has exited (and its stderr is read to the end).</summary>
     public Task Exited => _exited.Task;
@@ -43,7 +48,8 @@ public sealed partial class FfmpegRun : IDisposable
     }
 
     /// <summary>Starts ffmpeg; throws <see cref="System.ComponentModel.Win32Exception"/> when it cannot.</summary>
-    public static async Task<FfmpegRun> StartAsync(string ffmpeg, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment, ChildRegistry registry, ILogger logger)
+    /// <remarks>With <paramref name="videoOnStdin"/> stdin carries the frames (<see cref="VideoInput"/>): stop closes it instead of sending `q`.</remarks>
+    public static async Task<FfmpegRun> StartAsync(string ffmpeg, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment, ChildRegistry registry, ILogger logger, bool videoOnStdin = false)
     {
         ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(registry);
@@ -60,7 +66,7 @@ public sealed partial class FfmpegRun : IDisposable
         }
 
         var process = await ChildLauncher.StartAsync(ffmpeg, arguments, psi);
-        var run = new FfmpegRun(process, registry, logger) { Pid = process.Id };
+        var run = new FfmpegRun(process, registry, logger) { Pid = process.Id, _videoOnStdin = videoOnStdin };
         registry.Add(process.Id);
         var commandLine = string.Join(' ', arguments);
         LogStarted(logger, process.Id, ffmpeg, commandLine);
@@ -79,7 +85,7 @@ public sealed partial class FfmpegRun : IDisposable
     }
 
     /// <summary>
-    /// Asks ffmpeg to finish (`q` on stdin: it closes the segment properly), waits <paramref name="timeout"/>,
+    /// Asks ffmpeg to finish (`q` on stdin, or the end of its raw-video input: it closes the segment properly), waits <paramref name="timeout"/>,
     /// then kills its process tree. Returns true when it finished on its own.
     /// </summary>
     public async Task<bool> StopAsync(TimeSpan timeout)
@@ -88,9 +94,13 @@ public sealed partial class FfmpegRun : IDisposable
         {
             try
             {
-                await _process.StandardInput.WriteAsync('q');
-                await _process.StandardInput.FlushAsync();
-                _process.StandardInput.Close();
+                if (!_videoOnStdin)
+                {
+                    await _process.StandardInput.WriteAsync('q');
+                    await _process.StandardInput.FlushAsync();
+                }
+
+                _process.StandardInput.Close(); // with raw video on stdin: end of input
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
             {

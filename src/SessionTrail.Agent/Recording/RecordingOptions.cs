@@ -12,7 +12,7 @@ public sealed class RecordingOptions
     /// <summary>ffmpeg executable: a path, or a name looked up on PATH.</summary>
     public string FfmpegPath { get; set; } = OperatingSystem.IsWindows() ? "ffmpeg.exe" : "ffmpeg";
 
-    /// <summary>Capture back-end: "x11grab" (Linux), "gdigrab" or "ddagrab" (Windows). Null picks the OS default.</summary>
+    /// <summary>Capture back-end: "x11damage" (Linux default: the agent grabs only changed frames, see <see cref="X11.X11DamageCapture"/>; x11grab when the display lacks DAMAGE/MIT-SHM/XFIXES), "x11grab" (ffmpeg grabs every frame), "gdigrab" or "ddagrab" (Windows). Null picks the OS default.</summary>
     public string? Backend { get; set; }
 
     /// <summary>X display to capture (Linux); null uses $DISPLAY, else ":0".</summary>
@@ -29,6 +29,12 @@ public sealed class RecordingOptions
 
     /// <summary>Drop frames identical to the previous one before encoding (ffmpeg `fps` then `mpdecimate=max=fps-1`: a frame at least every second, every 2 s at 1 fps, still reaches the file): a static screen costs almost no encoder time.</summary>
     public bool Decimate { get; set; } = true;
+
+    /// <summary>x11damage: while nothing changes on the screen, the last frame is sent again this often, so fragments keep reaching the disk and the server (a live view advances) and segments are cut on time.</summary>
+    public TimeSpan IdleFrameInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Draw the mouse pointer into the recording.</summary>
+    public bool DrawMouse { get; set; } = true;
 
     /// <summary>Time between keyframes (forced by time, as mpdecimate makes frames irregular): a player seeks to the keyframe before the point and decodes from there. Null (the default) means one per segment (<see cref="MaxSegmentLength"/>): keyframes dominate the size of a static screen, and 60 s costs ~6–8 MB/h more at 1080p (README "Performance — screen recording").</summary>
     public TimeSpan? KeyframeInterval { get; set; }
@@ -83,9 +89,14 @@ public sealed class RecordingOptions
             return (nameof(FfmpegPath), "is required");
         }
 
-        if (Backend is not null && Backend.Trim().ToLowerInvariant() is not (CaptureBackends.X11grab or CaptureBackends.Gdigrab or CaptureBackends.Ddagrab))
+        if (Backend is not null && Backend.Trim().ToLowerInvariant() is not (CaptureBackends.X11damage or CaptureBackends.X11grab or CaptureBackends.Gdigrab or CaptureBackends.Ddagrab))
         {
-            return (nameof(Backend), $"is '{Backend}'; it must be x11grab, gdigrab or ddagrab");
+            return (nameof(Backend), $"is '{Backend}'; it must be x11damage, x11grab, gdigrab or ddagrab");
+        }
+
+        if (IdleFrameInterval < TimeSpan.FromMilliseconds(100) || IdleFrameInterval > TimeSpan.FromSeconds(10))
+        {
+            return (nameof(IdleFrameInterval), $"is {IdleFrameInterval}; it must be between 0.1 s and 10 s");
         }
 
         if (Fps is < 1 or > 30)

@@ -225,14 +225,16 @@ public sealed partial class RecordingSource : IRecordSource
         Message = message,
     };
 
-    private static IGeometryProbe PlatformProbe(string display, IReadOnlyDictionary<string, string?> env)
+    /// <summary>The geometry probe of this OS for <paramref name="display"/> (X11) with the X clients' environment <paramref name="env"/>.</summary>
+    public static IGeometryProbe PlatformProbe(string display, IReadOnlyDictionary<string, string?> env)
     {
         if (OperatingSystem.IsWindows())
         {
             return new WindowsGeometryProbe();
         }
 
-        return new XrandrGeometryProbe(display, ExternalTool.Resolve("xrandr") ?? "xrandr", env);
+        // In-process RandR when libXrandr is there (no process started every second), else the xrandr tool.
+        return new X11.X11RandrProbe(display, new XrandrGeometryProbe(display, ExternalTool.Resolve("xrandr") ?? "xrandr", env));
     }
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "Screen recorder ready: {Ffmpeg} ({Version}); children die with the agent (pdeathsig): {Pdeathsig}")]

@@ -127,6 +127,17 @@ public sealed partial class ScreenRecorder(
 
         // A resumed session (agent restart) has a hole since its last segment.
         Gap? pendingGap = spool.State.LastEnd is { } lastEnd ? new Gap(lastEnd, "recording resumed after the agent restarted") : null;
+        var backend = _backend;
+        if (backend == CaptureBackends.X11damage)
+        {
+            X11.X11DamageCapture.UseXAuthority(options.XAuthority);
+            if (X11.X11DamageCapture.Unavailable(Display) is { } why)
+            {
+                backend = CaptureBackends.X11grab;
+                LogDamageUnavailable(logger, Display, why);
+            }
+        }
+
         var started = false;
         var failures = 0;
         ScreenGeometry? lastGeometry = null;
@@ -183,7 +194,7 @@ public sealed partial class ScreenRecorder(
             lastGeometry = geometry;
             var plan = new CapturePlan
             {
-                Backend = _backend,
+                Backend = backend,
                 Display = Display,
                 Geometry = geometry,
                 Directory = spool.Directory,
@@ -195,7 +206,7 @@ public sealed partial class ScreenRecorder(
             FfmpegRun run;
             try
             {
-                run = await FfmpegRun.StartAsync(ffmpeg.Path, FfmpegArguments.Build(options, plan), env, registry, logger);
+                run = await FfmpegRun.StartAsync(ffmpeg.Path, FfmpegArguments.Build(options, plan), env, registry, logger, videoOnStdin: backend == CaptureBackends.X11damage);
             }
             catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
             {
@@ -206,6 +217,7 @@ public sealed partial class ScreenRecorder(
             }
 
             RunOutcome outcome;
+            using var capture = backend == CaptureBackends.X11damage ? X11.X11DamageCapture.Start(Display, geometry, options, run.VideoInput, logger) : null;
             using (run)
             {
                 lock (_lock)
@@ -213,7 +225,7 @@ public sealed partial class ScreenRecorder(
                     _status = _status with { State = started ? "recording" : "starting", FfmpegPid = run.Pid, Width = geometry.EvenWidth, Height = geometry.EvenHeight };
                 }
 
-                outcome = await SuperviseAsync(run, plan, spool, output, stopRequested, async anchor =>
+                outcome = await SuperviseAsync(run, capture, plan, spool, output, stopRequested, async anchor =>
                 {
                     lock (_lock)
                     {
@@ -223,7 +235,7 @@ public sealed partial class ScreenRecorder(
                     if (!started)
                     {
                         started = true;
-                        await EmitAsync(output, Event(session.Id, RecordingEventTypes.Started, $"recording {geometry} at {options.Fps} fps with {ffmpeg.Path} ({ffmpeg.Version.Text}, {_backend})", anchor) with { Width = geometry.EvenWidth, Height = geometry.EvenHeight });
+                        await EmitAsync(output, Event(session.Id, RecordingEventTypes.Started, $"recording {geometry} at {options.Fps} fps with {ffmpeg.Path} ({ffmpeg.Version.Text}, {backend})", anchor) with { Width = geometry.EvenWidth, Height = geometry.EvenHeight });
                     }
 
                     if (pendingGap is { } gap)
@@ -255,7 +267,9 @@ public sealed partial class ScreenRecorder(
                     lastGeometry = outcome.NewGeometry;
                     break;
                 default:
-                    var why = $"ffmpeg {run.Pid} exited (code {run.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"}){(run.LastLines.Length > 0 ? ": " + run.LastLines : "")}";
+                    var why = capture is { CaptureFailed: true, Error: { } captureError }
+                        ? $"screen capture failed: {captureError}"
+                        : $"ffmpeg {run.Pid} exited (code {run.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"}){(run.LastLines.Length > 0 ? ": " + run.LastLines : "")}";
                     failures = outcome.Recorded ? 0 : failures + 1;
                     pendingGap ??= new Gap(outcome.LastRecorded ?? time.GetUtcNow(), why);
                     lock (_lock)
@@ -283,7 +297,18 @@ public sealed partial class ScreenRecorder(
 
     private static TimeSpan Backoff(int failures) => failures <= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(10, 1 << Math.Min(failures - 2, 4)));
 
-    private async Task<RunOutcome> SuperviseAsync(FfmpegRun run, CapturePlan plan, SessionSpool spool, IRecordOutput output, Task<string> stopRequested, Func<DateTimeOffset, Task> onFirstSegment)
+    /// <summary>Stops the frame feeder (if any) after its current frame, then ffmpeg.</summary>
+    private static async Task StopAsync(FfmpegRun run, X11.X11DamageCapture? capture, TimeSpan timeout)
+    {
+        if (capture is not null)
+        {
+            await capture.StopAsync();
+        }
+
+        await run.StopAsync(timeout);
+    }
+
+    private async Task<RunOutcome> SuperviseAsync(FfmpegRun run, X11.X11DamageCapture? capture, CapturePlan plan, SessionSpool spool, IRecordOutput output, Task<string> stopRequested, Func<DateTimeOffset, Task> onFirstSegment)
     {
         var list = new SegmentListReader(plan.SegmentListPath);
         DateTimeOffset? anchor = null;
@@ -362,7 +387,7 @@ public sealed partial class ScreenRecorder(
             if (stopRequested.IsCompleted)
             {
                 var reason = await stopRequested;
-                await run.StopAsync(options.StopTimeout);
+                await StopAsync(run, capture, options.StopTimeout);
                 await CloseRestAsync(reason);
                 return new RunOutcome(OutcomeKind.Stopped, reason, null, true, lastRecorded);
             }
@@ -382,14 +407,14 @@ public sealed partial class ScreenRecorder(
                 nextProbe = time.GetUtcNow() + options.GeometryPollInterval;
                 if (Budget is { CanRecord: false })
                 {
-                    await run.StopAsync(options.StopTimeout);
+                    await StopAsync(run, capture, options.StopTimeout);
                     await CloseRestAsync(SegmentEndReasons.SpoolFull);
                     return new RunOutcome(OutcomeKind.Paused, SegmentEndReasons.SpoolFull, null, anchor is not null, lastRecorded);
                 }
 
                 if (await ProbeChangeAsync(plan.Geometry) is { } changed)
                 {
-                    await run.StopAsync(options.StopTimeout < TimeSpan.FromSeconds(3) ? options.StopTimeout : TimeSpan.FromSeconds(3));
+                    await StopAsync(run, capture, options.StopTimeout < TimeSpan.FromSeconds(3) ? options.StopTimeout : TimeSpan.FromSeconds(3));
                     await CloseRestAsync(SegmentEndReasons.Geometry);
                     return new RunOutcome(OutcomeKind.Geometry, null, changed, true, lastRecorded);
                 }
@@ -503,6 +528,9 @@ public sealed partial class ScreenRecorder(
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Geometry probe failed: {Message}")]
     private static partial void LogProbeFailed(ILogger logger, string message);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Recording {Display} with x11grab (every frame grabbed and converted): damage capture is unavailable: {Why}")]
+    private static partial void LogDamageUnavailable(ILogger logger, string display, string why);
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Recording {Session}: segment {Index} was left open by a crash; closed as recovered ({Bytes} bytes)")]
     private static partial void LogRecovered(ILogger logger, string session, int index, long bytes);

@@ -13,7 +13,9 @@ public sealed class XvncDisplay : IDisposable
     private readonly Process _xvnc;
     private readonly Process? _xterm;
 
-    public XvncDisplay(int width = 1280, int height = 800)
+    /// <param name="busyTerminal">Start an xterm printing the time without pause (a screen that changes all the time).</param>
+    /// <param name="xvncArguments">More Xvnc arguments, e.g. "-extension", "MIT-SHM" to disable one.</param>
+    public XvncDisplay(int width = 1280, int height = 800, bool busyTerminal = true, params string[] xvncArguments)
     {
         foreach (var tool in new[] { "Xvnc", "xrandr", "xterm", "ffmpeg", "ffprobe" })
         {
@@ -25,7 +27,7 @@ public sealed class XvncDisplay : IDisposable
 
         Number = FreeDisplayNumber();
         Display = ":" + Number.ToString(CultureInfo.InvariantCulture);
-        _xvnc = Start("Xvnc", Display, "-geometry", $"{width}x{height}", "-depth", "24", "-SecurityTypes", "None", "-rfbport", "-1", "-nolisten", "tcp");
+        _xvnc = Start("Xvnc", [Display, "-geometry", $"{width}x{height}", "-depth", "24", "-SecurityTypes", "None", "-rfbport", "-1", "-nolisten", "tcp", .. xvncArguments]);
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (Xrandr("--current").ExitCode != 0)
         {
@@ -38,7 +40,34 @@ public sealed class XvncDisplay : IDisposable
             Thread.Sleep(100);
         }
 
-        _xterm = Start("xterm", "-display", Display, "-geometry", "160x50+0+0", "-e", "sh", "-c", "while :; do date +%T.%N; done");
+        if (busyTerminal)
+        {
+            _xterm = Start("xterm", "-display", Display, "-geometry", "160x50+0+0", "-e", "sh", "-c", "while :; do date +%T.%N; done");
+        }
+    }
+
+    /// <summary>SIGKILLs the X server (the display is gone for every client).</summary>
+    public void KillServer()
+    {
+        _xvnc.Kill();
+        _xvnc.WaitForExit(5000);
+    }
+
+    /// <summary>Runs an X client tool on this display to its end (e.g. "xsetroot", "-solid", "#0000ff"); its exit code.</summary>
+    public int Run(string tool, params string[] args)
+    {
+        var psi = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["DISPLAY"] = Display;
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        p.StandardOutput.ReadToEnd();
+        p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return p.ExitCode;
     }
 
     public int Number { get; }
