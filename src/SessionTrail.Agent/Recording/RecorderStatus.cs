@@ -20,6 +20,14 @@ public sealed record RecorderStatus
 
     public int? FfmpegPid { get; init; }
 
+    /// <summary>The capture back-end of the current run (x11damage, x11grab, gdigrab, ddagrab).</summary>
+    public string? Backend { get; init; }
+
+    /// <summary>x11damage: frames sent to ffmpeg during the current run, and how many of them were new pictures (screen or pointer changed).</summary>
+    public long? FramesSent { get; init; }
+
+    public long? FramesChanged { get; init; }
+
     /// <summary>ffmpeg restarts after it died (not counting geometry changes or segment cuts).</summary>
     public int Restarts { get; init; }
 

@@ -40,6 +40,7 @@ public sealed partial class ScreenRecorder(
     public Action? SegmentClosed { get; set; }
     private readonly string _backend = CaptureBackends.Resolve(options.Backend);
     private RecorderStatus _status = new() { State = "idle" };
+    private X11.X11DamageCapture? _capture;
 
     /// <summary>The X display recorded (x11grab).</summary>
     public string Display { get; } = ResolveDisplay(options.Display);
@@ -48,6 +49,12 @@ public sealed partial class ScreenRecorder(
     {
         lock (_lock)
         {
+            if (_capture is { } capture && _status.FfmpegPid is not null)
+            {
+                var stats = capture.Stats;
+                _status = _status with { FramesSent = stats.FramesSent, FramesChanged = stats.ScreenChanges + stats.CursorChanges };
+            }
+
             if (_status.SegmentIndex is { } index && _status.Session is { } session)
             {
                 var path = Path.Combine(RecordingSpool.SessionDirectory(dataDir, session), RecordingSpool.SegmentFileName(index));
@@ -222,7 +229,8 @@ public sealed partial class ScreenRecorder(
             {
                 lock (_lock)
                 {
-                    _status = _status with { State = started ? "recording" : "starting", FfmpegPid = run.Pid, Width = geometry.EvenWidth, Height = geometry.EvenHeight };
+                    _capture = capture;
+                    _status = _status with { State = started ? "recording" : "starting", FfmpegPid = run.Pid, Width = geometry.EvenWidth, Height = geometry.EvenHeight, Backend = backend, FramesSent = null, FramesChanged = null };
                 }
 
                 outcome = await SuperviseAsync(run, capture, plan, spool, output, stopRequested, async anchor =>
@@ -248,6 +256,7 @@ public sealed partial class ScreenRecorder(
 
             lock (_lock)
             {
+                _capture = null;
                 _status = _status with { FfmpegPid = null, SegmentIndex = null };
             }
 

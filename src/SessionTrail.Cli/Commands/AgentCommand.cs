@@ -136,7 +136,7 @@ internal static class AgentCommand
             if (s.Recorder is { } rec)
             {
                 var segment = rec.SegmentIndex is { } index ? $", segment {index} ({rec.SegmentBytes?.ToString(CultureInfo.InvariantCulture) ?? "?"} bytes{(rec.Width is { } w ? $", {w}x{rec.Height}" : "")})" : "";
-                Console.WriteLine($"  recorder: {rec.State}{(rec.Session is null ? "" : ", session " + rec.Session)}{segment}{(rec.FfmpegPid is { } pid ? $", ffmpeg pid {pid}" : "")}, {rec.SegmentsClosed} segments closed, {rec.Restarts} restarts");
+                Console.WriteLine($"  recorder: {rec.State}{(rec.Session is null ? "" : ", session " + rec.Session)}{segment}{(rec.FfmpegPid is { } pid ? $", ffmpeg pid {pid}" : "")}{(rec.Backend is { } be ? $" ({be}{(rec.FramesSent is { } sent ? $": {sent} frames sent, {rec.FramesChanged} changed" : "")})" : "")}, {rec.SegmentsClosed} segments closed, {rec.Restarts} restarts");
                 if (rec.LastError is { } recError)
                 {
                     Console.WriteLine($"    last error {rec.LastErrorTime:u}: {recError}");

@@ -87,6 +87,25 @@ public sealed class RecorderPureTests
     }
 
     [Fact]
+    public void X11damage_reads_raw_frames_from_stdin_stamped_on_arrival_without_filters()
+    {
+        var a = Joined(FfmpegArguments.Build(new RecordingOptions(), Plan(CaptureBackends.X11damage, 1921, 1080)));
+        Assert.StartsWith("-hide_banner -nostats -loglevel level+warning -y -f rawvideo -pix_fmt bgr0 -video_size 1920x1080 -framerate 1000 -use_wallclock_as_timestamps 1 -probesize 32 -analyzeduration 0 -i pipe:0 -fps_mode vfr -sws_flags neighbor -c:v libx264", a, StringComparison.Ordinal);
+        Assert.DoesNotContain("mpdecimate", a, StringComparison.Ordinal);
+        Assert.DoesNotContain("-vf", a, StringComparison.Ordinal);
+        Assert.Contains("-force_key_frames expr:gte(t,n_forced*300)", a, StringComparison.Ordinal);
+        Assert.Contains("-draw_mouse 0", Joined(FfmpegArguments.Build(new RecordingOptions { DrawMouse = false }, Plan(CaptureBackends.X11grab, 1280, 800))), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_default_back_end_is_damage_capture_on_linux_and_gdigrab_on_windows()
+    {
+        Assert.Equal(OperatingSystem.IsWindows() ? CaptureBackends.Gdigrab : CaptureBackends.X11damage, CaptureBackends.Resolve(null));
+        Assert.Equal(CaptureBackends.X11damage, CaptureBackends.Resolve(" X11Damage "));
+        Assert.Contains("x11damage, x11grab", Assert.Throws<RecordingSetupException>(() => CaptureBackends.Resolve("vnc")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Ddagrab_is_a_filter_graph_downloaded_to_bgra()
     {
         var a = Joined(FfmpegArguments.Build(new RecordingOptions { Fps = 1 }, Plan(CaptureBackends.Ddagrab, 2560, 1440)));
@@ -201,6 +220,10 @@ public sealed class RecorderPureTests
         Assert.Equal("Recording:GeometryPollInterval", Assert.Throws<AgentOptionsException>(options.Validate).Setting);
         options.Recording = new RecordingOptions { Enabled = true, Preset = "warp" };
         Assert.Equal("Recording:Preset", Assert.Throws<AgentOptionsException>(options.Validate).Setting);
+        options.Recording = new RecordingOptions { Enabled = true, IdleFrameInterval = TimeSpan.FromSeconds(30) };
+        Assert.Equal("Recording:IdleFrameInterval", Assert.Throws<AgentOptionsException>(options.Validate).Setting);
+        options.Recording = new RecordingOptions { Enabled = true, Backend = "x11damage" };
+        options.Validate();
         options.Recording = new RecordingOptions { Enabled = false, Fps = 50 };
         options.Validate();
     }
@@ -214,6 +237,7 @@ public sealed class RecorderPureTests
             { "Agent": { "ServerUrl": "", "Recording": {
                 "FfmpegPath": "/opt/ffmpeg/bin/ffmpeg", "Backend": "x11grab", "Display": ":3", "Fps": 2, "Crf": 30, "Preset": "faster",
                 "MaxSegmentLength": "00:01:00", "KeyframeInterval": "00:00:30", "GeometryPollInterval": "00:00:00.500", "StopTimeout": "00:00:05",
+                "IdleFrameInterval": "00:00:02", "DrawMouse": false,
                 "NoticeText": "Recorded.", "XAuthority": "/run/user/1000/gdm/Xauthority",
                 "Policy": { "Stacks": ["s1"], "Fleets": ["f1"], "Users": ["alice"], "Groups": ["audited"], "ExcludeUsers": ["bob"] } } } }
             """);
@@ -222,6 +246,7 @@ public sealed class RecorderPureTests
         Assert.Equal(("/opt/ffmpeg/bin/ffmpeg", "x11grab", ":3", 2, 30, "faster"), (o.FfmpegPath, o.Backend, o.Display, o.Fps, o.Crf, o.Preset));
         Assert.Equal((TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5)), (o.MaxSegmentLength, o.KeyframeInterval!.Value, o.GeometryPollInterval, o.StopTimeout));
         Assert.Equal(("Recorded.", "/run/user/1000/gdm/Xauthority"), (o.NoticeText, o.XAuthority));
+        Assert.Equal((TimeSpan.FromSeconds(2), false), (o.IdleFrameInterval, o.DrawMouse));
         Assert.Equal(["audited"], o.Policy.Groups);
         Assert.Equal(["bob"], o.Policy.ExcludeUsers);
         File.WriteAllText(file, """{ "Agent": { "ServerUrl": "", "Recording": { "Fsp": 2 } } }""");

@@ -26,6 +26,7 @@ public sealed class RecorderXvncTests(ITestOutputHelper log) : IDisposable
     {
         await using var h = await RecorderHarness.StartAsync(_x, _dir.Path, "geo-1", RecorderHarness.Options(_x, segmentSeconds: 3));
         await h.WaitForAsync(() => h.Segments.Count >= 1, TimeSpan.FromSeconds(20), "a first segment cut at the maximum length");
+        Assert.True(h.Recorder.GetStatus() is { Backend: CaptureBackends.X11damage, FramesSent: > 0, FramesChanged: > 0 }, $"damage capture by default: {h.Recorder.GetStatus()}");
 
         // An odd size is cropped to even, never scaled.
         Assert.Equal(0, _x.Xrandr("--fb", "1283x801").ExitCode);

@@ -170,6 +170,7 @@ public sealed class X11DamageCaptureTests(ITestOutputHelper log)
         await using var h = await RecorderHarness.StartAsync(x, dir.Path, "nofixes-1", RecorderHarness.Options(x, segmentSeconds: 60));
         await h.WaitForAsync(() => h.Events(RecordingEventTypes.Started).Count == 1, TimeSpan.FromSeconds(20), "recording");
         await Task.Delay(3000);
+        Assert.True(h.Recorder.GetStatus() is { Backend: CaptureBackends.X11grab, FramesSent: null }, h.Recorder.GetStatus().ToString());
         await h.StopAsync(SegmentEndReasons.SessionEnd);
         Assert.Contains("x11grab", h.Events(RecordingEventTypes.Started)[0].Message, StringComparison.Ordinal);
         Assert.Contains(h.Log.Entries, e => e.Message.Contains("damage capture is unavailable", StringComparison.Ordinal) && e.Message.Contains("no XFIXES", StringComparison.Ordinal));
