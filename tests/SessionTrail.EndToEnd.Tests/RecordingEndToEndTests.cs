@@ -217,7 +217,7 @@ public sealed class RecordingEndToEndTests(ITestOutputHelper log) : IAsyncLifeti
         throw new TimeoutException($"no (new) ffmpeg recording {displayName} within {timeout}:\n{up.Output}");
     }
 
-    /// <summary>Running ffmpeg processes whose arguments name <paramref name="displayName"/>.</summary>
+    /// <summary>Running ffmpeg processes whose arguments or environment name <paramref name="displayName"/>.</summary>
     private static List<int> FfmpegPids(string displayName)
     {
         var pids = new List<int>();
@@ -233,8 +233,10 @@ public sealed class RecordingEndToEndTests(ITestOutputHelper log) : IAsyncLifeti
                 var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries);
                 var state = File.ReadAllText(Path.Combine(dir, "stat"));
                 var zombie = state[(state.LastIndexOf(')') + 2)..].StartsWith('Z');
+                // x11grab names the display in its arguments; with x11damage (frames on stdin) it is in ffmpeg's environment.
                 if (!zombie && args.Length > 0 && Path.GetFileName(args[0]) == "ffmpeg"
-                    && args.Any(a => a == displayName || a.StartsWith(displayName + ".", StringComparison.Ordinal) || a.StartsWith(displayName + "+", StringComparison.Ordinal)))
+                    && (args.Any(a => a == displayName || a.StartsWith(displayName + ".", StringComparison.Ordinal) || a.StartsWith(displayName + "+", StringComparison.Ordinal))
+                        || File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains("DISPLAY=" + displayName)))
                 {
                     pids.Add(pid);
                 }
