@@ -30,32 +30,9 @@ public sealed class ResponseFuzzTests : IDisposable
             Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(Body) });
     }
 
-    private static byte[] Mutate(byte[] original, Random random)
-    {
-        var bytes = original.ToList();
-        var edits = random.Next(1, 4);
-        for (var e = 0; e < edits && bytes.Count > 0; e++)
-        {
-            var at = random.Next(bytes.Count);
-            switch (random.Next(4))
-            {
-                case 0:
-                    bytes[at] = (byte)random.Next(256);
-                    break;
-                case 1:
-                    bytes.RemoveAt(at);
-                    break;
-                case 2:
-                    bytes.Insert(at, (byte)"{}[]\",:0123456789tfn"[random.Next(20)]);
-                    break;
-                default:
-                    bytes.RemoveRange(at, bytes.Count - at);
-                    break;
-            }
-        }
+    private static readonly byte[] JsonBytes = "{}[]\",:0123456789tfn"u8.ToArray();
 
-        return [.. bytes];
-    }
+    private static byte[] Mutate(byte[] original, Random random) => SessionTrail.Core.Tests.ByteMutator.Mutate(original, random, random.Next(1, 4), JsonBytes);
 
     private static bool IsJson(byte[] body)
     {
