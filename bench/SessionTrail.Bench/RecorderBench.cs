@@ -14,6 +14,7 @@ namespace SessionTrail.Bench;
 /// ffprobe) and the running ffmpeg, over a steady window after a warm-up; MB/h is the segment bytes written in
 /// the recorded files (one keyframe per 5-minute segment). Back-ends alternate within each run so load changes hit both alike. Medians of the runs.
 ///   bench recorder [--size 1920x1080] [--fps 5] [--content static|busy] [--backends x11damage,x11grab] [--runs 3] [--seconds 60] [--warmup 8]
+/// A back-end may carry other x264 settings to compare: NAME/PRESET[/X264PARAMS], e.g. x11damage/superfast.
 /// </summary>
 public static class RecorderBench
 {
@@ -77,12 +78,23 @@ public static class RecorderBench
 
     private static async Task<(double Cpu, double Ffmpeg, double MbPerHour, string Frames)> MeasureAsync(string display, string dataDir, string backend, int fps, FfmpegInstallation ffmpeg, double warmup, double seconds)
     {
-        var options = new RecordingOptions { Enabled = true, Display = display, Backend = backend, Fps = fps };
+        var spec = backend.Split('/', 3);
+        var options = new RecordingOptions { Enabled = true, Display = display, Backend = spec[0], Fps = fps };
+        if (spec.Length > 1)
+        {
+            options.Preset = spec[1];
+        }
+
+        if (spec.Length > 2)
+        {
+            options.X264Params = spec[2];
+        }
+
         var registry = new ChildRegistry(ScreenRecorder.Root(dataDir));
         using var probe = (IDisposable)RecordingSource.PlatformProbe(display, ScreenRecorder.XEnvironment(options, display));
         var recorder = new ScreenRecorder(options, dataDir, "bench", ffmpeg, (IGeometryProbe)probe, registry, TimeProvider.System, NullLogger.Instance);
         var stop = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var session = new CurrentSession { Id = "bench-" + backend, User = "bench", Started = DateTimeOffset.UtcNow };
+        var session = new CurrentSession { Id = "bench-" + string.Concat(backend.Where(char.IsAsciiLetterOrDigit)), User = "bench", Started = DateTimeOffset.UtcNow };
         var recording = Task.Run(() => recorder.RecordAsync(session, new NullOutput(), stop.Task));
         try
         {
