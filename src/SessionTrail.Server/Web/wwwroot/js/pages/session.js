@@ -202,8 +202,8 @@ function buildTimeline(runs, listing, segments, logRecords, range, seek) {
     h('li', {}, h('span', { class: 'swatch run-fail' }), 'exited with an error code'),
     h('li', {}, h('span', { class: 'swatch run-session-end' }), 'ended with the session'),
     h('li', {}, h('span', { class: 'swatch run-open' }), 'still running'),
-    listing ? h('li', {}, h('span', { class: 'swatch tl-gap' }), 'recording gap') : null,
-    listing ? h('li', {}, h('span', { class: 'swatch tl-bad' }), 'segment with a problem') : null);
+    listing ? h('li', {}, h('span', { class: 'swatch gap-swatch' }), 'recording gap') : null,
+    listing ? h('li', {}, h('span', { class: 'swatch bad-swatch' }), 'segment with a problem') : null);
   const el = h('div', { class: 'timeline', dataset: { from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString() } },
     h('div', { class: 'tl-body' }, lanes, runList, overlay), legend);
   if (!runs.length) el.prepend(h('p', { class: 'muted' }, 'No process runs in this session.'));

@@ -7,7 +7,7 @@ export async function signinPage(main, { query }) {
   const next = safeNext(query.get('next'));
   if (auth.me) { navigate(next, { replaceState: true }); return; }
   document.title = 'Sign in · SessionTrail';
-  const user = h('input', { name: 'user', autocomplete: 'username', required: true, autofocus: true });
+  const user = h('input', { name: 'user', autocomplete: 'username', required: true });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const error = h('p', { class: 'error', role: 'alert', id: 'signin-error' });
   const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
