@@ -68,6 +68,7 @@ public static class ServerApp
         Logs.LogsApi.MapLogs(api);
         api.MapRecordingUploads();
         Recordings.RecordingsApi.MapRecordings(api);
+        Web.Api.WebApi.MapWebApi(api);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
