@@ -68,6 +68,7 @@ public static class ServerApp
         Logs.LogsApi.MapLogs(api);
         api.MapRecordingUploads();
         Recordings.RecordingsApi.MapRecordings(api);
+        Web.Api.WebApi.MapWebApi(api);
         Web.WebUi.MapWebUi(app);
         app.Lifetime.ApplicationStarted.Register(() =>
         {

@@ -10,10 +10,12 @@ namespace SessionTrail.Server.Reports;
 /// before To and was still running at or after From (an open run runs until now); <c>launches</c>
 /// counts runs that started inside the window; <c>top-apps</c> seconds are clipped to the window.
 /// <see cref="User"/> is an exact user name. <see cref="By"/> is the period of <c>concurrency</c>;
-/// <see cref="Days"/> the idle time of <c>inactive</c> (required there).
+/// <see cref="Days"/> the idle time of <c>inactive</c> (required there). <see cref="Fleet"/> and
+/// <see cref="Stack"/> keep the runs (and sessions) of sessions with exactly that fleet / stack.
 /// </summary>
 public sealed record ReportFilter(
-    DateTimeOffset? From = null, DateTimeOffset? To = null, string? User = null, ReportPeriod By = ReportPeriod.Day, int? Days = null)
+    DateTimeOffset? From = null, DateTimeOffset? To = null, string? User = null, ReportPeriod By = ReportPeriod.Day, int? Days = null,
+    string? Fleet = null, string? Stack = null)
 {
     public static readonly ReportFilter None = new();
 }
@@ -57,6 +59,27 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             "sessions" => new(name, SessionRow.Columns, Sessions(q)),
             _ => throw new UnknownReportException(name),
         };
+    }
+
+    /// <summary>
+    /// Usage per UTC day of the runs launched in the window (the <c>launches</c> filter): how many runs,
+    /// by how many distinct users and sessions, and their run time in seconds clipped to the window — all of
+    /// a run's time counts on the day it started. Oldest day first.
+    /// </summary>
+    public ReportTable PerDay(ReportFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        using var connection = store.OpenConnection();
+        var q = new Query(connection, filter, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var rows = q.Rows(
+            $"""
+            SELECT r.start - ((r.start % {DayMillis}) + {DayMillis}) % {DayMillis} AS day, COUNT(DISTINCT r.session), COUNT(DISTINCT r.user_id), COUNT(*),
+                   SUM(MAX(0, MIN({RunEnd}, $to) - MAX(r.start, $from)))
+            FROM runs r WHERE {q.LaunchFilter}
+            GROUP BY day ORDER BY day
+            """,
+            r => new DayUsageRow(Day(r.GetInt64(0)), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), Seconds(r.GetInt64(4))));
+        return new("per-day", DayUsageRow.Columns, rows);
     }
 
     private const string RunEnd = "COALESCE(r.end, $now)";
@@ -154,7 +177,7 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
         SELECT s.id, s.user, s.host, s.start, s.end, (SELECT COUNT(*) FROM runs r WHERE r.session = s.id) AS runs,
                COALESCE(s.start, (SELECT MIN(r.start) FROM runs r WHERE r.session = s.id), s.end) AS first
         FROM sessions s
-        WHERE ($user IS NULL OR s.user = $user)
+        WHERE ($user IS NULL OR s.user = $user) AND ($fleet IS NULL OR s.fleet = $fleet) AND ($stack IS NULL OR s.stack = $stack)
           AND COALESCE(s.start, (SELECT MIN(r.start) FROM runs r WHERE r.session = s.id), s.end, 0) < $to
           AND (COALESCE(s.end, $now) > $from OR COALESCE(s.start, s.end, 0) >= $from)
         ORDER BY first, s.id
@@ -267,10 +290,11 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
                 peakUsers = Math.Max(peakUsers, users);
             }
 
-            var dayText = DateTimeOffset.FromUnixTimeMilliseconds(day).UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-            rows.Add(new ConcurrencyRow(app, dayText, peakUsers, peakRuns));
+            rows.Add(new ConcurrencyRow(app, Day(day), peakUsers, peakRuns));
         }
     }
+
+    private static string Day(long millis) => DateTimeOffset.FromUnixTimeMilliseconds(millis).UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static long FloorDay(long millis) => millis - (((millis % DayMillis) + DayMillis) % DayMillis);
 
@@ -290,18 +314,26 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
         public string RunFilter => Conditions(
             filter.To is null ? null : "r.start < $to",
             filter.From is null ? null : $"({RunEnd} > $from OR r.start >= $from)",
-            UserCondition);
+            UserCondition,
+            SessionCondition);
 
         /// <summary>The WHERE clause for runs that started inside the window.</summary>
         public string LaunchFilter => Conditions(
             filter.From is null ? null : "r.start >= $from",
             filter.To is null ? null : "r.start < $to",
-            UserCondition);
+            UserCondition,
+            SessionCondition);
 
         /// <summary>The reference time of <c>inactive</c>: To, else now (bound as $ref).</summary>
         public long Reference => filter.To is { } t ? t.ToUnixTimeMilliseconds() : now;
 
         private string? UserCondition => filter.User is null ? null : "r.user_id = (SELECT id FROM users WHERE name = $user)";
+
+        /// <summary>Runs of sessions with the fleet / stack asked for (SQLite looks each session's runs up in runs_session).</summary>
+        private string? SessionCondition => filter.Fleet is null && filter.Stack is null ? null
+            : "r.session IN (SELECT s.id FROM sessions s WHERE " + Conditions(
+                filter.Fleet is null ? null : "s.fleet = $fleet",
+                filter.Stack is null ? null : "s.stack = $stack") + ")";
 
         private static string Conditions(params string?[] conditions)
         {
@@ -316,6 +348,8 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             cmd.Parameters.AddWithValue("$from", filter.From is { } f ? f.ToUnixTimeMilliseconds() : long.MinValue);
             cmd.Parameters.AddWithValue("$to", filter.To is { } t ? t.ToUnixTimeMilliseconds() : long.MaxValue);
             cmd.Parameters.AddWithValue("$user", (object?)filter.User ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$fleet", (object?)filter.Fleet ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$stack", (object?)filter.Stack ?? DBNull.Value);
             cmd.Parameters.AddWithValue("$now", now);
             cmd.Parameters.AddWithValue("$ref", Reference);
             return cmd;

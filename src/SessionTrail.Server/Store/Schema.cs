@@ -173,6 +173,21 @@ internal static class Schema
         CREATE INDEX access_audit_time ON access_audit(time, seq);
         CREATE INDEX access_audit_session ON access_audit(session, time, seq);
         """,
+
+        // 4: placeholder for ui-auth's migration 4 (accounts); the lead renumbers at merge.
+        """
+        -- placeholder: nothing to change
+        """,
+
+        // 5: indexes of the web UI's sessions list, session facets, dashboard filters (fleet, stack) and active sessions.
+        """
+        CREATE INDEX sessions_start ON sessions(start, id);
+        CREATE INDEX sessions_user ON sessions(user, start, id);
+        CREATE INDEX sessions_host ON sessions(host, start, id);
+        CREATE INDEX sessions_fleet ON sessions(fleet, start, id);
+        CREATE INDEX sessions_stack ON sessions(stack, start, id);
+        CREATE INDEX sessions_open ON sessions(start) WHERE end IS NULL;
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>
