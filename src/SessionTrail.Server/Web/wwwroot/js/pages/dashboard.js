@@ -7,6 +7,9 @@ import { readQuery, dayToIso, applyQuery, select, textInput, filterForm } from '
 
 const NAMES = ['from', 'to', 'user', 'fleet', 'stack'];
 
+/** A program's file name for a chart label (the table keeps the full path). */
+const base = (app) => String(app).split(/[\\/]/).pop();
+
 export async function dashboardPage(main, { query }) {
   document.title = 'Dashboard · SessionTrail';
   const chosen = readQuery(query, NAMES);
@@ -38,13 +41,13 @@ export async function dashboardPage(main, { query }) {
         id: 'topByTime', title: 'Top applications by time (hours)', csv: csv('topByTime'), rows: data.topByTime,
         columns: [{ key: 'app', label: 'Application' }, { key: 'seconds', label: 'Time', numeric: true, format: fmtDuration },
           { key: 'runs', label: 'Runs', numeric: true, format: fmtInt }, { key: 'users', label: 'Users', numeric: true, format: fmtInt }],
-        render: (rows) => barChart(rows, { label: (r) => r.app, value: (r) => r.seconds, format: (v) => `${fmtHours(v)} h`, title: 'Hours per application' }),
+        render: (rows) => barChart(rows, { label: (r) => base(r.app), value: (r) => r.seconds, format: (v) => `${fmtHours(v)} h`, title: 'Hours per application' }),
       }),
       chartCard({
         id: 'topByLaunches', title: 'Top applications by launches', csv: csv('topByLaunches'), rows: data.topByLaunches,
         columns: [{ key: 'app', label: 'Application' }, { key: 'launches', label: 'Launches', numeric: true, format: fmtInt },
           { key: 'users', label: 'Users', numeric: true, format: fmtInt }],
-        render: (rows) => barChart(rows, { label: (r) => r.app, value: (r) => r.launches, title: 'Launches per application' }),
+        render: (rows) => barChart(rows, { label: (r) => base(r.app), value: (r) => r.launches, title: 'Launches per application' }),
       }),
       chartCard({
         id: 'perDay', title: 'Usage per day (hours of application time)', csv: csv('perDay'), rows: data.perDay,
@@ -54,8 +57,9 @@ export async function dashboardPage(main, { query }) {
         render: (rows) => columnChart(rows, { label: (r) => r.day, value: (r) => r.seconds / 3600, format: (v) => v.toFixed(1), title: 'Hours per day' }),
       }),
       chartCard({
-        id: 'peakConcurrency', title: 'Peak concurrency per application', csv: csv('peakConcurrency'), rows: data.peakConcurrency,
-        columns: [{ key: 'app', label: 'Application' }, { key: 'peak', label: 'Peak', numeric: true, format: fmtInt }, { key: 'day', label: 'Day (UTC)' }],
-        render: (rows) => barChart(rows, { label: (r) => r.app, value: (r) => r.peak, title: 'Peak concurrent runs per application' }),
+        id: 'peakConcurrency', title: 'Peak concurrency per application (users at once)', csv: csv('peakConcurrency'), rows: data.peakConcurrency,
+        columns: [{ key: 'app', label: 'Application' }, { key: 'peak', label: 'Peak users', numeric: true, format: fmtInt }, { key: 'day', label: 'Day (UTC)' },
+          { key: 'peakRuns', label: 'Peak runs', numeric: true, format: fmtInt }],
+        render: (rows) => barChart(rows, { label: (r) => base(r.app), value: (r) => r.peak, title: 'Peak concurrent runs per application' }),
       })));
 }
