@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
+using SessionTrail.Server.Auth;
 
 namespace SessionTrail.Server.Web;
 
@@ -60,7 +61,9 @@ public static class WebUi
             return next(http);
         });
         app.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], Serve);
-        app.MapMethods("/{**path}", [HttpMethods.Get, HttpMethods.Head], Serve);
+        // Under /api/v1 the auth middleware gates every endpoint (fail closed: admin); an unknown API path should be a
+        // 404 to anyone signed in, not "needs admin". Elsewhere the gate does not apply: the pages are public files.
+        app.MapMethods("/{**path}", [HttpMethods.Get, HttpMethods.Head], Serve).RequireRole(Role.Viewer);
         return app;
     }
 
