@@ -99,7 +99,7 @@ public sealed class WebUiTests(SeededServer server, Browser browser, ITestOutput
         }
 
         // Filters go to the API: one user's dashboard.
-        await ui.Page.GetByLabel("User").FillAsync("bob");
+        await ui.Page.GetByLabel("User", new() { Exact = true }).FillAsync("bob");
         await ui.Page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
         await Expect(ui.Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("user=bob"));
         var bob = await JsonAsync(ui, "/api/v1/dashboard?top=10&user=bob");

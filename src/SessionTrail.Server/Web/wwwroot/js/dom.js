@@ -84,6 +84,8 @@ export const uid = (p = 'id') => `${p}-${++seq}`;
 
 /** A labelled form field: returns [label, control] wrapped in a div. */
 export function field(label, control) {
-  if (!control.id) control.id = uid('f');
-  return h('div', { class: 'field' }, h('label', { for: control.id }, label), control);
+  // The label names the form control itself, also when it comes wrapped (an input with its datalist).
+  const target = control.matches('input, select, textarea') ? control : control.querySelector('input, select, textarea') || control;
+  if (!target.id) target.id = uid('f');
+  return h('div', { class: 'field' }, h('label', { for: target.id }, label), control);
 }
