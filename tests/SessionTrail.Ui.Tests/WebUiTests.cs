@@ -46,6 +46,27 @@ public sealed class WebUiTests(SeededServer server, Browser browser, ITestOutput
     }
 
     [Fact]
+    public async Task A_session_ended_on_the_server_returns_to_sign_in_and_then_to_the_page()
+    {
+        await using var ui = await UiPage.OpenAsync(browser, server);
+        await ui.SignInAsync("alice");
+        await Expect(ui.Page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
+        // Signed out elsewhere: the server deletes the session (logout needs the CSRF header the page holds).
+        var status = await ui.Page.EvaluateAsync<int>(
+            "async () => (await fetch('/api/v1/auth/logout', { method: 'POST', headers: { 'X-CSRF-Token': (await (await fetch('/api/v1/auth/me')).json()).csrf } })).status");
+        Assert.Equal(204, status);
+        await ui.Page.GetByRole(AriaRole.Link, new() { Name = "Sessions", Exact = true }).ClickAsync();
+        await Expect(ui.Page.GetByRole(AriaRole.Heading, new() { Name = "Sign in to SessionTrail" })).ToBeVisibleAsync();
+        await Expect(ui.Page.Locator("#flash")).ToHaveTextAsync("Your session has ended; please sign in again.");
+        await Expect(ui.Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin\\?next=%2Fsessions$"));
+        await ui.Page.GetByLabel("User name").FillAsync("alice");
+        await ui.Page.GetByLabel("Password").FillAsync(SeededServer.Password);
+        await ui.Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(ui.Page.GetByRole(AriaRole.Heading, new() { Name = "Sessions" })).ToBeVisibleAsync();
+        ui.AssertNoErrors("status of 401");
+    }
+
+    [Fact]
     public async Task The_dashboard_shows_the_dashboard_api_numbers_and_each_chart_has_its_table_and_csv()
     {
         await using var ui = await UiPage.OpenAsync(browser, server);

@@ -90,11 +90,11 @@ export function setMe(me) {
 }
 
 onUnauthorized(() => {
+  if (location.pathname === '/signin') return; // several requests of one page may each answer 401
   setMe(null);
+  history.replaceState(null, '', signinPath());
+  render(); // clears the flash synchronously, so the message goes after it
   flash('Your session has ended; please sign in again.', 'info');
-  const next = signinPath();
-  history.replaceState(null, '', next);
-  render();
 });
 
 document.addEventListener('click', (e) => {
