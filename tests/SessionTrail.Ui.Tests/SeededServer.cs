@@ -26,6 +26,9 @@ public sealed class SeededServer : IAsyncLifetime
     /// <summary>The recorded session.</summary>
     public const string RecordedSession = "as-rec-0001";
 
+    /// <summary>A recorded session whose second segment record breaks the hash chain.</summary>
+    public const string BrokenSession = "as-rec-0002";
+
     private readonly string dir = Path.Combine(Path.GetTempPath(), "st-ui-" + Guid.NewGuid().ToString("N")[..8]);
     private WebApplication? app;
 
@@ -80,6 +83,8 @@ public sealed class SeededServer : IAsyncLifetime
         yield return Log("l3", s, "h-rec", At(16), "Warning", "disk almost full");
         yield return $$"""{"id":"ev-gap","kind":"recording","time":"{{F(At(10))}}","host":"h-rec","session":"{{s}}","type":"gap","message":"ffmpeg restarted","gapStart":"{{F(At(8))}}","gapEnd":"{{F(At(10))}}"}""";
         yield return Session("ss2", s, "end", At(20), "alice", "h-rec", "stack-a", "fleet-a");
+        yield return Session("sb1", BrokenSession, "start", T0, "alice", "h-rec", "stack-a", "fleet-a");
+        yield return Session("sb2", BrokenSession, "end", At(20), "alice", "h-rec", "stack-a", "fleet-a");
 
         string[] apps = [@"C:\Windows\notepad.exe", @"C:\Program Files\Microsoft Office\winword.exe", @"C:\Program Files\Microsoft Office\excel.exe", @"C:\Tools\putty.exe"];
         string[] users = ["bob", "carol", "dave"];
@@ -147,41 +152,60 @@ public sealed class SeededServer : IAsyncLifetime
         Assert.True(response.IsSuccessStatusCode, $"ingest: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    /// <summary>Two 6 s segments (T0+2..8 s and T0+10..16 s, a gap between), made by ffmpeg, uploaded and recorded.</summary>
+    /// <summary>
+    /// Two 6 s segments (T0+2..8 s and T0+10..16 s, a gap between), made by ffmpeg, uploaded and recorded for
+    /// <see cref="RecordedSession"/>; the same bytes for <see cref="BrokenSession"/>, whose second record names a wrong
+    /// previous hash (a broken chain).
+    /// </summary>
     private async Task RecordAsync()
     {
         var segments = new List<(DateTimeOffset, DateTimeOffset, byte[])>();
-        string? previous = null;
         var lines = new List<string>();
         for (var i = 0; i < 2; i++)
         {
             var bytes = await FfmpegAsync(i == 0 ? "testsrc2" : "testsrc", Path.Combine(dir, $"seg{i}.mp4"));
             var start = At(i == 0 ? 2 : 10);
-            var end = start.AddSeconds(6);
-            var url = $"/api/v1/sessions/{Uri.EscapeDataString(RecordedSession)}/recordings/{i}";
-            using (var patch = new HttpRequestMessage(HttpMethod.Patch, url + "/upload") { Content = new ByteArrayContent(bytes) })
-            {
-                patch.Content.Headers.ContentType = new MediaTypeHeaderValue("application/offset+octet-stream");
-                patch.Headers.TryAddWithoutValidation("Upload-Offset", "0");
-                var r = await Admin.SendAsync(patch);
-                Assert.True(r.StatusCode == HttpStatusCode.NoContent, $"PATCH {url}/upload: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
-            }
+            segments.Add((start, start.AddSeconds(6), bytes));
+        }
 
-            var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-            var complete = await Admin.PostAsJsonAsync(url + "/complete", new { bytes = bytes.Length, sha256 = sha });
-            Assert.True(complete.IsSuccessStatusCode, $"complete {url}: {(int)complete.StatusCode} {await complete.Content.ReadAsStringAsync()}");
-            lines.Add(JsonSerializer.Serialize(new Dictionary<string, object?>
+        foreach (var session in new[] { RecordedSession, BrokenSession })
+        {
+            string? previous = null;
+            for (var i = 0; i < segments.Count; i++)
             {
-                ["id"] = $"rec:{RecordedSession}:{i}", ["kind"] = "segment", ["time"] = F(end), ["host"] = "h-rec", ["session"] = RecordedSession,
-                ["index"] = i, ["start"] = F(start), ["end"] = F(end), ["width"] = 640, ["height"] = 360, ["fps"] = 5, ["codec"] = "h264",
-                ["bytes"] = bytes.Length, ["sha256"] = sha, ["prevSha256"] = previous, ["file"] = $"{i:D6}.mp4", ["endReason"] = i == 0 ? "crash" : "session-end",
-            }.Where(kv => kv.Value is not null).ToDictionary()));
-            previous = sha;
-            segments.Add((start, end, bytes));
+                var (start, end, bytes) = segments[i];
+                var sha = await UploadAsync(session, i, bytes);
+                var claimed = session == BrokenSession && i == 1 ? new string('0', 64) : previous;
+                lines.Add(JsonSerializer.Serialize(new Dictionary<string, object?>
+                {
+                    ["id"] = $"rec:{session}:{i}", ["kind"] = "segment", ["time"] = F(end), ["host"] = "h-rec", ["session"] = session,
+                    ["index"] = i, ["start"] = F(start), ["end"] = F(end), ["width"] = 640, ["height"] = 360, ["fps"] = 5, ["codec"] = "h264",
+                    ["bytes"] = bytes.Length, ["sha256"] = sha, ["prevSha256"] = claimed, ["file"] = $"{i:D6}.mp4", ["endReason"] = i == 0 ? "crash" : "session-end",
+                }.Where(kv => kv.Value is not null).ToDictionary()));
+                previous = sha;
+            }
         }
 
         await IngestAsync(lines);
         Segments = segments;
+    }
+
+    /// <summary>The agent's resumable upload: one PATCH from offset 0, then complete with size and SHA-256 (returned).</summary>
+    private async Task<string> UploadAsync(string session, int index, byte[] bytes)
+    {
+        var url = $"/api/v1/sessions/{Uri.EscapeDataString(session)}/recordings/{index}";
+        using (var patch = new HttpRequestMessage(HttpMethod.Patch, url + "/upload") { Content = new ByteArrayContent(bytes) })
+        {
+            patch.Content.Headers.ContentType = new MediaTypeHeaderValue("application/offset+octet-stream");
+            patch.Headers.TryAddWithoutValidation("Upload-Offset", "0");
+            var r = await Admin.SendAsync(patch);
+            Assert.True(r.StatusCode == HttpStatusCode.NoContent, $"PATCH {url}/upload: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+        }
+
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var complete = await Admin.PostAsJsonAsync(url + "/complete", new { bytes = bytes.Length, sha256 = sha });
+        Assert.True(complete.IsSuccessStatusCode, $"complete {url}: {(int)complete.StatusCode} {await complete.Content.ReadAsStringAsync()}");
+        return sha;
     }
 
     /// <summary>6 s of a test pattern at 640×360, 5 fps: libx264 yuv420p, fragmented MP4 with the agent's movflags.</summary>

@@ -135,12 +135,12 @@ public sealed class WebUiTests(SeededServer server, Browser browser, ITestOutput
     {
         await using var ui = await UiPage.OpenAsync(browser, server);
         await ui.SignInAsync("alice", path: "/sessions");
-        await Expect(ui.Page.Locator("#sessions-count")).ToHaveTextAsync("1–50 of 61");
+        await Expect(ui.Page.Locator("#sessions-count")).ToHaveTextAsync("1–50 of 62");
         await ui.ScreenshotAsync("03-sessions", output);
         await ui.Page.GetByRole(AriaRole.Button, new() { Name = "Next ›" }).ClickAsync();
-        await Expect(ui.Page.Locator("#sessions-count")).ToHaveTextAsync("51–61 of 61");
+        await Expect(ui.Page.Locator("#sessions-count")).ToHaveTextAsync("51–62 of 62");
 
-        await ui.Page.GetByLabel("Search (id, user, host)").FillAsync("as-rec");
+        await ui.Page.GetByLabel("Search (id, user, host)").FillAsync("as-rec-0001");
         await ui.Page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
         await Expect(ui.Page.Locator("#sessions-count")).ToHaveTextAsync("1–1 of 1");
         var row = ui.Page.Locator("table.sessions tbody tr");
@@ -209,6 +209,22 @@ public sealed class WebUiTests(SeededServer server, Browser browser, ITestOutput
         await Expect(page.Locator(".rec-facts")).ToContainTextAsync("Hash chain verified.");
         await video.EvaluateAsync("v => v.pause()");
         await ui.ScreenshotAsync("05-session-seeked", output);
+        ui.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task A_broken_chain_is_marked_on_the_timeline_and_named()
+    {
+        await using var ui = await UiPage.OpenAsync(browser, server);
+        await ui.SignInAsync("alice", path: "/sessions/" + SeededServer.BrokenSession);
+        var page = ui.Page;
+        var bad = page.Locator(".tl-seg.tl-bad");
+        await Expect(bad).ToHaveCountAsync(1);
+        await Expect(bad).ToHaveAttributeAsync("data-state", "chain-broken");
+        await Expect(bad).ToHaveAttributeAsync("data-index", "1");
+        await Expect(page.Locator(".tl-seg:not(.tl-bad)")).ToHaveCountAsync(1);
+        await Expect(page.Locator(".rec-facts [role=alert]")).ToContainTextAsync("segment 1: chain-broken");
+        await ui.ScreenshotAsync("10-session-broken-chain", output);
         ui.AssertNoErrors();
     }
 
@@ -292,7 +308,7 @@ public sealed class WebUiTests(SeededServer server, Browser browser, ITestOutput
         var page = ui.Page;
         await Expect(page.Locator("table tbody tr")).ToHaveCountAsync(3);
         await page.GetByLabel("User name").FillAsync("newcomer");
-        await page.GetByLabel("Password").FillAsync("a long enough password");
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync("a long enough password");
         await page.Locator("form[aria-label='Add a user'] select").SelectOptionAsync("auditor");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add user" }).ClickAsync();
         await Expect(page.Locator("table tbody tr")).ToHaveCountAsync(4);
@@ -302,6 +318,15 @@ public sealed class WebUiTests(SeededServer server, Browser browser, ITestOutput
         var users = await JsonAsync(ui, "/api/v1/users");
         var list = users.ValueKind == JsonValueKind.Array ? users : users.GetProperty("users");
         Assert.Equal("viewer", list.EnumerateArray().Single(u => u.GetProperty("user").GetString() == "newcomer").GetProperty("role").GetString());
+        await page.GetByLabel("New password for newcomer").FillAsync("another long password");
+        await page.Locator("tr", new() { HasText = "newcomer" }).GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+        await Expect(page.Locator("#flash")).ToHaveTextAsync("Password of newcomer changed.");
+        await using (var newcomer = await UiPage.OpenAsync(browser, server))
+        {
+            await newcomer.SignInAsync("newcomer", "another long password");
+            await Expect(newcomer.Page.Locator("#who-role")).ToHaveTextAsync("viewer");
+        }
+
         await ui.ScreenshotAsync("09-users", output);
         page.Dialog += (_, d) => d.AcceptAsync();
         await page.Locator("tr", new() { HasText = "newcomer" }).GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
@@ -313,12 +338,21 @@ public sealed class WebUiTests(SeededServer server, Browser browser, ITestOutput
         await Expect(other.Page.Locator("#nav-users")).ToBeHiddenAsync();
     }
 
-    /// <summary>Waits until the player shows <paramref name="segment"/> at <paramref name="seconds"/> (±0.5 s).</summary>
+    /// <summary>Waits until the player shows <paramref name="segment"/> at <paramref name="seconds"/> (±0.5 s); fails naming where it is.</summary>
     private static async Task AssertAtAsync(IPage page, int segment, double seconds)
     {
-        await page.WaitForFunctionAsync(
-            "([seg, t]) => { const v = document.querySelector('video'); return v.dataset.segment === String(seg) && v.readyState >= 1 && !v.seeking && Math.abs(v.currentTime - t) <= 0.5; }",
-            new object[] { segment, seconds }, new() { Timeout = 10_000 });
+        try
+        {
+            await page.WaitForFunctionAsync(
+                "([seg, t]) => { const v = document.querySelector('video'); return v.dataset.segment === String(seg) && v.readyState >= 1 && !v.seeking && Math.abs(v.currentTime - t) <= 0.5; }",
+                new object[] { segment, seconds }, new() { Timeout = 10_000 });
+        }
+        catch (TimeoutException)
+        {
+            var at = await page.Locator("video").EvaluateAsync<string>("v => `segment ${v.dataset.segment} at ${v.currentTime} s (src ${v.currentSrc}, readyState ${v.readyState}, error ${v.error && v.error.message})`");
+            Assert.Fail($"expected segment {segment} at {seconds} ± 0.5 s; the player is on {at}");
+        }
+
         var src = await page.Locator("video").EvaluateAsync<string>("v => v.currentSrc");
         Assert.EndsWith($"/recordings/{segment}", src, StringComparison.Ordinal);
         Assert.Null(await page.Locator("video").EvaluateAsync<object?>("v => v.error && v.error.message"));

@@ -26,13 +26,7 @@ export async function usersPage(main) {
     return h('tr', {},
       h('th', { scope: 'row' }, name),
       h('td', {}, role, ' ', h('button', { type: 'button', onclick: () => run(`${name} is now ${role.value}.`, () => put(`/users/${enc(name)}`, { role: role.value })) }, 'Save role')),
-      h('td', {}, h('button', {
-        type: 'button',
-        onclick: () => {
-          const password = prompt(`New password for ${name}`);
-          if (password) run(`Password of ${name} changed.`, () => put(`/users/${enc(name)}`, { password }));
-        },
-      }, 'Set password')),
+      h('td', {}, passwordForm(name, (password) => run(`Password of ${name} changed.`, () => put(`/users/${enc(name)}`, { password })))),
       h('td', {}, h('button', {
         type: 'button', class: 'danger',
         onclick: () => { if (confirm(`Remove ${name}?`)) run(`${name} removed.`, () => del(`/users/${enc(name)}`)); },
@@ -56,4 +50,12 @@ export async function usersPage(main) {
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'User'), h('th', { scope: 'col' }, 'Role'), h('th', { scope: 'col' }, 'Password'), h('th', { scope: 'col' }, 'Remove'))),
       h('tbody', {}, rows))),
     h('h2', {}, 'Add a user'), form);
+}
+
+/** A password box and its button for one account (no prompt dialogs). */
+function passwordForm(name, onSet) {
+  const input = h('input', { type: 'password', autocomplete: 'new-password', minlength: 8, required: true, 'aria-label': `New password for ${name}` });
+  const form = h('form', { class: 'inline' }, input, ' ', h('button', { type: 'submit' }, 'Set password'));
+  form.addEventListener('submit', (e) => { e.preventDefault(); onSet(input.value); });
+  return form;
 }
