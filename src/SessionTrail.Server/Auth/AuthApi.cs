@@ -60,6 +60,12 @@ public static class AuthApi
         problem = "";
         string? user = null;
         string? password = null;
+        if (body.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            problem = "body: " + Expected + " (the body is empty)";
+            return null;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 8 });
