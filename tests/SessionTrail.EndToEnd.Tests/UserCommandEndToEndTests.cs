@@ -131,6 +131,18 @@ public sealed class UserCommandEndToEndTests : IAsyncDisposable
         Assert.True(ingest.StatusCode == HttpStatusCode.OK, await ingest.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Forbidden, report.StatusCode);
 
+        var list = await TrailProcess.RunAsync(Timeout, "token", "list", "--data", Data);
+        Assert.True(list.ExitCode == 0, list.Stderr);
+        var row = Assert.Single(list.Stdout.Split('\n'), l => l.EndsWith("  host-7", StringComparison.Ordinal));
+        Assert.Matches(@"^\s*\d+\s+agent\s+\d{4}-", row);
+        Assert.DoesNotContain(token, list.Stdout, StringComparison.Ordinal);
+        var revoke = await TrailProcess.RunAsync(Timeout, "token", "revoke", row.Trim().Split(' ')[0], "--data", Data);
+        Assert.True(revoke.ExitCode == 0, revoke.Stderr);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync(new Uri($"{trail.Url}/api/v1/reports/sessions"))).StatusCode);
+        var unknown = await TrailProcess.RunAsync(Timeout, "token", "revoke", "99999", "--data", Data);
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.StartsWith("sessiontrail token revoke: no token with id 99999", unknown.Stderr, StringComparison.Ordinal);
+
         var bad = await TrailProcess.RunAsync(Timeout, "token", "create", "--data", Data, "--role", "boss");
         Assert.Equal(1, bad.ExitCode);
         Assert.StartsWith("sessiontrail token create: unknown role 'boss'; expected one of: viewer, auditor, admin, agent", bad.Stderr, StringComparison.Ordinal);

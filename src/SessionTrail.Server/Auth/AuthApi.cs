@@ -141,7 +141,7 @@ public static class AuthApi
     /// <summary>Deletes the session cookie in the browser.</summary>
     internal static void ClearCookie(HttpContext http) => http.Response.Cookies.Delete(CookieName, Options(http));
 
-    private static CookieOptions Options(HttpContext http) => new()
+    internal static CookieOptions Options(HttpContext http) => new()
     {
         HttpOnly = true,
         SameSite = Microsoft.AspNetCore.Http.SameSiteMode.Strict,
