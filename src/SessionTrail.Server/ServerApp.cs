@@ -74,6 +74,7 @@ public static class ServerApp
         var api = app.MapGroup(ApiAuthMiddleware.ApiPrefix);
         api.MapAuth();
         api.MapUsers();
+        api.MapTokens();
         api.MapIngest();
         api.MapReports();
         Logs.LogsApi.MapLogs(api);

@@ -60,6 +60,12 @@ public static class AuthApi
         problem = "";
         string? user = null;
         string? password = null;
+        if (body.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            problem = "body: " + Expected + " (the body is empty)";
+            return null;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 8 });
@@ -135,7 +141,7 @@ public static class AuthApi
     /// <summary>Deletes the session cookie in the browser.</summary>
     internal static void ClearCookie(HttpContext http) => http.Response.Cookies.Delete(CookieName, Options(http));
 
-    private static CookieOptions Options(HttpContext http) => new()
+    internal static CookieOptions Options(HttpContext http) => new()
     {
         HttpOnly = true,
         SameSite = Microsoft.AspNetCore.Http.SameSiteMode.Strict,

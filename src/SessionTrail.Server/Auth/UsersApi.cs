@@ -11,6 +11,7 @@ namespace SessionTrail.Server.Auth;
 /// <c>PUT /users/{name} {"role"?,"password"?,"disabled"?}</c> → 200; <c>DELETE /users/{name}</c> → 204.
 /// Bad input → 400, unknown user → 404, existing user or the last enabled admin → 409, each with <c>{"error"}</c>.
 /// A changed password, role or disabled flag, and removal, end the user's sign-in sessions.
+/// Also the API tokens (<see cref="MapTokens"/>).
 /// </summary>
 public static class UsersApi
 {
@@ -68,6 +69,52 @@ public static class UsersApi
             accounts.Remove(name);
             return TypedResults.NoContent();
         }));
+        return api;
+    }
+
+    /// <summary>One API token as the API shows it (never the token itself).</summary>
+    public sealed record TokenView(long Id, string Name, string Role, string Created);
+
+    /// <summary>The body of POST /tokens.</summary>
+    public sealed record NewToken(string? Name, string? Role);
+
+    /// <summary>What POST /tokens answers: the token, shown this once.</summary>
+    public sealed record CreatedToken(long Id, string Name, string Role, string Token);
+
+    /// <summary>
+    /// <c>GET /tokens</c> → <c>[{"id","name","role","created"}]</c>; <c>POST /tokens {"name","role"?}</c> → 201 with the
+    /// token (shown once; role default agent); <c>DELETE /tokens/{id}</c> → 204 (revoked), 404 unknown. Admin only.
+    /// </summary>
+    public static RouteGroupBuilder MapTokens(this RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        var tokens = api.MapGroup("/tokens").RequireRole(Role.Admin);
+        tokens.MapGet("/", (TokenStore store) => TypedResults.Ok(store.List().Select(t => new TokenView(t.Id, t.Name, t.Role, NdjsonWriter.FormatTime(t.Created))).ToList()));
+        tokens.MapPost("/", (NewToken body, TokenStore store) => Guard(() =>
+        {
+            var name = body.Name?.Trim() ?? "";
+            if (name.Length is 0 or > 200)
+            {
+                throw new AccountException(400, "name: required, at most 200 characters");
+            }
+
+            string role;
+            try
+            {
+                role = Role.Parse(body.Role ?? Role.Agent);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new AccountException(400, ex.Message);
+            }
+
+            var (id, token) = store.Issue(name, role);
+            return TypedResults.Json(new CreatedToken(id, name, role, token), statusCode: StatusCodes.Status201Created);
+        }));
+        tokens.MapDelete("/{id}", (string id, TokenStore store) =>
+            long.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && store.Revoke(n)
+                ? Results.NoContent()
+                : TypedResults.Json(new ErrorResponse($"no token with id '{id}'"), statusCode: StatusCodes.Status404NotFound));
         return api;
     }
 

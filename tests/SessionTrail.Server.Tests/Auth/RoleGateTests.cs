@@ -42,6 +42,7 @@ public sealed class RoleGateTests
         ("DELETE", "/api/v1/sessions/s1/recordings/hold", "admin"),
         ("GET", "/api/v1/audit/access", "admin"),
         ("GET", "/api/v1/users", "admin"),
+        ("GET", "/api/v1/tokens", "admin"),
         ("GET", "/api/v1/auth/me", "any"),
     ];
 
