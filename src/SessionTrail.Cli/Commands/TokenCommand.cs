@@ -14,16 +14,24 @@ internal static class TokenCommand
             Description = "A label for the token, shown in logs (e.g. the host or fleet that uses it).",
             DefaultValueFactory = _ => "token " + DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
         };
+        var role = new Option<string>("--role")
+        {
+            Description = "What the token may do: agent (ingest and recording upload only — for agents), viewer, auditor or admin (everything). Default: admin.",
+            DefaultValueFactory = _ => Role.Admin,
+            HelpName = "ROLE",
+        };
         var create = new Command("create", "Create an API token. Only its SHA-256 is stored; the token is printed once, alone on the last line.")
         {
             data,
             name,
+            role,
         };
         create.SetAction((parse, _) => Failure.GuardAsync("token create", async () =>
         {
             var dir = CommonOptions.FullData(parse.GetValue(data)!);
-            var token = TokenStore.CreateFor(dir, parse.GetValue(name)!);
-            await Console.Error.WriteLineAsync($"Created token '{parse.GetValue(name)}' in {dir} (stored hashed; it cannot be shown again):");
+            var r = Role.Parse(parse.GetValue(role));
+            var token = TokenStore.CreateFor(dir, parse.GetValue(name)!, r);
+            await Console.Error.WriteLineAsync($"Created {r} token '{parse.GetValue(name)}' in {dir} (stored hashed; it cannot be shown again):");
             Console.WriteLine(token);
             return 0;
         }));

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using SessionTrail.Server.Auth;
 using SessionTrail.Server.Reports;
 
 namespace SessionTrail.Server.Logs;
@@ -22,7 +23,7 @@ public static class LogsApi
 
     public static RouteGroupBuilder MapLogs(this RouteGroupBuilder api)
     {
-        api.MapGet("/logs", Handle);
+        api.MapGet("/logs", Handle).RequireRole(Role.Viewer);
         return api;
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using SessionTrail.Server.Auth;
 
 namespace SessionTrail.Server.Reports;
 
@@ -18,7 +19,7 @@ public static class ReportsApi
 
     public static RouteGroupBuilder MapReports(this RouteGroupBuilder api)
     {
-        api.MapGet("/reports/{name}", Handle);
+        api.MapGet("/reports/{name}", Handle).RequireRole(Role.Viewer);
         return api;
     }
 

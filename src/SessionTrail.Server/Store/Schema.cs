@@ -174,9 +174,29 @@ internal static class Schema
         CREATE INDEX access_audit_session ON access_audit(session, time, seq);
         """,
 
-        // 4: placeholder for ui-auth's migration 4 (accounts); the lead renumbers at merge.
+        // 4: sign-in: local accounts with roles, their server-side web sessions, and a role per API token.
         """
-        -- placeholder: nothing to change
+        -- Local user accounts of the web UI and API (not the app users of table users).
+        CREATE TABLE accounts(
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            hash TEXT NOT NULL,             -- ASP.NET Core Identity PasswordHasher V3 (PBKDF2-HMAC-SHA512, salted), base64
+            role TEXT NOT NULL,             -- viewer | auditor | admin
+            created INTEGER NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0);
+
+        -- Signed-in browser sessions; the cookie value itself is never stored.
+        CREATE TABLE web_sessions(
+            hash BLOB PRIMARY KEY,          -- SHA-256 of the st_session cookie value
+            account INTEGER NOT NULL,       -- accounts.id (deleted with the account)
+            csrf TEXT NOT NULL,             -- the session's X-CSRF-Token
+            created INTEGER NOT NULL,
+            seen INTEGER NOT NULL,          -- last request (to the minute), for the idle expiry
+            remote TEXT);
+        CREATE INDEX web_sessions_account ON web_sessions(account);
+
+        -- Tokens made before roles existed keep full rights.
+        ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';
         """,
 
         // 5: indexes of the web UI's sessions list, session facets, dashboard filters (fleet, stack) and active sessions.

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using SessionTrail.Server.Auth;
 using SessionTrail.Server.Logs;
 using SessionTrail.Server.Recordings;
 using SessionTrail.Server.Reports;
@@ -19,20 +20,20 @@ namespace SessionTrail.Server.Web.Api;
 /// <item><c>GET /logs/histogram?…/logs parameters…&amp;buckets=</c> → <see cref="LogHistogram"/>; <c>GET /logs/fields?…</c> → <see cref="LogFields"/>.</item>
 /// <item><c>GET /facets</c> → <see cref="Facets"/>.</item>
 /// </list>
-/// A bad parameter is a 400 naming it (<c>{"error","parameter"}</c>); nothing in a query string makes a 500.
+/// Every one needs the role viewer (or above). A bad parameter is a 400 naming it (<c>{"error","parameter"}</c>); nothing in a query string makes a 500.
 /// </summary>
 public static class WebApi
 {
     public static RouteGroupBuilder MapWebApi(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
-        api.MapGet("/sessions", ListSessions); // ROLE: viewer
-        api.MapGet("/sessions/{session}", SessionAsync); // ROLE: viewer
-        api.MapGet("/dashboard", GetDashboard); // ROLE: viewer
-        api.MapGet("/dashboard/{part}.csv", DashboardCsv); // ROLE: viewer
-        api.MapGet("/logs/histogram", Histogram); // ROLE: viewer
-        api.MapGet("/logs/fields", Fields); // ROLE: viewer
-        api.MapGet("/facets", (SqliteStore store, TimeProvider clock) => TypedResults.Json(new SessionBrowser(store, clock).Facets())); // ROLE: viewer
+        api.MapGet("/sessions", ListSessions).RequireRole(Role.Viewer);
+        api.MapGet("/sessions/{session}", SessionAsync).RequireRole(Role.Viewer);
+        api.MapGet("/dashboard", GetDashboard).RequireRole(Role.Viewer);
+        api.MapGet("/dashboard/{part}.csv", DashboardCsv).RequireRole(Role.Viewer);
+        api.MapGet("/logs/histogram", Histogram).RequireRole(Role.Viewer);
+        api.MapGet("/logs/fields", Fields).RequireRole(Role.Viewer);
+        api.MapGet("/facets", (SqliteStore store, TimeProvider clock) => TypedResults.Json(new SessionBrowser(store, clock).Facets())).RequireRole(Role.Viewer);
         return api;
     }
 
