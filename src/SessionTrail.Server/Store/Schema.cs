@@ -207,6 +207,8 @@ internal static class Schema
         CREATE INDEX sessions_fleet ON sessions(fleet, start, id);
         CREATE INDEX sessions_stack ON sessions(stack, start, id);
         CREATE INDEX sessions_open ON sessions(start) WHERE end IS NULL;
+        -- The dashboard's usage per day: runs in UTC-day order, covering what it sums (see ReportService.PerDay).
+        CREATE INDEX runs_day ON runs(start / 86400000, user_id, start, end);
         """,
     ];
 

@@ -64,13 +64,15 @@ public sealed class DashboardApiTests(UiServerFixture fixture) : IClassFixture<U
         Assert.Equal(byLaunches, d.GetProperty("topByLaunches").EnumerateArray().Select(x => (
             x.GetProperty("app").GetString()!, x.GetProperty("launches").GetInt64(), x.GetProperty("users").GetInt64())));
 
-        var perDay = launched.GroupBy(r => r.Start - (r.Start % Day)).OrderBy(g => g.Key)
-            .Select(g => (
-                Day: DateTimeOffset.FromUnixTimeMilliseconds(g.Key).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                Sessions: (long)g.Select(r => r.Session).Distinct().Count(),
-                Users: (long)g.Select(r => r.User).Distinct().Count(),
-                Runs: (long)g.Count(),
-                Seconds: g.Sum(r => Clipped(r, w)) / 1000.0)).ToList();
+        var started = Seed.Sessions.Where(s => s.Start >= w.From && s.Start < w.To && (w.User is null || s.User == w.User)
+            && (w.Fleet is null || s.Fleet == w.Fleet) && (w.Stack is null || s.Stack == w.Stack)).ToList();
+        var perDay = launched.Select(r => r.Start - (r.Start % Day)).Concat(started.Select(s => s.Start - (s.Start % Day))).Distinct().Order()
+            .Select(day => (
+                Day: DateTimeOffset.FromUnixTimeMilliseconds(day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                Sessions: (long)started.Count(s => s.Start - (s.Start % Day) == day),
+                Users: (long)launched.Where(r => r.Start - (r.Start % Day) == day).Select(r => r.User).Distinct().Count(),
+                Runs: (long)launched.Count(r => r.Start - (r.Start % Day) == day),
+                Seconds: launched.Where(r => r.Start - (r.Start % Day) == day).Sum(r => Clipped(r, w)) / 1000.0)).ToList();
         Assert.Equal(perDay, d.GetProperty("perDay").EnumerateArray().Select(x => (
             x.GetProperty("day").GetString()!, x.GetProperty("sessions").GetInt64(), x.GetProperty("users").GetInt64(),
             x.GetProperty("runs").GetInt64(), x.GetProperty("seconds").GetDouble())));

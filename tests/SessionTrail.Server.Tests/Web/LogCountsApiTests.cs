@@ -75,7 +75,10 @@ public sealed class LogCountsApiTests(UiServerFixture fixture) : IClassFixture<U
     {
         var expected = Matching(query).ToList();
 
-        var fields = (await GetJsonAsync(fixture.Client, "/api/v1/logs/fields?" + query)).GetProperty("fields").EnumerateArray().ToList();
+        var body = await GetJsonAsync(fixture.Client, "/api/v1/logs/fields?" + query);
+        var fields = body.GetProperty("fields").EnumerateArray().ToList();
+
+        Assert.Equal(expected.Count, body.GetProperty("records").GetInt64());
 
         Assert.Equal(["host", "source", "level", "provider", "eventId", "user"], fields.Select(f => f.GetProperty("name").GetString()));
         foreach (var field in fields)
@@ -93,6 +96,26 @@ public sealed class LogCountsApiTests(UiServerFixture fixture) : IClassFixture<U
                 .OrderByDescending(x => x.Item2).ThenBy(x => x.Item1, StringComparer.Ordinal).Take(10);
             Assert.Equal(counts, field.GetProperty("values").EnumerateArray().Select(v => (v.GetProperty("value").GetString()!, v.GetProperty("count").GetInt64())));
         }
+    }
+
+    [Fact]
+    public async Task FieldFacetsCountTheNewestTenThousandMatchingRecords()
+    {
+        await using var server = await Http.RunningServer.StartAsync();
+        var records = Enumerable.Range(0, 10_050).Select(i => (Core.Records.TrailRecord)new Core.Records.LogRecord
+        {
+            Id = $"f:{i}", Time = T0.AddSeconds(i), Host = i < 50 ? "old-host" : $"host-{i % 3}", Source = "winlog", Message = "m",
+        }).ToList();
+        var ingest = await server.Client.PostAsync("/api/v1/ingest", new StringContent(
+            string.Concat(records.Select(r => System.Text.Encoding.UTF8.GetString(Core.Formats.NdjsonWriter.ToLine(r)))), System.Text.Encoding.UTF8, "application/x-ndjson"));
+        Assert.True(ingest.IsSuccessStatusCode);
+
+        var body = await GetJsonAsync(server.Client, "/api/v1/logs/fields");
+        var hosts = body.GetProperty("fields")[0].GetProperty("values").EnumerateArray().ToDictionary(v => v.GetProperty("value").GetString()!, v => v.GetProperty("count").GetInt64());
+
+        Assert.Equal(10_000, body.GetProperty("records").GetInt64());
+        Assert.Equal(new Dictionary<string, long> { ["host-0"] = 3333, ["host-1"] = 3333, ["host-2"] = 3334 }, hosts);
+        Assert.Equal(10_050, (await GetJsonAsync(server.Client, "/api/v1/logs/histogram")).GetProperty("total").GetInt64());
     }
 
     [Fact]

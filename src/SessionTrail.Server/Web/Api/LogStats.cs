@@ -21,8 +21,8 @@ public sealed record FieldValue(string Value, long Count);
 /// <summary>The most frequent values of one field, most frequent first.</summary>
 public sealed record FieldFacet(string Name, IReadOnlyList<FieldValue> Values);
 
-/// <summary>The body of <c>GET /api/v1/logs/fields</c>.</summary>
-public sealed record LogFields(IReadOnlyList<FieldFacet> Fields);
+/// <summary>The body of <c>GET /api/v1/logs/fields</c>: the facets, counted over the newest <see cref="Records"/> matching records.</summary>
+public sealed record LogFields(IReadOnlyList<FieldFacet> Fields, long Records);
 
 /// <summary>
 /// Counts over the log records a <see cref="LogQuery"/> matches — the same conditions as the log pages
@@ -36,6 +36,12 @@ public sealed class LogStats(LogSearch search)
 
     /// <summary>Values per facet field.</summary>
     public const int TopValues = 10;
+
+    /// <summary>
+    /// The facets count the newest this many matching records (like Kibana's field summaries, which count a
+    /// sample of the newest records): the answer stays fast however many records match.
+    /// </summary>
+    public const int FacetSample = 10_000;
 
     /// <summary>The facet fields: the record's columns (JSON names of <see cref="LogEntry"/>) and the SQL that reads them.</summary>
     private static readonly (string Name, string Sql)[] FacetColumns =
@@ -59,7 +65,8 @@ public sealed class LogStats(LogSearch search)
         long? from = query.From?.ToUnixTimeMilliseconds(), to = query.To?.ToUnixTimeMilliseconds();
         if (from is null || to is null)
         {
-            cmd.CommandText = $"SELECT MIN(l.time), MAX(l.time) FROM logs l WHERE 1{where}";
+            // Two subqueries: each alone is one step down the time index when nothing else filters.
+            cmd.CommandText = $"SELECT (SELECT MIN(l.time) FROM logs l WHERE 1{where}), (SELECT MAX(l.time) FROM logs l WHERE 1{where})";
             var (min, max) = LogSearch.Execute(cmd, query, r => r.Read() && !r.IsDBNull(0) ? (r.GetInt64(0), r.GetInt64(1)) : ((long?)null, (long?)null));
             if (min is null)
             {
@@ -77,17 +84,18 @@ public sealed class LogStats(LogSearch search)
         }
 
         var step = Step(from.Value, to.Value, buckets);
-        cmd.CommandText = $"SELECT (l.time - $hfrom) / $step AS b, COUNT(*) FROM logs l WHERE 1{where} AND l.time >= $hfrom AND l.time < $hto GROUP BY b";
+        // The matching times are bucketed here: a GROUP BY of the bucket expression would sort every record.
+        cmd.CommandText = $"SELECT l.time FROM logs l WHERE 1{where} AND l.time >= $hfrom AND l.time < $hto";
         cmd.Parameters.AddWithValue("$hfrom", from.Value);
         cmd.Parameters.AddWithValue("$hto", to.Value);
-        cmd.Parameters.AddWithValue("$step", step);
         var count = (int)((to.Value - from.Value + step - 1) / step);
         var counts = new long[count];
+        var origin = from.Value;
         LogSearch.Execute(cmd, query, r =>
         {
             while (r.Read())
             {
-                counts[r.GetInt64(0)] += r.GetInt64(1);
+                counts[(r.GetInt64(0) - origin) / step]++;
             }
 
             return 0;
@@ -97,7 +105,7 @@ public sealed class LogStats(LogSearch search)
             Time(f), Time(to.Value), step / 1000.0, [.. counts.Select((c, i) => new HistogramBucket(Time(f + (i * step)), c))], counts.Sum());
     }
 
-    /// <summary>The <see cref="TopValues"/> most frequent values of host, source, level, provider, eventId and user.</summary>
+    /// <summary>The <see cref="TopValues"/> most frequent values of host, source, level, provider, eventId and user among the newest <see cref="FacetSample"/> matching records.</summary>
     public LogFields Fields(LogQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -105,29 +113,30 @@ public sealed class LogStats(LogSearch search)
         using var cmd = connection.CreateCommand();
         var where = new StringBuilder();
         LogSearch.Where(where, cmd, query);
-        var columns = string.Join(", ", FacetColumns.Select(c => c.Sql));
-        cmd.CommandText = $"SELECT {columns}, COUNT(*) FROM logs l WHERE 1{where} GROUP BY {columns}";
+        cmd.CommandText = $"SELECT {string.Join(", ", FacetColumns.Select(c => c.Sql))} FROM logs l WHERE 1{where} ORDER BY l.time DESC, l.seq DESC LIMIT {FacetSample}";
         var tallies = FacetColumns.Select(_ => new Dictionary<string, long>(StringComparer.Ordinal)).ToArray();
-        LogSearch.Execute(cmd, query, r =>
+        var records = LogSearch.Execute(cmd, query, r =>
         {
-            while (r.Read())
+            long n = 0;
+            for (; r.Read(); n++)
             {
-                var n = r.GetInt64(FacetColumns.Length);
                 for (var i = 0; i < FacetColumns.Length; i++)
                 {
                     if (!r.IsDBNull(i))
                     {
                         var value = Convert.ToString(r.GetValue(i), CultureInfo.InvariantCulture) ?? "";
-                        tallies[i][value] = tallies[i].GetValueOrDefault(value) + n;
+                        tallies[i][value] = tallies[i].GetValueOrDefault(value) + 1;
                     }
                 }
             }
 
-            return 0;
+            return n;
         });
-        return new LogFields([.. FacetColumns.Select((c, i) => new FieldFacet(
-            c.Name,
-            [.. tallies[i].OrderByDescending(t => t.Value).ThenBy(t => t.Key, StringComparer.Ordinal).Take(TopValues).Select(t => new FieldValue(t.Key, t.Value))]))]);
+        return new LogFields(
+            [.. FacetColumns.Select((c, i) => new FieldFacet(
+                c.Name,
+                [.. tallies[i].OrderByDescending(t => t.Value).ThenBy(t => t.Key, StringComparer.Ordinal).Take(TopValues).Select(t => new FieldValue(t.Key, t.Value))]))],
+            records);
     }
 
     private static LogHistogram Empty(long from, long to, int buckets)

@@ -20,7 +20,7 @@ namespace SessionTrail.Server.Web.Api;
 /// <item><c>GET /logs/histogram?…/logs parameters…&amp;buckets=</c> → <see cref="LogHistogram"/>; <c>GET /logs/fields?…</c> → <see cref="LogFields"/>.</item>
 /// <item><c>GET /facets</c> → <see cref="Facets"/>.</item>
 /// </list>
-/// A bad parameter is a 400 naming it (<c>{"error","parameter"}</c>); nothing in a query string makes a 500.
+/// Every one needs the role viewer (or above). A bad parameter is a 400 naming it (<c>{"error","parameter"}</c>); nothing in a query string makes a 500.
 /// </summary>
 public static class WebApi
 {
