@@ -306,12 +306,12 @@ public sealed class WebUiTests(SeededServer server, Browser browser, ITestOutput
         await using var ui = await UiPage.OpenAsync(browser, server);
         await ui.SignInAsync("ada", path: "/users");
         var page = ui.Page;
-        await Expect(page.Locator("table tbody tr")).ToHaveCountAsync(3);
+        await Expect(page.Locator("table.accounts tbody tr")).ToHaveCountAsync(3);
         await page.GetByLabel("User name").FillAsync("newcomer");
         await page.GetByLabel("Password", new() { Exact = true }).FillAsync("a long enough password");
         await page.Locator("form[aria-label='Add a user'] select").SelectOptionAsync("auditor");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add user" }).ClickAsync();
-        await Expect(page.Locator("table tbody tr")).ToHaveCountAsync(4);
+        await Expect(page.Locator("table.accounts tbody tr")).ToHaveCountAsync(4);
         await page.GetByLabel("Role of newcomer").SelectOptionAsync("viewer");
         await page.Locator("tr", new() { HasText = "newcomer" }).GetByRole(AriaRole.Button, new() { Name = "Save role" }).ClickAsync();
         await Expect(page.Locator("#flash")).ToHaveTextAsync("newcomer is now viewer.");
@@ -327,10 +327,23 @@ public sealed class WebUiTests(SeededServer server, Browser browser, ITestOutput
             await Expect(newcomer.Page.Locator("#who-role")).ToHaveTextAsync("viewer");
         }
 
+        // A token for an agent: shown once; it may not read sessions (403); revoked, it is refused (401).
+        await page.GetByLabel("Token name").FillAsync("ui-agent");
+        await page.GetByLabel("Token role").SelectOptionAsync("agent");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create token" }).ClickAsync();
+        var token = await page.Locator("#new-token").InnerTextAsync();
+        Assert.True(token.Length >= 20, token);
+        await Expect(page.Locator("table.tokens")).ToContainTextAsync("ui-agent");
+        using var agent = new HttpClient { BaseAddress = server.BaseAddress };
+        agent.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.GetAsync("/api/v1/sessions")).StatusCode);
         await ui.ScreenshotAsync("09-users", output);
         page.Dialog += (_, d) => d.AcceptAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke token ui-agent" }).ClickAsync();
+        await Expect(page.Locator("#flash")).ToHaveTextAsync("Token ui-agent revoked.");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await agent.GetAsync("/api/v1/sessions")).StatusCode);
         await page.Locator("tr", new() { HasText = "newcomer" }).GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
-        await Expect(page.Locator("table tbody tr")).ToHaveCountAsync(3);
+        await Expect(page.Locator("table.accounts tbody tr")).ToHaveCountAsync(3);
         ui.AssertNoErrors();
 
         await using var other = await UiPage.OpenAsync(browser, server);
