@@ -148,7 +148,19 @@ public sealed class WebUiTests(SeededServer server, Browser browser, ITestOutput
         await Expect(row).ToContainTextAsync("winword.exe");
 
         await ui.Page.GetByLabel("Search (id, user, host)").FillAsync("");
+        await ui.Page.GetByLabel("Recording").SelectOptionAsync("true");
         await ui.Page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+        await Expect(ui.Page.Locator("#sessions-count")).ToHaveTextAsync("1–2 of 2");
+        await ui.Page.GetByRole(AriaRole.Button, new() { Name = "Clear" }).ClickAsync();
+        // A date range: the recorded sessions' day, as the API counts it with the same bounds.
+        var day = server.T0.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        await ui.Page.GetByLabel("From (UTC day)").FillAsync(day);
+        await ui.Page.GetByLabel("To (UTC day)").FillAsync(day);
+        await ui.Page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+        var dayTotal = (await JsonAsync(ui, $"/api/v1/sessions?from={day}T00:00:00.000Z&to={server.T0.UtcDateTime.AddDays(1):yyyy-MM-dd}T00:00:00.000Z&limit=1")).GetProperty("total").GetInt32();
+        Assert.InRange(dayTotal, 3, 61);
+        await Expect(ui.Page.Locator("#sessions-count")).ToHaveTextAsync($"1–{Math.Min(dayTotal, 50)} of {dayTotal}");
+        await ui.Page.GetByRole(AriaRole.Button, new() { Name = "Clear" }).ClickAsync();
         await ui.Page.GetByRole(AriaRole.Button, new() { Name = "Duration" }).ClickAsync();
         await Expect(ui.Page.Locator("th[aria-sort='ascending']")).ToContainTextAsync("Duration");
         var api = await JsonAsync(ui, "/api/v1/sessions?sort=duration&limit=50");
