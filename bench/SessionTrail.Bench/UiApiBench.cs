@@ -15,7 +15,7 @@ namespace SessionTrail.Bench;
 /// bypassing pairing): 100,000 sessions over 90 days (2,000 users, 500 hosts, 20 fleets, 10 stacks; 1 % still open,
 /// 10 % with a recording segment record), 1,000,000 runs (10 per session, 200 apps, a few used a lot), then
 /// 200,000 log records through the store's real ingest (FTS5 included). Starts the real server on it and times each endpoint.
-/// Usage: bench ui-api [--sessions 100000] [--runs-per-session 10] [--logs 200000] [--repeat 7] [--keep DIR (generate once into DIR, reuse it after)]
+/// Usage: bench ui-api [--sessions 100000] [--runs-per-session 10] [--logs 200000] [--repeat 7] [--keep DIR (generate once into DIR, reuse it after)] [--only TEXT (endpoints whose label holds it)]
 /// Prints the median of each endpoint over the repeats (after one warm-up request).
 /// </summary>
 public static class UiApiBench
@@ -61,6 +61,7 @@ public static class UiApiBench
             using var client = new HttpClient { BaseAddress = new Uri(ServerApp.Addresses(app)[0]), Timeout = TimeSpan.FromMinutes(5) };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
             var month = "from=2026-09-01&to=2026-10-01";
+            var only = Array.IndexOf(args, "--only") is var o and >= 0 && o + 1 < args.Length ? args[o + 1] : null;
             foreach (var (label, url) in new (string, string)[]
             {
                 ("sessions, page 1 (newest)", "/api/v1/sessions"),
@@ -81,6 +82,11 @@ public static class UiApiBench
                 ("log fields, one session", "/api/v1/logs/fields?session=as2-" + (sessions / 2).ToString("D6", CultureInfo.InvariantCulture)),
             })
             {
+                if (only is not null && !label.Contains(only, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
                 var times = new List<double>();
                 long bytes = 0;
                 for (var i = 0; i <= repeat; i++)
@@ -104,6 +110,29 @@ public static class UiApiBench
 
                 times.Sort();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label,-38} median {times[times.Count / 2],8:F1} ms  (min {times[0]:F1}, max {times[^1]:F1}; {bytes:N0} bytes)"));
+            }
+
+            // Where the dashboard's time goes: each report it runs, in process, on the same store.
+            var reports = app.Services.GetRequiredService<SessionTrail.Server.Reports.ReportService>();
+            foreach (var (label, run) in new (string, Func<object>)[]
+            {
+                ("  top-apps report", () => reports.Run("top-apps", SessionTrail.Server.Reports.ReportFilter.None)),
+                ("  launches report", () => reports.Run("launches", SessionTrail.Server.Reports.ReportFilter.None)),
+                ("  concurrency report", () => reports.Run("concurrency", SessionTrail.Server.Reports.ReportFilter.None)),
+                ("  perDay", () => reports.PerDay(SessionTrail.Server.Reports.ReportFilter.None)),
+            })
+            {
+                var times = new List<double>();
+                for (var i = 0; i <= repeat; i++)
+                {
+                    var watch = Stopwatch.StartNew();
+                    run();
+                    times.Add(watch.Elapsed.TotalMilliseconds);
+                }
+
+                times.RemoveAt(0);
+                times.Sort();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label,-38} median {times[times.Count / 2],8:F1} ms (unfiltered, no HTTP)"));
             }
 
             await app.StopAsync();

@@ -29,7 +29,7 @@ public static class WebApi
         ArgumentNullException.ThrowIfNull(api);
         api.MapGet("/sessions", ListSessions).RequireRole(Role.Viewer);
         api.MapGet("/sessions/{session}", SessionAsync).RequireRole(Role.Viewer);
-        api.MapGet("/dashboard", GetDashboard).RequireRole(Role.Viewer);
+        api.MapGet("/dashboard", GetDashboardAsync).RequireRole(Role.Viewer);
         api.MapGet("/dashboard/{part}.csv", DashboardCsv).RequireRole(Role.Viewer);
         api.MapGet("/logs/histogram", Histogram).RequireRole(Role.Viewer);
         api.MapGet("/logs/fields", Fields).RequireRole(Role.Viewer);
@@ -72,12 +72,12 @@ public static class WebApi
         listing.Segments.Select(s => s.Start).Where(t => t is not null).Min(StringComparer.Ordinal),
         listing.Segments.Select(s => s.End).Where(t => t is not null).Max(StringComparer.Ordinal));
 
-    private static IResult GetDashboard(HttpContext http, ReportService reports, SqliteStore store, TimeProvider clock)
+    private static async Task<IResult> GetDashboardAsync(HttpContext http, ReportService reports, SqliteStore store, TimeProvider clock)
     {
         var p = new QueryParameters(http);
         var filter = p.Filter();
         var top = p.Int("top", Dashboard.DefaultTop, 1, Dashboard.MaxTop);
-        return p.Error ?? TypedResults.Json(new Dashboard(reports, new SessionBrowser(store, clock)).Build(filter, top));
+        return p.Error ?? TypedResults.Json(await new Dashboard(reports, new SessionBrowser(store, clock)).BuildAsync(filter, top));
     }
 
     private static IResult DashboardCsv(HttpContext http, string part, ReportService reports, SqliteStore store, TimeProvider clock)
