@@ -18,6 +18,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], Task<int>> Run
     ["route"] = ("agent pump with log routing, filter and decoration into durable queues (records/s, MiB/s)", RouteBench.RunAsync),
     ["winlog"] = ("Windows event XML/.evtx -> LogRecord -> NDJSON line (events/s, real data)", WinlogBench.RunAsync),
     ["filetail"] = ("file log source alone: MiB/s and records/s reading generated log lines", FileTailBench.RunAsync),
+    ["ui-api"] = ("web UI API latency over 100k sessions, 1M runs, 200k log records (real HTTP)", UiApiBench.RunAsync),
     ["record"] = ("screen recording: ffmpeg CPU, RSS, MB/h and SSIM, seed settings vs SessionTrail defaults (Xvnc)", RecordBench.RunAsync),
     ["recorder"] = ("the agent's recorder per capture back-end (x11damage vs x11grab): total CPU and MB/h (Xvnc)", RecorderBench.RunAsync),
 };

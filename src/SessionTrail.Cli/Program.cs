@@ -16,6 +16,7 @@ root.Add(SessionCommand.Create());
 root.Add(ReportCommand.Create());
 root.Add(ExportCommand.Create());
 root.Add(TokenCommand.Create());
+root.Add(UserCommand.Create());
 root.Add(ImportCommand.Create());
 root.Add(AppStreamCommand.Create());
 root.Add(LogsCommand.Create());

@@ -24,7 +24,10 @@ public static class ServerApp
     /// Throws <see cref="ArgumentException"/> for a bad setting and the store's exception when the
     /// database cannot be opened — before anything listens. The app owns and disposes the store.
     /// </summary>
-    public static WebApplication Build(ServerOptions options, string[]? args = null)
+    public static WebApplication Build(ServerOptions options, string[]? args = null) => Build(options, args, null);
+
+    /// <summary><see cref="Build(ServerOptions, string[])"/>, then <paramref name="services"/> may replace registrations (tests: the clock).</summary>
+    internal static WebApplication Build(ServerOptions options, string[]? args, Action<IServiceCollection>? services)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -50,9 +53,13 @@ public static class ServerApp
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TokenStore>();
+        builder.Services.AddSingleton(sp => new AccountStore(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new WebSessionStore(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new LoginThrottle(sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new ReportService(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new Logs.LogSearch(sp.GetRequiredService<SqliteStore>()));
         Recordings.RecordingServices.AddRecordings(builder.Services, options);
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         ServerLog.StoreOpened(app.Logger, store.DatabasePath);
@@ -61,13 +68,20 @@ public static class ServerApp
             ExceptionHandler = WriteErrorAsync,
             SuppressDiagnosticsCallback = _ => true,
         });
+        app.UseRouting();
+        app.UseMiddleware<ApiAuthMiddleware>();
         app.MapHealth();
-        var api = app.MapGroup("/api/v1").AddEndpointFilter<BearerTokenFilter>();
+        var api = app.MapGroup(ApiAuthMiddleware.ApiPrefix);
+        api.MapAuth();
+        api.MapUsers();
+        api.MapTokens();
         api.MapIngest();
         api.MapReports();
         Logs.LogsApi.MapLogs(api);
         api.MapRecordingUploads();
         Recordings.RecordingsApi.MapRecordings(api);
+        Web.Api.WebApi.MapWebApi(api);
+        Web.WebUi.MapWebUi(app);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;

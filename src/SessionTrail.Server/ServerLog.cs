@@ -23,6 +23,18 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Unauthorized request to {Path}: {Reason}")]
     public static partial void Unauthorized(ILogger logger, string path, string reason);
 
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Forbidden request to {Path} by {Who}: {Reason}")]
+    public static partial void Forbidden(ILogger logger, string path, string who, string reason);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "Signed in: {User} ({Role}) from {Remote}")]
+    public static partial void SignedIn(ILogger logger, string user, string role, string remote);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "Failed sign-in as {User} from {Remote}")]
+    public static partial void SignInFailed(ILogger logger, string user, string remote);
+
+    [LoggerMessage(EventId = 24, Level = LogLevel.Warning, Message = "Sign-in as {User} from {Remote} throttled")]
+    public static partial void SignInThrottled(ILogger logger, string user, string remote);
+
     [LoggerMessage(EventId = 90, Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
     public static partial void Unhandled(ILogger logger, Exception exception, string method, string path);
 }

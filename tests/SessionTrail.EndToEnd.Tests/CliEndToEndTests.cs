@@ -15,7 +15,7 @@ public sealed class CliEndToEndTests : IDisposable
     {
         var (code, stdout, _) = await TrailProcess.RunAsync(Timeout, "--help");
         Assert.Equal(0, code);
-        foreach (var command in new[] { "up", "server", "agent", "session", "report", "token", "import", "export", "appstream", "logs" })
+        foreach (var command in new[] { "up", "server", "agent", "session", "report", "token", "user", "import", "export", "appstream", "logs" })
         {
             Assert.Contains("  " + command, stdout, StringComparison.Ordinal);
         }

@@ -50,6 +50,7 @@ public sealed class RecordingEndToEndTests(ITestOutputHelper log) : IAsyncLifeti
         var up = trail.Track(TrailProcess.Start(new Dictionary<string, string> { ["DISPLAY"] = display.Display }, "up", "--data", data, "--urls", trail.Url, "--record", "--config", config));
         await up.WaitForOutputAsync("capturing processes", TimeSpan.FromSeconds(60));
         var token = await CreateTokenAsync(data);
+        Assert.Contains("sign-in: no users yet; add the first admin", up.Output, StringComparison.Ordinal);
 
         var start = await TrailProcess.RunAsync(TimeSpan.FromSeconds(30), "session", "start", "--data", data, "--id", SessionId, "--user", "alice", "--stack", "stack-a", "--fleet", "fleet-a");
         Assert.True(start.ExitCode == 0, start.Stderr);
@@ -176,6 +177,15 @@ public sealed class RecordingEndToEndTests(ITestOutputHelper log) : IAsyncLifeti
         foreach (var f in Directory.EnumerateFiles(spool, "*.mp4", SearchOption.AllDirectories))
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f));
+        }
+
+        // `up`'s own agent uploaded all of this with a token of role agent: it may not read anything back.
+        using (var agentHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(60) })
+        {
+            agentHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(Path.Combine(data, "agent", "up-token"))).Trim());
+            var refused = await agentHttp.GetAsync(new Uri($"{trail.Url}/api/v1/sessions/{SessionId}/recordings/0"));
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains("role 'agent' may not", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
         // Stopping `up` leaves no ffmpeg behind.

@@ -78,7 +78,7 @@ public sealed partial class SessionTrailServerSink : ISink, IDisposable
                     return SinkResult.Rejected("server rejected the batch (400): " + body);
                 case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
                     LogTokenRejected(_logger, status, _ingestUri);
-                    return SinkResult.Retryable($"token rejected ({status}); check the agent's Token", retryAfter);
+                    return SinkResult.Retryable($"token rejected ({status}): {body}; check the agent's Token and its role (agent or admin)", retryAfter);
                 case HttpStatusCode.RequestEntityTooLarge:
                     return SinkResult.TooLarge("413 " + body);
                 default:

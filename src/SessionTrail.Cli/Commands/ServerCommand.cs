@@ -19,7 +19,8 @@ internal static class ServerCommand
             """
             Run the collector: POST /api/v1/ingest (NDJSON, gzip, bearer token), GET /api/v1/reports/NAME,
             GET /healthz. Data is kept in DIR/sessiontrail.db (SQLite, WAL). Create tokens for agents with
-            `sessiontrail token create --data DIR`.
+            `sessiontrail token create --role agent --data DIR`, and users who sign in with
+            `sessiontrail user add NAME --role viewer|auditor|admin --data DIR`.
             """)
         {
             data, urls, retention, s3, s3Endpoint, s3Region,
@@ -38,6 +39,10 @@ internal static class ServerCommand
             await using var app = ServerApp.Build(options);
             await app.StartAsync(CancellationToken.None);
             Console.WriteLine($"sessiontrail server: listening on {string.Join(", ", ServerApp.Addresses(app))}; data in {options.DataDir}");
+            if (UserCommand.FirstAdminHint(app.Services, options.DataDir) is { } hint)
+            {
+                Console.WriteLine($"sessiontrail server: {hint}");
+            }
             try
             {
                 await Task.Delay(Timeout.Infinite, stop);

@@ -49,6 +49,11 @@ internal static class UpCommand
             Console.WriteLine($"SessionTrail is up: {url}  (API: {url}/api/v1/reports/top-apps)");
             Console.WriteLine($"  data: {dir}  (database {DataDirectory.DatabasePath(dir)}, agent queue {DataDirectory.AgentDirectory(dir)})");
             Console.WriteLine($"  try:  sessiontrail report top-apps{(dir == DataDirectory.Default() ? "" : " --data " + dir)}");
+            if (UserCommand.FirstAdminHint(app.Services, dir) is { } hint)
+            {
+                Console.WriteLine($"  sign-in: {hint}");
+            }
+
             await agent.RunAsync(line => Console.WriteLine($"  agent: {line}"), stop);
 
             await app.StopAsync(CancellationToken.None);
@@ -71,7 +76,10 @@ internal static class UpCommand
         return uri.Uri.GetLeftPart(UriPartial.Authority);
     }
 
-    /// <summary>The token of the agent that `up` runs, created once and kept (mode 0600) in DIR/agent/up-token.</summary>
+    /// <summary>
+    /// The token of the agent that `up` runs, created once with role agent (ingest and upload only) and kept
+    /// (mode 0600) in DIR/agent/up-token. A token kept from before roles existed stays admin.
+    /// </summary>
     private static string LocalAgentToken(string dir)
     {
         var path = Path.Combine(DataDirectory.AgentDirectory(dir), "up-token");
@@ -85,7 +93,7 @@ internal static class UpCommand
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var token = TokenStore.CreateFor(dir, "up: local agent");
+        var token = TokenStore.CreateFor(dir, "up: local agent", Role.Agent);
         var temp = path + ".tmp";
         File.WriteAllText(temp, token);
         if (!OperatingSystem.IsWindows())

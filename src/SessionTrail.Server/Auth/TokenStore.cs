@@ -15,30 +15,35 @@ public sealed class TokenStore(SqliteStore store)
     /// <summary>Every token starts with this prefix (easy to spot in a leaked log or config).</summary>
     public const string Prefix = "st_";
 
-    /// <summary>Creates, stores (hashed) and returns a new token labelled <paramref name="name"/>.</summary>
-    public string Create(string name)
+    /// <summary>Creates, stores (hashed) and returns a new token labelled <paramref name="name"/> with <paramref name="role"/> (default admin).</summary>
+    public string Create(string name, string role = Role.Admin) => Issue(name, role).Token;
+
+    /// <summary><see cref="Create"/>, also answering the new token's id.</summary>
+    public (long Id, string Token) Issue(string name, string role)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        var token = Prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+        role = Role.Parse(role);
+        var token = Prefix + Secrets.New();
         var hash = Hash(token);
-        store.Write((connection, tx) =>
+        var id = store.Write((connection, tx) =>
         {
             using var cmd = connection.CreateCommand();
             cmd.Transaction = tx;
-            cmd.CommandText = "INSERT INTO tokens(name, hash, created) VALUES($name, $hash, $created)";
+            cmd.CommandText = "INSERT INTO tokens(name, hash, created, role) VALUES($name, $hash, $created, $role) RETURNING id";
+            cmd.Parameters.AddWithValue("$role", role);
             cmd.Parameters.AddWithValue("$name", name);
             cmd.Parameters.AddWithValue("$hash", hash);
             cmd.Parameters.AddWithValue("$created", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            return cmd.ExecuteNonQuery();
+            return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
         });
-        return token;
+        return (id, token);
     }
 
     /// <summary>True when <paramref name="token"/> is one this store created.</summary>
     public bool Validate(string? token) => Identify(token) is not null;
 
-    /// <summary>The id and name of <paramref name="token"/> when this store created it, else null (never throws for any string).</summary>
-    public TokenIdentity? Identify(string? token)
+    /// <summary>The caller (name, role, id) of <paramref name="token"/> when this store created it, else null (never throws for any string).</summary>
+    public Caller? Identify(string? token)
     {
         if (string.IsNullOrEmpty(token) || token.Length > 200 || !token.StartsWith(Prefix, StringComparison.Ordinal))
         {
@@ -48,31 +53,56 @@ public sealed class TokenStore(SqliteStore store)
         var hash = Hash(token);
         using var connection = store.OpenConnection();
         using var cmd = connection.CreateCommand();
-        cmd.CommandText = "SELECT hash, id, name FROM tokens WHERE hash = $hash";
+        cmd.CommandText = "SELECT hash, id, name, role FROM tokens WHERE hash = $hash";
         cmd.Parameters.AddWithValue("$hash", hash);
         using var reader = cmd.ExecuteReader();
         return reader.Read() && reader.GetValue(0) is byte[] stored && CryptographicOperations.FixedTimeEquals(stored, hash)
-            ? new TokenIdentity(reader.GetInt64(1), reader.GetString(2))
+            ? new Caller(reader.GetString(2), reader.GetString(3), reader.GetInt64(1))
             : null;
     }
 
-    /// <summary>For the CLI: opens (creating if needed) the store in <paramref name="dataDir"/> and creates a token.</summary>
-    public static string CreateFor(string dataDir, string name)
+    /// <summary>Every token (never the token itself), oldest first.</summary>
+    public IReadOnlyList<TokenInfo> List()
     {
-        using var store = SqliteStore.Open(dataDir);
-        return new TokenStore(store).Create(name);
+        using var connection = store.OpenConnection();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT id, name, role, created FROM tokens ORDER BY id";
+        using var reader = cmd.ExecuteReader();
+        var list = new List<TokenInfo>();
+        while (reader.Read())
+        {
+            list.Add(new TokenInfo(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))));
+        }
+
+        return list;
     }
 
-    private static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+    /// <summary>Deletes token <paramref name="id"/> (its next request is 401); false when there is none.</summary>
+    public bool Revoke(long id) => store.Write((connection, tx) =>
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "DELETE FROM tokens WHERE id = $id";
+        cmd.Parameters.AddWithValue("$id", id);
+        return cmd.ExecuteNonQuery() > 0;
+    });
 
-    private static string Base64Url(byte[] bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    /// <summary>For the CLI: runs <paramref name="action"/> on the tokens of the store in <paramref name="dataDir"/> (created if needed).</summary>
+    public static T With<T>(string dataDir, Func<TokenStore, T> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        using var store = SqliteStore.Open(dataDir);
+        return action(new TokenStore(store));
+    }
+
+    /// <summary>For the CLI: opens (creating if needed) the store in <paramref name="dataDir"/> and creates a token with <paramref name="role"/>.</summary>
+    public static string CreateFor(string dataDir, string name, string role = Role.Admin)
+    {
+        return With(dataDir, tokens => tokens.Create(name, role));
+    }
+
+    private static byte[] Hash(string token) => Secrets.Hash(token);
 }
 
-/// <summary>Who called: the token's id and name (set on the request by <see cref="BearerTokenFilter"/>).</summary>
-public sealed record TokenIdentity(long Id, string Name)
-{
-    /// <summary>The caller of <paramref name="http"/>'s request, when a token let it through.</summary>
-    public static TokenIdentity? Of(Microsoft.AspNetCore.Http.HttpContext http) =>
-        http?.Items.TryGetValue(typeof(TokenIdentity), out var who) == true ? who as TokenIdentity : null;
-}
+/// <summary>One API token as listed: id, label, role, creation time (the token itself is not stored).</summary>
+public sealed record TokenInfo(long Id, string Name, string Role, DateTimeOffset Created);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using SessionTrail.Server.Auth;
 using Microsoft.Extensions.Logging;
 using SessionTrail.Core.Formats;
 using SessionTrail.Server.Store;
@@ -25,7 +26,7 @@ public static class IngestApi
 
     public static RouteGroupBuilder MapIngest(this RouteGroupBuilder api)
     {
-        api.MapPost("/ingest", HandleAsync);
+        api.MapPost("/ingest", HandleAsync).RequireRole(Role.Agent);
         return api;
     }
 

@@ -8,6 +8,7 @@ namespace SessionTrail.Server.Logs;
 /// <summary>
 /// What to look for: every part is optional. <see cref="Query"/> is an SQLite FTS5 query;
 /// <see cref="FieldEquals"/>: each name must have exactly that value in the record's fields or decoration.
+/// <see cref="Ascending"/>: oldest first (then <see cref="Before"/> is the position records strictly newer than it come after).
 /// </summary>
 public sealed record LogQuery(
     string? Query = null,
@@ -19,7 +20,8 @@ public sealed record LogQuery(
     DateTimeOffset? To = null,
     int Limit = LogSearch.DefaultLimit,
     LogCursor? Before = null,
-    IReadOnlyList<KeyValuePair<string, string>>? FieldEquals = null);
+    IReadOnlyList<KeyValuePair<string, string>>? FieldEquals = null,
+    bool Ascending = false);
 
 /// <summary>A position in the newest-first order: records strictly older than (time, seq) come next.</summary>
 public readonly record struct LogCursor(long TimeMillis, long Seq)
@@ -89,49 +91,25 @@ public sealed class LogSearch(SqliteStore store)
             SELECT l.seq, l.time, l.source, l.message, l.session, l.user, l.host, l.channel, l.provider, l.event_id, l.level, l.fields, l.decoration
             FROM logs l WHERE 1
             """);
-        void Where(string condition, string name, object? value)
-        {
-            if (value is not null)
-            {
-                sql.Append(" AND ").Append(condition);
-                cmd.Parameters.AddWithValue(name, value);
-            }
-        }
-
-        Where("l.seq IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH $q)", "$q", string.IsNullOrWhiteSpace(query.Query) ? null : QuoteWords(query.Query));
-        Where("l.session = $session", "$session", query.Session);
-        Where("l.user = $user", "$user", query.User);
-        Where("l.host = $host", "$host", query.Host);
-        Where("l.source = $source", "$source", query.Source);
-        Where("l.time >= $from", "$from", query.From?.ToUnixTimeMilliseconds());
-        Where("l.time < $to", "$to", query.To?.ToUnixTimeMilliseconds());
-        var n = 0;
-        foreach (var (name, value) in query.FieldEquals ?? [])
-        {
-            var k = $"$fk{n}";
-            var v = $"$fv{n++}";
-            Where(
-                $"EXISTS (SELECT 1 FROM json_each(l.fields) WHERE key = {k} AND value = {v} UNION ALL SELECT 1 FROM json_each(l.decoration) WHERE key = {k} AND value = {v})",
-                k,
-                name);
-            cmd.Parameters.AddWithValue(v, value);
-        }
-
+        Where(sql, cmd, query);
         if (query.Before is { } before)
         {
-            Where("(l.time < $beforeTime OR (l.time = $beforeTime AND l.seq < $beforeSeq))", "$beforeTime", before.TimeMillis);
+            // Newest first: records strictly older than the cursor; oldest first: strictly newer.
+            sql.Append(query.Ascending
+                ? " AND (l.time > $beforeTime OR (l.time = $beforeTime AND l.seq > $beforeSeq))"
+                : " AND (l.time < $beforeTime OR (l.time = $beforeTime AND l.seq < $beforeSeq))");
+            cmd.Parameters.AddWithValue("$beforeTime", before.TimeMillis);
             cmd.Parameters.AddWithValue("$beforeSeq", before.Seq);
         }
 
-        sql.Append(" ORDER BY l.time DESC, l.seq DESC LIMIT $limit");
+        sql.Append(query.Ascending ? " ORDER BY l.time, l.seq LIMIT $limit" : " ORDER BY l.time DESC, l.seq DESC LIMIT $limit");
         cmd.Parameters.AddWithValue("$limit", query.Limit + 1);
         cmd.CommandText = sql.ToString();
 
-        var records = new List<LogEntry>(Math.Min(query.Limit, 1024));
-        LogCursor? last = null;
-        try
+        return Execute(cmd, query, reader =>
         {
-            using var reader = cmd.ExecuteReader();
+            var records = new List<LogEntry>(Math.Min(query.Limit, 1024));
+            LogCursor? last = null;
             while (reader.Read())
             {
                 if (records.Count == query.Limit)
@@ -142,15 +120,66 @@ public sealed class LogSearch(SqliteStore store)
                 last = new LogCursor(reader.GetInt64(1), reader.GetInt64(0));
                 records.Add(Read(reader));
             }
+
+            return new LogPage(records, null);
+        });
+    }
+
+    /// <summary>
+    /// Appends the conditions of <paramref name="query"/> (all but its cursor, limit and order) to
+    /// <paramref name="sql"/> (" AND …" over the alias <c>l</c> of <c>logs</c>), binding their parameters on <paramref name="cmd"/>.
+    /// </summary>
+    internal static void Where(StringBuilder sql, SqliteCommand cmd, LogQuery query)
+    {
+        void Add(string condition, string name, object? value)
+        {
+            if (value is not null)
+            {
+                sql.Append(" AND ").Append(condition);
+                cmd.Parameters.AddWithValue(name, value);
+            }
+        }
+
+        Add("l.seq IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH $q)", "$q", string.IsNullOrWhiteSpace(query.Query) ? null : QuoteWords(query.Query));
+        Add("l.session = $session", "$session", query.Session);
+        Add("l.user = $user", "$user", query.User);
+        Add("l.host = $host", "$host", query.Host);
+        Add("l.source = $source", "$source", query.Source);
+        Add("l.time >= $from", "$from", query.From?.ToUnixTimeMilliseconds());
+        Add("l.time < $to", "$to", query.To?.ToUnixTimeMilliseconds());
+        var n = 0;
+        foreach (var (name, value) in query.FieldEquals ?? [])
+        {
+            var k = $"$fk{n}";
+            var v = $"$fv{n++}";
+            Add(
+                $"EXISTS (SELECT 1 FROM json_each(l.fields) WHERE key = {k} AND value = {v} UNION ALL SELECT 1 FROM json_each(l.decoration) WHERE key = {k} AND value = {v})",
+                k,
+                name);
+            cmd.Parameters.AddWithValue(v, value);
+        }
+    }
+
+    /// <summary>Runs <paramref name="read"/> over <paramref name="cmd"/>, turning a full-text syntax error of <paramref name="query"/> into <see cref="LogQueryException"/>.</summary>
+    internal static T Execute<T>(SqliteCommand cmd, LogQuery query, Func<SqliteDataReader, T> read)
+    {
+        try
+        {
+            using var reader = cmd.ExecuteReader();
+            return read(reader);
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 1 && query.Query is not null)
         {
-            // SQLITE_ERROR from MATCH: "fts5: syntax error near ...", "no such column: x", "unknown special query".
-            throw new LogQueryException($"not a valid full-text query: {e.Message.Replace("SQLite Error 1: ", "", StringComparison.Ordinal).TrimEnd('.', '\'').Trim('\'')}");
+            throw BadQuery(e);
         }
-
-        return new LogPage(records, null);
     }
+
+    /// <summary>SQLITE_ERROR from MATCH: "fts5: syntax error near ...", "no such column: x", "unknown special query".</summary>
+    private static LogQueryException BadQuery(SqliteException e) =>
+        new($"not a valid full-text query: {e.Message.Replace("SQLite Error 1: ", "", StringComparison.Ordinal).TrimEnd('.', '\'').Trim('\'')}");
+
+    /// <summary>A read connection of the store (for the histogram and field facets built on <see cref="Where"/>).</summary>
+    internal SqliteConnection OpenConnection() => store.OpenConnection();
 
     /// <summary>
     /// Puts double quotes around each space-separated word that FTS5 would refuse as a bare word

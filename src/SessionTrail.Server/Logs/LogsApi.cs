@@ -2,13 +2,14 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using SessionTrail.Server.Auth;
 using SessionTrail.Server.Reports;
 
 namespace SessionTrail.Server.Logs;
 
 /// <summary>
-/// <c>GET /api/v1/logs?q=&amp;session=&amp;user=&amp;host=&amp;source=&amp;from=&amp;to=&amp;limit=&amp;before=&amp;field.NAME=</c>: a JSON array of
-/// log records, newest first. When more records match, the <c>X-Next-Cursor</c> header holds the value
+/// <c>GET /api/v1/logs?q=&amp;session=&amp;user=&amp;host=&amp;source=&amp;from=&amp;to=&amp;limit=&amp;before=&amp;order=&amp;field.NAME=</c>: a JSON array of
+/// log records, newest first (<c>order=asc</c>: oldest first). When more records match, the <c>X-Next-Cursor</c> header holds the value
 /// to pass as <c>before</c> for the next page. 400 naming the parameter for a bad time, limit, cursor or
 /// full-text query.
 /// </summary>
@@ -22,12 +23,46 @@ public static class LogsApi
 
     public static RouteGroupBuilder MapLogs(this RouteGroupBuilder api)
     {
-        api.MapGet("/logs", Handle);
+        api.MapGet("/logs", Handle).RequireRole(Role.Viewer);
         return api;
     }
 
-    private static IResult Handle(HttpContext http, string? q, string? session, string? user, string? host, string? source, string? from, string? to, string? limit, string? before, LogSearch search)
+    private static IResult Handle(HttpContext http, LogSearch search)
     {
+        if (ParseQuery(http, out var query) is { } bad)
+        {
+            return bad;
+        }
+
+        LogPage page;
+        try
+        {
+            page = search.Search(query);
+        }
+        catch (LogQueryException e)
+        {
+            return Bad("q", e.Message);
+        }
+
+        if (page.Next is { } next)
+        {
+            http.Response.Headers[NextCursorHeader] = next.ToString();
+        }
+
+        return TypedResults.Json(page.Records);
+    }
+
+    /// <summary>
+    /// The <see cref="LogQuery"/> of the request's query string (q, session, user, host, source, from, to, limit,
+    /// before, order=asc|desc, field.NAME); null, or a 400 naming the first bad parameter. Shared by the
+    /// log pages, the histogram and the field facets.
+    /// </summary>
+    internal static IResult? ParseQuery(HttpContext http, out LogQuery query)
+    {
+        query = new LogQuery();
+        var p = http.Request.Query;
+        string? One(string name) => p.TryGetValue(name, out var v) && v.Count > 0 ? v[^1] : null;
+        string? from = One("from"), to = One("to"), limit = One("limit"), before = One("before"), order = One("order");
         if (!ReportsApi.TryParseTime(from, out var fromTime))
         {
             return Bad("from", $"expected an ISO-8601 date or time, got '{from}'");
@@ -56,8 +91,13 @@ public static class LogsApi
             cursor = c;
         }
 
+        if (order is not (null or "" or "asc" or "desc"))
+        {
+            return Bad("order", $"expected asc (oldest first) or desc (newest first), got '{order}'");
+        }
+
         var fields = new List<KeyValuePair<string, string>>();
-        foreach (var (key, values) in http.Request.Query)
+        foreach (var (key, values) in p)
         {
             if (key.StartsWith(FieldPrefix, StringComparison.Ordinal))
             {
@@ -70,25 +110,11 @@ public static class LogsApi
             }
         }
 
-        static string? Opt(string? s) => string.IsNullOrEmpty(s) ? null : s;
-        LogPage page;
-        try
-        {
-            page = search.Search(new LogQuery(Opt(q), Opt(session), Opt(user), Opt(host), Opt(source), fromTime, toTime, count, cursor, fields));
-        }
-        catch (LogQueryException e)
-        {
-            return Bad("q", e.Message);
-        }
-
-        if (page.Next is { } next)
-        {
-            http.Response.Headers[NextCursorHeader] = next.ToString();
-        }
-
-        return TypedResults.Json(page.Records);
+        string? Opt(string name) => One(name) is { Length: > 0 } s ? s : null;
+        query = new LogQuery(Opt("q"), Opt("session"), Opt("user"), Opt("host"), Opt("source"), fromTime, toTime, count, cursor, fields, order == "asc");
+        return null;
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.BadRequest<ReportsApi.ParameterError> Bad(string parameter, string problem) =>
+    internal static Microsoft.AspNetCore.Http.HttpResults.BadRequest<ReportsApi.ParameterError> Bad(string parameter, string problem) =>
         TypedResults.BadRequest(new ReportsApi.ParameterError($"parameter '{parameter}': {problem}", parameter));
 }

@@ -12,7 +12,7 @@ using SessionTrail.Server.Reports;
 namespace SessionTrail.Server.Recordings;
 
 /// <summary>
-/// Reading recordings (all under /api/v1, bearer token):
+/// Reading recordings (all under /api/v1; listing and public key: viewer, bytes and manifest: auditor, hold and audit: admin):
 /// <list type="bullet">
 /// <item><c>GET /sessions/{session}/recordings[?rehash=true]</c> → the listing with per-segment state and chain verification (<see cref="RecordingListing"/>); 404 when the server knows no recording of the session.</item>
 /// <item><c>GET /sessions/{session}/recordings/{index}[?purpose=play|download|export]</c> → <c>video/mp4</c> with single-range support
@@ -38,14 +38,14 @@ public static class RecordingsApi
     public static RouteGroupBuilder MapRecordings(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
-        api.MapGet("/sessions/{session}/recordings", ListAsync);
-        api.MapGet("/sessions/{session}/recordings/manifest", ManifestAsync);
-        api.MapGet("/sessions/{session}/recordings/manifest.sig", SignatureAsync);
-        api.MapGet("/sessions/{session}/recordings/{index}", SegmentAsync);
-        api.MapPut("/sessions/{session}/recordings/hold", (HttpContext http, string session, RecordingCatalog catalog, TimeProvider clock) => Hold(http, session, true, catalog, clock));
-        api.MapDelete("/sessions/{session}/recordings/hold", (HttpContext http, string session, RecordingCatalog catalog, TimeProvider clock) => Hold(http, session, false, catalog, clock));
-        api.MapGet("/recordings/public-key", (RecordingSigner signer) => TypedResults.Text(signer.PublicKeyPem, "application/x-pem-file", Encoding.ASCII));
-        api.MapGet("/audit/access", Audit);
+        api.MapGet("/sessions/{session}/recordings", ListAsync).RequireRole(Role.Viewer);
+        api.MapGet("/sessions/{session}/recordings/manifest", ManifestAsync).RequireRole(Role.Auditor);
+        api.MapGet("/sessions/{session}/recordings/manifest.sig", SignatureAsync).RequireRole(Role.Auditor);
+        api.MapGet("/sessions/{session}/recordings/{index}", SegmentAsync).RequireRole(Role.Auditor);
+        api.MapPut("/sessions/{session}/recordings/hold", (HttpContext http, string session, RecordingCatalog catalog, TimeProvider clock) => Hold(http, session, true, catalog, clock)).RequireRole(Role.Admin);
+        api.MapDelete("/sessions/{session}/recordings/hold", (HttpContext http, string session, RecordingCatalog catalog, TimeProvider clock) => Hold(http, session, false, catalog, clock)).RequireRole(Role.Admin);
+        api.MapGet("/recordings/public-key", (RecordingSigner signer) => TypedResults.Text(signer.PublicKeyPem, "application/x-pem-file", Encoding.ASCII)).RequireRole(Role.Viewer);
+        api.MapGet("/audit/access", Audit).RequireRole(Role.Admin);
         return api;
     }
 
@@ -162,7 +162,7 @@ public static class RecordingsApi
             return BadSession();
         }
 
-        var who = TokenIdentity.Of(http);
+        var who = Caller.Of(http);
         var changed = catalog.SetHold(id, on, who?.Name ?? "unknown", clock.GetUtcNow());
         AuditRequest(http, catalog, clock, on ? AuditActions.Hold : AuditActions.Release, id, null, StatusCodes.Status200OK);
         var hold = catalog.Hold(id);
@@ -217,13 +217,13 @@ public static class RecordingsApi
 
     private static void AuditRequest(HttpContext http, RecordingCatalog catalog, TimeProvider clock, string action, string session, int? index, int status)
     {
-        var who = TokenIdentity.Of(http);
+        var who = Caller.Of(http);
         var range = http.Request.Headers.Range.ToString();
         catalog.Audit(new AccessAuditEntry(
             0,
             clock.GetUtcNow(),
             who?.Name ?? "unknown",
-            who?.Id,
+            who?.TokenId,
             action,
             session,
             index,

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using SessionTrail.Server.Auth;
 using Microsoft.Extensions.Logging;
 
 namespace SessionTrail.Server.Recordings;
@@ -37,9 +38,9 @@ public static partial class UploadApi
     public static RouteGroupBuilder MapRecordingUploads(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
-        api.MapGet("/sessions/{session}/recordings/{index}/upload", GetAsync);
-        api.MapMethods("/sessions/{session}/recordings/{index}/upload", [HttpMethods.Patch], PatchAsync);
-        api.MapPost("/sessions/{session}/recordings/{index}/complete", CompleteAsync);
+        api.MapGet("/sessions/{session}/recordings/{index}/upload", GetAsync).RequireRole(Role.Agent);
+        api.MapMethods("/sessions/{session}/recordings/{index}/upload", [HttpMethods.Patch], PatchAsync).RequireRole(Role.Agent);
+        api.MapPost("/sessions/{session}/recordings/{index}/complete", CompleteAsync).RequireRole(Role.Agent);
         return api;
     }
 

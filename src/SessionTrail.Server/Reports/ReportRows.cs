@@ -149,3 +149,19 @@ public sealed record SessionRow(string Session, string? User, string? Host, stri
         _ => throw new ArgumentOutOfRangeException(nameof(column)),
     };
 }
+
+/// <summary>Usage on one UTC day (runs launched that day): distinct sessions and users, runs, run time in seconds.</summary>
+public sealed record DayUsageRow(string Day, long Sessions, long Users, long Runs, double Seconds) : IReportRow
+{
+    public static readonly IReadOnlyList<string> Columns = ["day", "sessions", "users", "runs", "seconds"];
+
+    public object? GetValue(int column) => column switch
+    {
+        0 => Day,
+        1 => Sessions,
+        2 => Users,
+        3 => Runs,
+        4 => Seconds,
+        _ => throw new ArgumentOutOfRangeException(nameof(column)),
+    };
+}

@@ -10,10 +10,12 @@ namespace SessionTrail.Server.Reports;
 /// before To and was still running at or after From (an open run runs until now); <c>launches</c>
 /// counts runs that started inside the window; <c>top-apps</c> seconds are clipped to the window.
 /// <see cref="User"/> is an exact user name. <see cref="By"/> is the period of <c>concurrency</c>;
-/// <see cref="Days"/> the idle time of <c>inactive</c> (required there).
+/// <see cref="Days"/> the idle time of <c>inactive</c> (required there). <see cref="Fleet"/> and
+/// <see cref="Stack"/> keep the runs (and sessions) of sessions with exactly that fleet / stack.
 /// </summary>
 public sealed record ReportFilter(
-    DateTimeOffset? From = null, DateTimeOffset? To = null, string? User = null, ReportPeriod By = ReportPeriod.Day, int? Days = null)
+    DateTimeOffset? From = null, DateTimeOffset? To = null, string? User = null, ReportPeriod By = ReportPeriod.Day, int? Days = null,
+    string? Fleet = null, string? Stack = null)
 {
     public static readonly ReportFilter None = new();
 }
@@ -59,9 +61,49 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
         };
     }
 
+    /// <summary>
+    /// Usage per UTC day: the runs launched that day in the window (the <c>launches</c> filter), by how many
+    /// distinct users, their run time in seconds clipped to the window (all of a run's time counts on the day it
+    /// started), and the sessions that started that day in the window (with the same user, fleet and stack).
+    /// Oldest day first. The runs are grouped on the expression index runs_day (schema migration 5), which holds
+    /// them in day order: no sort of every run.
+    /// </summary>
+    public ReportTable PerDay(ReportFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        using var connection = store.OpenConnection();
+        var q = new Query(connection, filter, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var days = new SortedDictionary<long, DayUsageRow>();
+        var window = (filter.From is null ? "" : $" AND r.start / {DayMillis} >= $from / {DayMillis}") + (filter.To is null ? "" : $" AND r.start / {DayMillis} <= $to / {DayMillis}");
+        foreach (var (day, users, runs, millis) in q.Rows(
+            $"""
+            SELECT r.start / {DayMillis}, COUNT(DISTINCT r.user_id), COUNT(*), SUM(MAX(0, MIN({RunEnd}, $to) - MAX(r.start, $from)))
+            FROM runs r WHERE {q.LaunchFilter}{window}
+            GROUP BY r.start / {DayMillis}
+            """,
+            r => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3))))
+        {
+            days[day] = new DayUsageRow(Day(day * DayMillis), 0, users, runs, Seconds(millis));
+        }
+
+        foreach (var (day, sessions) in q.Rows(
+            $"""
+            SELECT s.start / {DayMillis}, COUNT(*) FROM sessions s
+            WHERE s.start >= $from AND s.start < $to AND ($user IS NULL OR s.user = $user)
+              AND ($fleet IS NULL OR s.fleet = $fleet) AND ($stack IS NULL OR s.stack = $stack)
+            GROUP BY s.start / {DayMillis}
+            """,
+            r => (r.GetInt64(0), r.GetInt64(1))))
+        {
+            days[day] = (days.TryGetValue(day, out var row) ? row : new DayUsageRow(Day(day * DayMillis), 0, 0, 0, 0)) with { Sessions = sessions };
+        }
+
+        return new("per-day", DayUsageRow.Columns, [.. days.Values]);
+    }
+
     private const string RunEnd = "COALESCE(r.end, $now)";
 
-    private static List<IReportRow> TopApps(Query q) => q.Rows(
+    private static List<IReportRow> TopApps(Query q) => q.Rows<IReportRow>(
         $"""
         SELECT a.path, g.runs, g.users, g.ms
         FROM (SELECT r.app_id, COUNT(*) AS runs, COUNT(DISTINCT r.user_id) AS users,
@@ -72,7 +114,7 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
         """,
         r => new TopAppRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2), Seconds(r.GetInt64(3))));
 
-    private static List<IReportRow> Launches(Query q) => q.Rows(
+    private static List<IReportRow> Launches(Query q) => q.Rows<IReportRow>(
         $"""
         SELECT a.path, g.launches, g.users
         FROM (SELECT r.app_id, COUNT(*) AS launches, COUNT(DISTINCT r.user_id) AS users
@@ -82,7 +124,7 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
         """,
         r => new LaunchRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
 
-    private static List<IReportRow> Runs(Query q) => q.Rows(
+    private static List<IReportRow> Runs(Query q) => q.Rows<IReportRow>(
         $"""
         SELECT a.path, r.pid, r.host, u.name, r.session, r.start, r.end, {RunEnd} - r.start, r.ended_by
         FROM runs r JOIN apps a ON a.id = r.app_id LEFT JOIN users u ON u.id = r.user_id
@@ -100,7 +142,7 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             Seconds(r.GetInt64(7)),
             r.GetInt64(8) switch { 1 => "exit", 2 => "session_end", _ => "open" }));
 
-    private static List<IReportRow> LastUsed(Query q) => q.Rows(
+    private static List<IReportRow> LastUsed(Query q) => q.Rows<IReportRow>(
         $"""
         SELECT u.name, a.path, g.last, g.runs
         FROM (SELECT r.user_id, r.app_id, MAX(r.start) AS last, COUNT(*) AS runs
@@ -124,7 +166,7 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
 
         var reference = q.Reference;
         var cutoff = reference - (days * DayMillis);
-        return q.Rows(
+        return q.Rows<IReportRow>(
             $"""
             SELECT u.name, a.path, g.last, g.last_end, g.runs
             FROM (SELECT r.user_id, r.app_id, MAX(r.start) AS last, MAX({RunEnd}) AS last_end, COUNT(*) AS runs
@@ -149,12 +191,12 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             .GroupBy(d => (d.App, Month: d.Day[..7]))
             .Select(g => new ConcurrencyMonthRow(g.Key.App, g.Key.Month, g.Max(d => d.PeakUsers), g.Max(d => d.PeakRuns)))];
 
-    private static List<IReportRow> Sessions(Query q) => q.Rows(
+    private static List<IReportRow> Sessions(Query q) => q.Rows<IReportRow>(
         """
         SELECT s.id, s.user, s.host, s.start, s.end, (SELECT COUNT(*) FROM runs r WHERE r.session = s.id) AS runs,
                COALESCE(s.start, (SELECT MIN(r.start) FROM runs r WHERE r.session = s.id), s.end) AS first
         FROM sessions s
-        WHERE ($user IS NULL OR s.user = $user)
+        WHERE ($user IS NULL OR s.user = $user) AND ($fleet IS NULL OR s.fleet = $fleet) AND ($stack IS NULL OR s.stack = $stack)
           AND COALESCE(s.start, (SELECT MIN(r.start) FROM runs r WHERE r.session = s.id), s.end, 0) < $to
           AND (COALESCE(s.end, $now) > $from OR COALESCE(s.start, s.end, 0) >= $from)
         ORDER BY first, s.id
@@ -230,47 +272,66 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
         return rows;
     }
 
+    /// <summary>
+    /// The daily peaks of one app's pieces (each inside one UTC day). Events are sorted on one key, time × 2 plus
+    /// 1 for a start, so that at one instant ends come before starts; the pieces of a day all end by its last
+    /// instant, so the events come grouped by day.
+    /// </summary>
     private static void Sweep(string app, List<(long Day, long Start, long End, long User)> pieces, List<IReportRow> rows)
     {
-        var events = new List<(long Day, long Time, int Delta, long User)>(pieces.Count * 2);
-        foreach (var p in pieces)
+        var keys = new long[pieces.Count * 2];
+        var users = new long[pieces.Count * 2];
+        for (var i = 0; i < pieces.Count; i++)
         {
-            events.Add((p.Day, p.Start, +1, p.User));
-            events.Add((p.Day, p.End, -1, p.User));
+            var p = pieces[i];
+            (keys[2 * i], users[2 * i]) = ((p.Start * 2) + 1, p.User);
+            (keys[(2 * i) + 1], users[(2 * i) + 1]) = (p.End * 2, p.User);
         }
 
-        events.Sort((a, b) => a.Day != b.Day ? a.Day.CompareTo(b.Day) : a.Time != b.Time ? a.Time.CompareTo(b.Time) : a.Delta.CompareTo(b.Delta));
+        Array.Sort(keys, users);
         var perUser = new Dictionary<long, int>();
-        var i = 0;
-        while (i < events.Count)
+        long? day = null;
+        long running = 0, active = 0, peakRuns = 0, peakUsers = 0;
+        for (var i = 0; i < keys.Length; i++)
         {
-            var day = events[i].Day;
-            long running = 0, users = 0, peakRuns = 0, peakUsers = 0;
-            perUser.Clear();
-            for (; i < events.Count && events[i].Day == day; i++)
+            var start = (keys[i] & 1) == 1;
+            var time = keys[i] >> 1;
+            var eventDay = FloorDay(start ? time : time - 1); // a piece's end may be its day's last instant + 1
+            if (day != eventDay)
             {
-                var e = events[i];
-                running += e.Delta;
-                perUser.TryGetValue(e.User, out var count);
-                var after = count + e.Delta;
-                perUser[e.User] = after;
-                if (count == 0 && after > 0 && e.User >= 0)
+                if (day is { } done)
                 {
-                    users++;
-                }
-                else if (count > 0 && after == 0 && e.User >= 0)
-                {
-                    users--;
+                    rows.Add(new ConcurrencyRow(app, Day(done), peakUsers, peakRuns));
                 }
 
-                peakRuns = Math.Max(peakRuns, running);
-                peakUsers = Math.Max(peakUsers, users);
+                (day, peakRuns, peakUsers) = (eventDay, 0, 0);
             }
 
-            var dayText = DateTimeOffset.FromUnixTimeMilliseconds(day).UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-            rows.Add(new ConcurrencyRow(app, dayText, peakUsers, peakRuns));
+            var user = users[i];
+            running += start ? 1 : -1;
+            perUser.TryGetValue(user, out var count);
+            var after = count + (start ? 1 : -1);
+            perUser[user] = after;
+            if (user >= 0 && count == 0 && after > 0)
+            {
+                active++;
+            }
+            else if (user >= 0 && count > 0 && after == 0)
+            {
+                active--;
+            }
+
+            peakRuns = Math.Max(peakRuns, running);
+            peakUsers = Math.Max(peakUsers, active);
+        }
+
+        if (day is { } last)
+        {
+            rows.Add(new ConcurrencyRow(app, Day(last), peakUsers, peakRuns));
         }
     }
+
+    private static string Day(long millis) => DateTimeOffset.FromUnixTimeMilliseconds(millis).UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static long FloorDay(long millis) => millis - (((millis % DayMillis) + DayMillis) % DayMillis);
 
@@ -290,18 +351,26 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
         public string RunFilter => Conditions(
             filter.To is null ? null : "r.start < $to",
             filter.From is null ? null : $"({RunEnd} > $from OR r.start >= $from)",
-            UserCondition);
+            UserCondition,
+            SessionCondition);
 
         /// <summary>The WHERE clause for runs that started inside the window.</summary>
         public string LaunchFilter => Conditions(
             filter.From is null ? null : "r.start >= $from",
             filter.To is null ? null : "r.start < $to",
-            UserCondition);
+            UserCondition,
+            SessionCondition);
 
         /// <summary>The reference time of <c>inactive</c>: To, else now (bound as $ref).</summary>
         public long Reference => filter.To is { } t ? t.ToUnixTimeMilliseconds() : now;
 
         private string? UserCondition => filter.User is null ? null : "r.user_id = (SELECT id FROM users WHERE name = $user)";
+
+        /// <summary>Runs of sessions with the fleet / stack asked for (SQLite looks each session's runs up in runs_session).</summary>
+        private string? SessionCondition => filter.Fleet is null && filter.Stack is null ? null
+            : "r.session IN (SELECT s.id FROM sessions s WHERE " + Conditions(
+                filter.Fleet is null ? null : "s.fleet = $fleet",
+                filter.Stack is null ? null : "s.stack = $stack") + ")";
 
         private static string Conditions(params string?[] conditions)
         {
@@ -316,12 +385,14 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             cmd.Parameters.AddWithValue("$from", filter.From is { } f ? f.ToUnixTimeMilliseconds() : long.MinValue);
             cmd.Parameters.AddWithValue("$to", filter.To is { } t ? t.ToUnixTimeMilliseconds() : long.MaxValue);
             cmd.Parameters.AddWithValue("$user", (object?)filter.User ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$fleet", (object?)filter.Fleet ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$stack", (object?)filter.Stack ?? DBNull.Value);
             cmd.Parameters.AddWithValue("$now", now);
             cmd.Parameters.AddWithValue("$ref", Reference);
             return cmd;
         }
 
-        public List<IReportRow> Rows(string sql, Func<SqliteDataReader, IReportRow> map, params (string Name, object Value)[] parameters)
+        public List<T> Rows<T>(string sql, Func<SqliteDataReader, T> map, params (string Name, object Value)[] parameters)
         {
             using var cmd = Command(sql);
             foreach (var (parameterName, value) in parameters)
@@ -330,7 +401,7 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             }
 
             using var reader = cmd.ExecuteReader();
-            var rows = new List<IReportRow>();
+            var rows = new List<T>();
             while (reader.Read())
             {
                 rows.Add(map(reader));

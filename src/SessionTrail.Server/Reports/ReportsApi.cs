@@ -2,11 +2,12 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using SessionTrail.Server.Auth;
 
 namespace SessionTrail.Server.Reports;
 
 /// <summary>
-/// <c>GET /api/v1/reports/{name}?from=&amp;to=&amp;user=&amp;by=&amp;days=</c>: the report as a JSON array. 404 naming the
+/// <c>GET /api/v1/reports/{name}?from=&amp;to=&amp;user=&amp;fleet=&amp;stack=&amp;by=&amp;days=</c>: the report as a JSON array. 404 naming the
 /// valid reports for an unknown name; 400 naming the parameter for a date that is not ISO-8601, a
 /// <c>by</c> other than day|month (concurrency), or a missing or bad <c>days</c> (inactive).
 /// </summary>
@@ -18,11 +19,11 @@ public static class ReportsApi
 
     public static RouteGroupBuilder MapReports(this RouteGroupBuilder api)
     {
-        api.MapGet("/reports/{name}", Handle);
+        api.MapGet("/reports/{name}", Handle).RequireRole(Role.Viewer);
         return api;
     }
 
-    private static IResult Handle(string name, string? from, string? to, string? user, string? by, string? days, ReportService reports)
+    private static IResult Handle(string name, string? from, string? to, string? user, string? fleet, string? stack, string? by, string? days, ReportService reports)
     {
         if (!ReportService.ReportNames.Contains(name))
         {
@@ -57,7 +58,8 @@ public static class ReportsApi
             dayCount = n;
         }
 
-        var table = reports.Run(name, new ReportFilter(fromTime, toTime, string.IsNullOrEmpty(user) ? null : user, period, dayCount));
+        static string? Opt(string? s) => string.IsNullOrEmpty(s) ? null : s;
+        var table = reports.Run(name, new ReportFilter(fromTime, toTime, Opt(user), period, dayCount, Opt(fleet), Opt(stack)));
         return TypedResults.Json(table.RowsAsObjects);
     }
 

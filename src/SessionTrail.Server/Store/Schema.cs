@@ -173,6 +173,43 @@ internal static class Schema
         CREATE INDEX access_audit_time ON access_audit(time, seq);
         CREATE INDEX access_audit_session ON access_audit(session, time, seq);
         """,
+
+        // 4: sign-in: local accounts with roles, their server-side web sessions, and a role per API token.
+        """
+        -- Local user accounts of the web UI and API (not the app users of table users).
+        CREATE TABLE accounts(
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            hash TEXT NOT NULL,             -- ASP.NET Core Identity PasswordHasher V3 (PBKDF2-HMAC-SHA512, salted), base64
+            role TEXT NOT NULL,             -- viewer | auditor | admin
+            created INTEGER NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0);
+
+        -- Signed-in browser sessions; the cookie value itself is never stored.
+        CREATE TABLE web_sessions(
+            hash BLOB PRIMARY KEY,          -- SHA-256 of the st_session cookie value
+            account INTEGER NOT NULL,       -- accounts.id (deleted with the account)
+            csrf TEXT NOT NULL,             -- the session's X-CSRF-Token
+            created INTEGER NOT NULL,
+            seen INTEGER NOT NULL,          -- last request (to the minute), for the idle expiry
+            remote TEXT);
+        CREATE INDEX web_sessions_account ON web_sessions(account);
+
+        -- Tokens made before roles existed keep full rights.
+        ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';
+        """,
+
+        // 5: indexes of the web UI's sessions list, session facets, dashboard filters (fleet, stack) and active sessions.
+        """
+        CREATE INDEX sessions_start ON sessions(start, id);
+        CREATE INDEX sessions_user ON sessions(user, start, id);
+        CREATE INDEX sessions_host ON sessions(host, start, id);
+        CREATE INDEX sessions_fleet ON sessions(fleet, start, id);
+        CREATE INDEX sessions_stack ON sessions(stack, start, id);
+        CREATE INDEX sessions_open ON sessions(start) WHERE end IS NULL;
+        -- The dashboard's usage per day: runs in UTC-day order, covering what it sums (see ReportService.PerDay).
+        CREATE INDEX runs_day ON runs(start / 86400000, user_id, start, end);
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

@@ -76,12 +76,17 @@ public sealed partial class TrailProcess : IAsyncDisposable
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, params string[] args) => RunAsync(timeout, null, args);
 
     /// <summary>Runs `sessiontrail ARGS` with extra <paramref name="environment"/> variables to completion.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        RunWithInputAsync(timeout, environment, null, args);
+
+    /// <summary>Runs `sessiontrail ARGS` with <paramref name="input"/> on its standard input (then closed; not redirected when null).</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithInputAsync(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, string? input, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
             UseShellExecute = false,
         };
         psi.ArgumentList.Add(ExecutablePath);
@@ -98,6 +103,11 @@ public sealed partial class TrailProcess : IAsyncDisposable
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            await p.StandardInput.WriteAsync(input);
+            p.StandardInput.Close();
+        }
         using var cts = new CancellationTokenSource(timeout);
         try
         {

@@ -1,0 +1,89 @@
+using SessionTrail.Server.Reports;
+
+namespace SessionTrail.Server.Web.Api;
+
+/// <summary>
+/// <c>peakConcurrency</c> on the dashboard: an app's highest number of distinct users running it at the same moment
+/// on any UTC day of the window (<see cref="Peak"/>, the <c>concurrency</c> report's peakUsers), the first day it was
+/// reached, and the highest number of simultaneous runs (peakRuns) of any day.
+/// </summary>
+public sealed record PeakRow(string App, long Peak, string Day, long PeakRuns) : IReportRow
+{
+    public static readonly IReadOnlyList<string> Columns = ["app", "peak", "day", "peakRuns"];
+
+    public object? GetValue(int column) => column switch
+    {
+        0 => App,
+        1 => Peak,
+        2 => Day,
+        3 => PeakRuns,
+        _ => throw new ArgumentOutOfRangeException(nameof(column)),
+    };
+}
+
+/// <summary>The body of <c>GET /api/v1/dashboard</c>.</summary>
+public sealed record DashboardView(
+    IReadOnlyList<TopAppRow> TopByTime,
+    IReadOnlyList<LaunchRow> TopByLaunches,
+    IReadOnlyList<DayUsageRow> PerDay,
+    IReadOnlyList<PeakRow> PeakConcurrency,
+    long ActiveSessions,
+    long ActiveUsers);
+
+/// <summary>
+/// The dashboard's charts, each the table of a report run with the same filter: topByTime is the first
+/// <c>top</c> rows of <c>top-apps</c>, topByLaunches of <c>launches</c>, peakConcurrency the per-app maximum of
+/// <c>concurrency</c> (so the numbers are the reports' numbers), perDay <see cref="ReportService.PerDay"/>;
+/// active sessions and users from <see cref="SessionBrowser.Active"/> (now, whatever the window).
+/// </summary>
+public sealed class Dashboard(ReportService reports, SessionBrowser sessions)
+{
+    /// <summary>The chart names, as used by <c>GET /api/v1/dashboard/{part}.csv</c>.</summary>
+    public static readonly IReadOnlyList<string> Parts = ["topByTime", "topByLaunches", "perDay", "peakConcurrency"];
+
+    public const int DefaultTop = 10;
+    public const int MaxTop = 1000;
+
+    /// <summary>
+    /// Every chart and the active counts. The four reports run at the same time, each on its own read connection
+    /// (SQLite in WAL mode): the dashboard takes as long as its slowest chart (concurrency), not their sum.
+    /// </summary>
+    public async Task<DashboardView> BuildAsync(ReportFilter filter, int top)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var parts = Parts.Select(part => Task.Run(() => Part(part, filter, top))).ToList();
+        var (activeSessions, activeUsers) = sessions.Active(filter.User, filter.Fleet, filter.Stack);
+        var tables = await Task.WhenAll(parts);
+        return new DashboardView(
+            [.. tables[0].Rows.Cast<TopAppRow>()],
+            [.. tables[1].Rows.Cast<LaunchRow>()],
+            [.. tables[2].Rows.Cast<DayUsageRow>()],
+            [.. tables[3].Rows.Cast<PeakRow>()],
+            activeSessions,
+            activeUsers);
+    }
+
+    /// <summary>The table of one chart (<see cref="Parts"/>); perDay has every day, the others the first <paramref name="top"/> rows.</summary>
+    public ReportTable Part(string part, ReportFilter filter, int top) => part switch
+    {
+        "topByTime" => First(reports.Run("top-apps", filter), top),
+        "topByLaunches" => First(reports.Run("launches", filter), top),
+        "perDay" => reports.PerDay(filter),
+        "peakConcurrency" => new(part, PeakRow.Columns, Peaks(reports.Run("concurrency", filter with { By = ReportPeriod.Day }), top)),
+        _ => throw new ArgumentException($"unknown dashboard part '{part}'", nameof(part)),
+    };
+
+    private static ReportTable First(ReportTable table, int top) => table with { Rows = [.. table.Rows.Take(top)] };
+
+    private static List<IReportRow> Peaks(ReportTable concurrency, int top) =>
+        [.. concurrency.Rows.Cast<ConcurrencyRow>()
+            .GroupBy(r => r.App, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var peak = g.Max(r => r.PeakUsers);
+                var day = g.Where(r => r.PeakUsers == peak).Select(r => r.Day).Min(StringComparer.Ordinal)!;
+                return new PeakRow(g.Key, peak, day, g.Max(r => r.PeakRuns));
+            })
+            .OrderByDescending(p => p.Peak).ThenByDescending(p => p.PeakRuns).ThenBy(p => p.App, StringComparer.Ordinal)
+            .Take(top)];
+}
