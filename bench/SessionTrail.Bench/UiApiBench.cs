@@ -158,24 +158,9 @@ public static class UiApiBench
         var users = new int[sessions];
         store.Write((connection, tx) =>
         {
+            ReportBench.AddAppsAndUsers(connection, tx);
             using var cmd = connection.CreateCommand();
             cmd.Transaction = tx;
-            cmd.CommandText = "INSERT INTO apps(id, path) VALUES($id, $name)";
-            var id = cmd.Parameters.Add("$id", SqliteType.Integer);
-            var name = cmd.Parameters.Add("$name", SqliteType.Text);
-            for (var i = 1; i <= 200; i++)
-            {
-                (id.Value, name.Value) = (i, $"C:\\Program Files\\Vendor{i % 17}\\app{i}.exe");
-                cmd.ExecuteNonQuery();
-            }
-
-            cmd.CommandText = "INSERT INTO users(id, name) VALUES($id, $name)";
-            for (var i = 1; i <= 2000; i++)
-            {
-                (id.Value, name.Value) = (i, $"user{i}");
-                cmd.ExecuteNonQuery();
-            }
-
             cmd.Parameters.Clear();
             cmd.CommandText = """
                 INSERT INTO sessions(id, host, user, stack, fleet, access_mode, instance_type, region, image_arn, start, end)
