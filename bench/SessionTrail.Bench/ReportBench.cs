@@ -82,24 +82,11 @@ public static class ReportBench
         const long Span = 90L * 86_400_000;
         store.Write((connection, tx) =>
         {
+            AddAppsAndUsers(connection, tx);
             using var cmd = connection.CreateCommand();
             cmd.Transaction = tx;
-            cmd.CommandText = "INSERT INTO apps(id, path) VALUES($id, $name)";
             var id = cmd.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Integer);
             var name = cmd.Parameters.Add("$name", Microsoft.Data.Sqlite.SqliteType.Text);
-            for (var i = 1; i <= 200; i++)
-            {
-                (id.Value, name.Value) = (i, $"C:\\Program Files\\Vendor{i % 17}\\app{i}.exe");
-                cmd.ExecuteNonQuery();
-            }
-
-            cmd.CommandText = "INSERT INTO users(id, name) VALUES($id, $name)";
-            for (var i = 1; i <= 2000; i++)
-            {
-                (id.Value, name.Value) = (i, $"user{i}");
-                cmd.ExecuteNonQuery();
-            }
-
             cmd.CommandText = "INSERT INTO sessions(id, host, user, start, end) VALUES($name, 'host', 'user', $id, $id + 28800000)";
             for (var i = 0; i < 20_000; i++)
             {
@@ -153,6 +140,28 @@ public static class ReportBench
         using var cmd = analyze.CreateCommand();
         cmd.CommandText = "ANALYZE";
         cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>200 apps (ids 1–200, a few vendors) and 2,000 users (ids 1–2000, "user1" …), shared with <see cref="UiApiBench"/>.</summary>
+    internal static void AddAppsAndUsers(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction tx)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO apps(id, path) VALUES($id, $name)";
+        var id = cmd.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Integer);
+        var name = cmd.Parameters.Add("$name", Microsoft.Data.Sqlite.SqliteType.Text);
+        for (var i = 1; i <= 200; i++)
+        {
+            (id.Value, name.Value) = (i, $"C:\\Program Files\\Vendor{i % 17}\\app{i}.exe");
+            cmd.ExecuteNonQuery();
+        }
+
+        cmd.CommandText = "INSERT INTO users(id, name) VALUES($id, $name)";
+        for (var i = 1; i <= 2000; i++)
+        {
+            (id.Value, name.Value) = (i, $"user{i}");
+            cmd.ExecuteNonQuery();
+        }
     }
 
     /// <summary>"Now" fixed just after the generated data, so open runs have stable lengths.</summary>

@@ -73,6 +73,31 @@ public sealed class CliEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task ReportsFilterByFleetAndStack()
+    {
+        var records = Path.Combine(_dir, "records.ndjson");
+        Core.Records.TrailRecord[] batch =
+        [
+            new Core.Records.SessionRecord { Id = "s1", Type = Core.Records.SessionEventType.Start, Session = "as2-1", Time = DateTimeOffset.Parse("2026-11-01T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture), Host = "h1", User = "alice", Fleet = "fleet-a", Stack = "stack-x" },
+            new Core.Records.SessionRecord { Id = "s2", Type = Core.Records.SessionEventType.Start, Session = "as2-2", Time = DateTimeOffset.Parse("2026-11-01T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture), Host = "h2", User = "bob", Fleet = "fleet-b", Stack = "stack-x" },
+            new Core.Records.ProcessRecord { Id = "p1", Type = Core.Records.ProcessEventType.Start, Pid = 1, Session = "as2-1", Time = DateTimeOffset.Parse("2026-11-01T08:01:00Z", System.Globalization.CultureInfo.InvariantCulture), Host = "h1", User = "alice", Executable = @"C:\Apps\word.exe" },
+            new Core.Records.ProcessRecord { Id = "p2", Type = Core.Records.ProcessEventType.Start, Pid = 2, Session = "as2-2", Time = DateTimeOffset.Parse("2026-11-01T08:02:00Z", System.Globalization.CultureInfo.InvariantCulture), Host = "h2", User = "bob", Executable = @"C:\Apps\excel.exe" },
+        ];
+        await File.WriteAllTextAsync(records, string.Concat(batch.Select(r => System.Text.Encoding.UTF8.GetString(Core.Formats.NdjsonWriter.ToLine(r)))));
+        var (importCode, _, importErr) = await TrailProcess.RunAsync(Timeout, "import", records, "--data", _dir);
+        Assert.True(importCode == 0, importErr);
+
+        var (code, csv, _) = await TrailProcess.RunAsync(Timeout, "report", "launches", "--data", _dir, "--fleet", "fleet-b", "--format", "csv");
+        var (stackCode, both, _) = await TrailProcess.RunAsync(Timeout, "report", "launches", "--data", _dir, "--stack", "stack-x", "--format", "csv");
+        var (noneCode, none, _) = await TrailProcess.RunAsync(Timeout, "report", "sessions", "--data", _dir, "--fleet", "fleet-a", "--stack", "stack-y", "--format", "csv");
+
+        Assert.Equal((0, 0, 0), (code, stackCode, noneCode));
+        Assert.Equal(["app,launches,users", @"C:\Apps\excel.exe,1,1"], csv.Trim().Split('\n').Select(l => l.TrimEnd('\r')));
+        Assert.Equal(3, both.Trim().Split('\n').Length);
+        Assert.Equal("session,user,host,start,end,runs", none.Trim());
+    }
+
+    [Fact]
     public async Task AMissingConfigFileIsNamed()
     {
         var missing = Path.Combine(_dir, "nope.json");

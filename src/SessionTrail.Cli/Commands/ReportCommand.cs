@@ -22,6 +22,8 @@ internal static class ReportCommand
         var from = new Option<string?>("--from") { Description = "Only runs that end at or after this date/time (2026-11-01 or ISO-8601; UTC).", HelpName = "D" };
         var to = new Option<string?>("--to") { Description = "Only runs that start before this date/time (UTC).", HelpName = "D" };
         var user = new Option<string?>("--user") { Description = "Only runs of this user.", HelpName = "U" };
+        var fleet = new Option<string?>("--fleet") { Description = "Only runs (and sessions) of sessions in this fleet.", HelpName = "F" };
+        var stack = new Option<string?>("--stack") { Description = "Only runs (and sessions) of sessions of this stack.", HelpName = "S" };
         var by = new Option<string>("--by") { Description = "concurrency: one row per app and day, or per app and month.", DefaultValueFactory = _ => "day", HelpName = "day|month" };
         by.AcceptOnlyFromAmong("day", "month");
         var days = new Option<int?>("--days") { Description = "inactive (required): pairs with no run in the last N days before --to (else now).", HelpName = "N" };
@@ -44,7 +46,7 @@ internal static class ReportCommand
             (also while the server runs), or asks a server with --server URL --token T.
             """)
         {
-            name, from, to, user, by, days, format, data, server, token,
+            name, from, to, user, fleet, stack, by, days, format, data, server, token,
         };
         command.SetAction((parse, ct) => Failure.GuardAsync("report", async () =>
         {
@@ -54,7 +56,9 @@ internal static class ReportCommand
                 ParseTime("--to", parse.GetValue(to)),
                 parse.GetValue(user),
                 parse.GetValue(by) == "month" ? ReportPeriod.Month : ReportPeriod.Day,
-                parse.GetValue(days));
+                parse.GetValue(days),
+                parse.GetValue(fleet),
+                parse.GetValue(stack));
             if (report == "inactive" && filter.Days is not > 0)
             {
                 throw new ArgumentException("report inactive needs --days N (1 or more): user and program pairs with no run in the last N days");
@@ -64,7 +68,7 @@ internal static class ReportCommand
             IReadOnlyList<string> columns;
             if (parse.GetValue(server) is { } url)
             {
-                rows = await FromServerAsync(url, parse.GetValue(token), report, new ServerQuery(parse.GetValue(from), parse.GetValue(to), filter.User, parse.GetValue(by), filter.Days), ct);
+                rows = await FromServerAsync(url, parse.GetValue(token), report, new ServerQuery(parse.GetValue(from), parse.GetValue(to), filter.User, parse.GetValue(by), filter.Days, filter.Fleet, filter.Stack), ct);
                 columns = [];
             }
             else
@@ -103,7 +107,7 @@ internal static class ReportCommand
         throw new FormatException($"{option} '{value}' is not a date or time; use 2026-11-01 or 2026-11-01T08:00:00Z");
     }
 
-    private sealed record ServerQuery(string? From, string? To, string? User, string? By, int? Days);
+    private sealed record ServerQuery(string? From, string? To, string? User, string? By, int? Days, string? Fleet, string? Stack);
 
     private static async Task<JsonElement> FromServerAsync(string url, string? token, string report, ServerQuery q, CancellationToken ct)
     {
@@ -113,7 +117,7 @@ internal static class ReportCommand
             $"reports/{report}",
             [
                 new("from", q.From), new("to", q.To), new("user", q.User), new("by", q.By == "day" ? null : q.By),
-                new("days", q.Days?.ToString(CultureInfo.InvariantCulture)),
+                new("days", q.Days?.ToString(CultureInfo.InvariantCulture)), new("fleet", q.Fleet), new("stack", q.Stack),
             ],
             ct);
         return body;

@@ -216,22 +216,6 @@ public sealed class DashboardApiTests(UiServerFixture fixture) : IClassFixture<U
         Assert.Equal(Seed.Sessions.Select(s => s.Stack).Distinct().Order(StringComparer.Ordinal), facets.GetProperty("stacks").EnumerateArray().Select(x => x.GetString()));
     }
 
-    [Theory]
-    [InlineData("/api/v1/dashboard?top=0", "top")]
-    [InlineData("/api/v1/dashboard?top=1001", "top")]
-    [InlineData("/api/v1/dashboard?from=monday", "from")]
-    [InlineData("/api/v1/dashboard?to=2026-11-31", "to")]
-    [InlineData("/api/v1/dashboard?fleet=a&fleet=b", "fleet")]
-    [InlineData("/api/v1/dashboard/perDay.csv?from=x", "from")]
-    [InlineData("/api/v1/reports/top-apps?from=x&fleet=f", "from")]
-    public async Task ABadParameterIsA400NamingIt(string url, string parameter)
-    {
-        var response = await fixture.Client.GetAsync(url);
-
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal(parameter, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("parameter").GetString());
-    }
-
     [Fact]
     public async Task AnUnknownChartIs404()
     {

@@ -131,20 +131,4 @@ public sealed class LogCountsApiTests(UiServerFixture fixture) : IClassFixture<U
 
         Assert.Equal(session.OrderBy(l => l.Time).Select(l => l.Message), page1.Concat(page2));
     }
-
-    [Theory]
-    [InlineData("/api/v1/logs/histogram?buckets=0", "buckets")]
-    [InlineData("/api/v1/logs/histogram?buckets=abc", "buckets")]
-    [InlineData("/api/v1/logs/histogram?q=%22open", "q")]
-    [InlineData("/api/v1/logs/histogram?from=x", "from")]
-    [InlineData("/api/v1/logs/fields?q=a%20OR", "q")]
-    [InlineData("/api/v1/logs/fields?field.=x", "field.NAME")]
-    [InlineData("/api/v1/logs?order=up", "order")]
-    public async Task ABadParameterIsA400NamingIt(string url, string parameter)
-    {
-        var response = await fixture.Client.GetAsync(url);
-
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal(parameter, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("parameter").GetString());
-    }
 }

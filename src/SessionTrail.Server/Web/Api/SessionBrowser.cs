@@ -165,6 +165,18 @@ public sealed class SessionBrowser(SqliteStore store, TimeProvider clock)
         return (r.GetInt64(0), r.GetInt64(1));
     }
 
+    /// <summary>
+    /// Changes whenever a process or session record is stored (the only records that change runs and sessions):
+    /// the newest process event and session event, each one step down its table's rowid.
+    /// </summary>
+    public string DataVersion()
+    {
+        using var connection = store.OpenConnection();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT (SELECT COALESCE(MAX(seq), 0) FROM process_events) || ':' || (SELECT COALESCE(MAX(rowid), 0) FROM session_events)";
+        return (string)cmd.ExecuteScalar()!;
+    }
+
     /// <summary>The users, fleets and stacks with the most sessions (<paramref name="top"/> each), sorted by name.</summary>
     public Facets Facets(int top = 200)
     {

@@ -77,7 +77,7 @@ public static class WebApi
         var p = new QueryParameters(http);
         var filter = p.Filter();
         var top = p.Int("top", Dashboard.DefaultTop, 1, Dashboard.MaxTop);
-        return p.Error ?? TypedResults.Json(await new Dashboard(reports, new SessionBrowser(store, clock)).BuildAsync(filter, top));
+        return p.Error ?? TypedResults.Json(await new Dashboard(reports, new SessionBrowser(store, clock), store).BuildAsync(filter, top));
     }
 
     private static IResult DashboardCsv(HttpContext http, string part, ReportService reports, SqliteStore store, TimeProvider clock)
@@ -97,7 +97,7 @@ public static class WebApi
             return bad;
         }
 
-        var table = new Dashboard(reports, new SessionBrowser(store, clock)).Part(part, filter, top);
+        var table = new Dashboard(reports, new SessionBrowser(store, clock), store).Part(part, filter, top);
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{part}.csv\"";
         return TypedResults.Text(CsvTable.Write(table), "text/csv; charset=utf-8; header=present", Encoding.UTF8);
     }
