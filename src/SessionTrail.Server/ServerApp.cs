@@ -68,6 +68,7 @@ public static class ServerApp
             ExceptionHandler = WriteErrorAsync,
             SuppressDiagnosticsCallback = _ => true,
         });
+        Web.WebUi.UseSecurityHeaders(app);
         app.UseRouting();
         app.UseMiddleware<ApiAuthMiddleware>();
         app.MapHealth();

@@ -53,6 +53,17 @@ public sealed class StaticFileTests : IAsyncLifetime, IDisposable
         Assert.Equal(WebUi.All[path == "/" ? "/index.html" : path].Bytes, body);
     }
 
+    [Theory]
+    [InlineData("/api/v1/sessions")] // 401 from the auth middleware, before any endpoint runs
+    [InlineData("/api/v1/auth/me")]
+    public async Task Refusals_of_the_auth_middleware_carry_the_security_headers_too(string path)
+    {
+        var response = await client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+    }
+
     [Fact]
     public async Task A_known_ETag_answers_304_without_a_body_and_another_200()
     {

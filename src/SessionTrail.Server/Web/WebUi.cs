@@ -43,8 +43,11 @@ public static class WebUi
     /// <summary>The embedded files by URL path (<c>/index.html</c>, <c>/js/app.js</c>, …).</summary>
     internal static IReadOnlyDictionary<string, WebFile> All => Files.Value;
 
-    /// <summary>Maps <c>GET|HEAD /</c> and <c>/{**path}</c> (the lowest-precedence routes) and adds the security headers.</summary>
-    public static WebApplication MapWebUi(this WebApplication app)
+    /// <summary>
+    /// Adds the security headers to every response — API ones and the auth middleware's 401/403 too, so this goes
+    /// before routing and authentication.
+    /// </summary>
+    public static WebApplication UseSecurityHeaders(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.Use(static (http, next) =>
@@ -60,6 +63,13 @@ public static class WebUi
             }, http);
             return next(http);
         });
+        return app;
+    }
+
+    /// <summary>Maps <c>GET|HEAD /</c> and <c>/{**path}</c> (the lowest-precedence routes).</summary>
+    public static WebApplication MapWebUi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
         app.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], Serve);
         // Under /api/v1 the auth middleware gates every endpoint (fail closed: admin); an unknown API path should be a
         // 404 to anyone signed in, not "needs admin". Elsewhere the gate does not apply: the pages are public files.
