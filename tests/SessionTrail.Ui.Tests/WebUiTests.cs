@@ -309,6 +309,12 @@ public sealed class WebUiTests(SeededServer server, Browser browser, ITestOutput
         await Expect(page.Locator(".chips")).ToContainTextAsync("host: h-rec");
         await Expect(page.Locator("ol.records > li")).ToHaveCountAsync(3);
         Assert.All(await page.Locator("ol.records .src").AllInnerTextsAsync(), host => Assert.Equal("h-rec", host));
+
+        // Level, provider and event id filter too (columns of their own in the logs API).
+        await page.GetByRole(AriaRole.Button, new() { Name = "Only level Error" }).ClickAsync();
+        await Expect(page.Locator(".chips")).ToContainTextAsync("level: Error");
+        await Expect(page.Locator("ol.records > li")).ToHaveCountAsync(1);
+        await Expect(page.Locator("ol.records > li").First).ToContainTextAsync("winword crashed");
         ui.AssertNoErrors();
     }
 

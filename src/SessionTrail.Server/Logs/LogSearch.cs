@@ -21,7 +21,10 @@ public sealed record LogQuery(
     int Limit = LogSearch.DefaultLimit,
     LogCursor? Before = null,
     IReadOnlyList<KeyValuePair<string, string>>? FieldEquals = null,
-    bool Ascending = false);
+    bool Ascending = false,
+    string? Level = null,
+    string? Provider = null,
+    int? EventId = null);
 
 /// <summary>A position in the newest-first order: records strictly older than (time, seq) come next.</summary>
 public readonly record struct LogCursor(long TimeMillis, long Seq)
@@ -145,6 +148,9 @@ public sealed class LogSearch(SqliteStore store)
         Add("l.user = $user", "$user", query.User);
         Add("l.host = $host", "$host", query.Host);
         Add("l.source = $source", "$source", query.Source);
+        Add("l.level = $level", "$level", query.Level);
+        Add("l.provider = $provider", "$provider", query.Provider);
+        Add("l.event_id = $eventId", "$eventId", query.EventId);
         Add("l.time >= $from", "$from", query.From?.ToUnixTimeMilliseconds());
         Add("l.time < $to", "$to", query.To?.ToUnixTimeMilliseconds());
         var n = 0;

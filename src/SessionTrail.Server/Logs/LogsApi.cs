@@ -8,7 +8,7 @@ using SessionTrail.Server.Reports;
 namespace SessionTrail.Server.Logs;
 
 /// <summary>
-/// <c>GET /api/v1/logs?q=&amp;session=&amp;user=&amp;host=&amp;source=&amp;from=&amp;to=&amp;limit=&amp;before=&amp;order=&amp;field.NAME=</c>: a JSON array of
+/// <c>GET /api/v1/logs?q=&amp;session=&amp;user=&amp;host=&amp;source=&amp;level=&amp;provider=&amp;eventId=&amp;from=&amp;to=&amp;limit=&amp;before=&amp;order=&amp;field.NAME=</c>: a JSON array of
 /// log records, newest first (<c>order=asc</c>: oldest first). When more records match, the <c>X-Next-Cursor</c> header holds the value
 /// to pass as <c>before</c> for the next page. 400 naming the parameter for a bad time, limit, cursor or
 /// full-text query.
@@ -53,7 +53,7 @@ public static class LogsApi
     }
 
     /// <summary>
-    /// The <see cref="LogQuery"/> of the request's query string (q, session, user, host, source, from, to, limit,
+    /// The <see cref="LogQuery"/> of the request's query string (q, session, user, host, source, level, provider, eventId, from, to, limit,
     /// before, order=asc|desc, field.NAME); null, or a 400 naming the first bad parameter. Shared by the
     /// log pages, the histogram and the field facets.
     /// </summary>
@@ -111,7 +111,19 @@ public static class LogsApi
         }
 
         string? Opt(string name) => One(name) is { Length: > 0 } s ? s : null;
-        query = new LogQuery(Opt("q"), Opt("session"), Opt("user"), Opt("host"), Opt("source"), fromTime, toTime, count, cursor, fields, order == "asc");
+        int? eventId = null;
+        if (Opt("eventId") is { } id)
+        {
+            if (!int.TryParse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
+            {
+                return Bad("eventId", $"expected a whole number (a Windows event id), got '{id}'");
+            }
+
+            eventId = n;
+        }
+
+        query = new LogQuery(Opt("q"), Opt("session"), Opt("user"), Opt("host"), Opt("source"), fromTime, toTime, count, cursor, fields, order == "asc",
+            Opt("level"), Opt("provider"), eventId);
         return null;
     }
 

@@ -54,6 +54,30 @@ public sealed class LogsApiTests
     }
 
     [Fact]
+    public async Task LevelProviderAndEventIdFilterTheRecordsTheHistogramAndTheFacets()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await server.Client.PostAsync("/api/v1/ingest", Ndjson(
+            LogStoreTests.Log("l1", 1, "one") with { Level = "Error", Provider = "Disk", EventId = 7 },
+            LogStoreTests.Log("l2", 2, "two") with { Level = "Warning", Provider = "Disk", EventId = 51 },
+            LogStoreTests.Log("l3", 3, "three") with { Level = "Error", Provider = "Service Control Manager", EventId = 7 },
+            LogStoreTests.Log("l4", 4, "four") with { Level = null, Provider = null, EventId = null }));
+
+        async Task<string[]> Messages(string query) =>
+            [.. (await Json(await server.Client.GetAsync("/api/v1/logs?order=asc&" + query))).EnumerateArray().Select(r => r.GetProperty("message").GetString()!)];
+
+        Assert.Equal(["one", "three"], await Messages("level=Error"));
+        Assert.Equal(["one", "two"], await Messages("provider=Disk"));
+        Assert.Equal(["three"], await Messages("provider=Service%20Control%20Manager&eventId=7"));
+        Assert.Equal(["one"], await Messages("level=Error&provider=Disk&eventId=7"));
+        Assert.Empty(await Messages("level=error")); // exact, as the facets show it
+        var histogram = await Json(await server.Client.GetAsync("/api/v1/logs/histogram?eventId=7"));
+        Assert.Equal(2, histogram.GetProperty("total").GetInt32());
+        var fields = await Json(await server.Client.GetAsync("/api/v1/logs/fields?level=Warning"));
+        Assert.Equal(1, fields.GetProperty("records").GetInt32());
+    }
+
+    [Fact]
     public async Task LogsNeedAToken()
     {
         await using var server = await RunningServer.StartAsync();
@@ -73,6 +97,8 @@ public sealed class LogsApiTests
     [InlineData("from=yesterday", "from")]
     [InlineData("to=2026-13-01", "to")]
     [InlineData("field.=x", "field.NAME")]
+    [InlineData("eventId=seven", "eventId")]
+    [InlineData("eventId=99999999999", "eventId")]
     public async Task ABadParameterIsA400NamingIt(string query, string parameter)
     {
         await using var server = await RunningServer.StartAsync();

@@ -5,8 +5,8 @@ import { request, get } from '../api.js';
 import { readQuery, applyQuery } from '../filters.js';
 
 /** Facet names the API filters by a parameter of its own; any other name goes as field.NAME. */
-const DIRECT = new Set(['host', 'user', 'source', 'session']);
-const BASE = ['q', 'from', 'to', 'host', 'user', 'source', 'session'];
+const DIRECT = new Set(['host', 'user', 'source', 'session', 'level', 'provider', 'eventId']);
+const BASE = ['q', 'from', 'to', 'host', 'user', 'source', 'session', 'level', 'provider', 'eventId'];
 
 export async function logsPage(main, { query }) {
   document.title = 'Logs · SessionTrail';
@@ -70,8 +70,7 @@ export async function logsPage(main, { query }) {
 }
 
 function facetList(fields, go) {
-  // The logs API filters host, source and user by parameters of their own; level, provider and event id are
-  // columns it cannot filter on yet (field.NAME looks into the record's fields), so those only show counts.
+  // Every facet (host, source, user, level, provider, event id) is a filter parameter of the logs API.
   return fields.map((f) => h('details', { class: 'facet', open: true },
     h('summary', {}, f.name),
     h('ul', {}, f.values.map((v) => {
