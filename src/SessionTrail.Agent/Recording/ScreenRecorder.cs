@@ -263,7 +263,7 @@ public sealed partial class ScreenRecorder(
             switch (outcome.Kind)
             {
                 case OutcomeKind.Stopped:
-                    await EmitAsync(output, Event(session.Id, RecordingEventTypes.Stopped, $"recording stopped ({outcome.Reason})", time.GetUtcNow()));
+                    await EmitAsync(output, Event(session.Id, RecordingEventTypes.Stopped, $"recording stopped ({outcome.Reason})", time.GetUtcNow()) with { Segments = spool.State.NextIndex });
                     SetState("stopped", session.Id);
                     return;
                 case OutcomeKind.Paused:
@@ -297,7 +297,7 @@ public sealed partial class ScreenRecorder(
             }
         }
 
-        await EmitAsync(output, Event(session.Id, RecordingEventTypes.Stopped, $"recording stopped ({await stopRequested})", time.GetUtcNow()));
+        await EmitAsync(output, Event(session.Id, RecordingEventTypes.Stopped, $"recording stopped ({await stopRequested})", time.GetUtcNow()) with { Segments = spool.State.NextIndex });
         SetState("stopped", session.Id);
     }
 

@@ -55,7 +55,7 @@ public sealed class NdjsonFormatException : FormatException
 /// <c>width</c> and <c>height</c> (1..16384), <c>fps</c> (1..60), <c>codec</c>, <c>bytes</c> (≥ 0), <c>sha256</c>
 /// (64 lowercase hex; so is <c>prevSha256</c> when present) and <c>file</c> (a plain file name);
 /// a recording record needs <c>session</c>, <c>type</c> (started|stopped|gap|geometry|error|notice|not-recorded)
-/// and <c>message</c> (may be empty); its <c>gapStart</c>/<c>gapEnd</c> are ISO-8601 and <c>width</c>/<c>height</c> 1..16384.
+/// and <c>message</c> (may be empty); its <c>gapStart</c>/<c>gapEnd</c> are ISO-8601, <c>width</c>/<c>height</c> 1..16384 and <c>segments</c> 0..1000000.
 /// Unknown extra fields are ignored (forward compatible: a newer agent may send more).
 /// Blank lines, CRLF line ends, a UTF-8 BOM and a trailing newline are accepted.
 /// On failure: throws <see cref="NdjsonFormatException"/> naming the line and field — and never any
@@ -216,6 +216,7 @@ public static class NdjsonReader
         EndReason,
         GapStart,
         GapEnd,
+        Segments,
         Unknown,
     }
 
@@ -225,7 +226,7 @@ public static class NdjsonReader
         "loginUid", "auditSession", "exitCode", "stack", "fleet", "accessMode", "reservationTime",
         "instanceType", "region", "imageArn", "source", "channel", "provider", "eventId", "level", "message",
         "fields", "decoration", "index", "start", "end", "width", "height", "fps", "codec", "bytes", "sha256",
-        "prevSha256", "file", "endReason", "gapStart", "gapEnd",
+        "prevSha256", "file", "endReason", "gapStart", "gapEnd", "segments",
     ];
 
     /// <summary>Highest accepted segment index.</summary>
@@ -370,7 +371,7 @@ public static class NdjsonReader
                 case Field.LogFields or Field.Decoration:
                     maps[(int)field] = ReadMap(ref reader, line, name);
                     break;
-                case Field.Index or Field.Width or Field.Height or Field.Fps:
+                case Field.Index or Field.Width or Field.Height or Field.Fps or Field.Segments:
                     numbers[(int)field] = ReadInteger(ref reader, line, name, int.MinValue, int.MaxValue);
                     break;
                 case Field.Uid or Field.LoginUid or Field.AuditSession or Field.Bytes:
@@ -619,6 +620,7 @@ public static class NdjsonReader
             DateTimeOffset? gapEnd = Str(Field.GapEnd) is { } ge ? TimeOf(Field.GapEnd, ge, line) : null;
             int? width = numbers[(int)Field.Width] is null ? null : Ranged(Field.Width, line, 1, MaxVideoDimension);
             int? height = numbers[(int)Field.Height] is null ? null : Ranged(Field.Height, line, 1, MaxVideoDimension);
+            int? segments = numbers[(int)Field.Segments] is null ? null : Ranged(Field.Segments, line, 0, MaxSegmentIndex + 1);
             return new RecordingEventRecord
             {
                 Id = id,
@@ -631,6 +633,7 @@ public static class NdjsonReader
                 GapEnd = gapEnd,
                 Width = width,
                 Height = height,
+                Segments = segments,
             };
         }
 

@@ -86,6 +86,7 @@ public static class NdjsonWriter
                     WriteOptional(json, "gapEnd", e.GapEnd is { } ge ? FormatTime(ge) : null);
                     WriteOptional(json, "width", e.Width);
                     WriteOptional(json, "height", e.Height);
+                    WriteOptional(json, "segments", e.Segments);
                     break;
                 default:
                     throw new ArgumentException($"Unknown record type {record.GetType().Name}", nameof(record));

@@ -224,6 +224,9 @@ public sealed record RecordingEventRecord : TrailRecord
     public int? Width { get; init; }
 
     public int? Height { get; init; }
+
+    /// <summary>For stopped: how many segments the session's recording has in all (indexes 0 … Segments-1), so a missing last one shows.</summary>
+    public int? Segments { get; init; }
 }
 
 /// <summary>Values of <see cref="RecordingEventRecord.Type"/>.</summary>

@@ -9,7 +9,7 @@ public sealed record SegmentRow(
     int Width, int Height, int Fps, string Codec, long Bytes, string Sha256, string? PreviousSha256, string File, string? EndReason, bool Conflict);
 
 /// <summary>One stored recording event.</summary>
-public sealed record RecordingEventRow(string Id, DateTimeOffset Time, string Type, string Message, DateTimeOffset? GapStart, DateTimeOffset? GapEnd, int? Width, int? Height);
+public sealed record RecordingEventRow(string Id, DateTimeOffset Time, string Type, string Message, DateTimeOffset? GapStart, DateTimeOffset? GapEnd, int? Width, int? Height, int? Segments = null);
 
 /// <summary>A legal hold: since when and by whom.</summary>
 public sealed record HoldRow(DateTimeOffset Time, string Who);
@@ -57,10 +57,10 @@ public sealed class RecordingCatalog(SqliteStore store)
 
     /// <summary>The recording events of <paramref name="session"/>, oldest first.</summary>
     public List<RecordingEventRow> Events(string session) => Query(
-        "SELECT id, time, type, message, gap_start, gap_end, width, height FROM recording_events WHERE session = $session ORDER BY time, seq",
+        "SELECT id, time, type, message, gap_start, gap_end, width, height, segments FROM recording_events WHERE session = $session ORDER BY time, seq",
         r => new RecordingEventRow(
             r.GetString(0), Time(r, 1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : Time(r, 4), r.IsDBNull(5) ? null : Time(r, 5),
-            r.IsDBNull(6) ? null : r.GetInt32(6), r.IsDBNull(7) ? null : r.GetInt32(7)),
+            r.IsDBNull(6) ? null : r.GetInt32(6), r.IsDBNull(7) ? null : r.GetInt32(7), r.IsDBNull(8) ? null : r.GetInt32(8)),
         ("$session", session));
 
     /// <summary>The legal hold on <paramref name="session"/>, or null.</summary>

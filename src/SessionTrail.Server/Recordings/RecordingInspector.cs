@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using SessionTrail.Core.Formats;
+using SessionTrail.Core.Records;
 
 namespace SessionTrail.Server.Recordings;
 
@@ -41,7 +42,7 @@ public sealed record SegmentView(
     string? EndReason, long UploadedBytes, string State, string? Problem, string Url, IReadOnlyList<ConflictView>? Conflicts);
 
 /// <summary>One recording event on the session's timeline.</summary>
-public sealed record EventView(string Time, string Type, string Message, string? GapStart, string? GapEnd, int? Width, int? Height);
+public sealed record EventView(string Time, string Type, string Message, string? GapStart, string? GapEnd, int? Width, int? Height, int? Segments = null);
 
 /// <summary>Whether the chain verifies: <see cref="Ok"/> is false on any missing, altered, chain-broken or conflicting segment.</summary>
 public sealed record ChainView(bool Ok, IReadOnlyList<string> Problems);
@@ -82,7 +83,9 @@ public sealed class RecordingInspector(RecordingCatalog catalog, IRecordingStore
         var deleted = catalog.Deleted(session);
         var records = rows.Where(r => !r.Conflict).ToDictionary(r => r.Index);
         var conflicts = rows.Where(r => r.Conflict).ToLookup(r => r.Index);
-        var last = Math.Max(rows.Count == 0 ? -1 : rows.Max(r => r.Index), stored.Count == 0 ? -1 : stored[^1]);
+        // The agent's last "stopped" event says how many segments there are in all: a missing last one shows too.
+        var announced = events.LastOrDefault(e => e.Type == RecordingEventTypes.Stopped && e.Segments is not null)?.Segments ?? 0;
+        var last = Math.Max(Math.Max(rows.Count == 0 ? -1 : rows.Max(r => r.Index), stored.Count == 0 ? -1 : stored[^1]), announced - 1);
         var bySha = records.Values.GroupBy(r => r.Sha256).ToDictionary(g => g.Key, g => g.First().Index);
         var segments = new List<SegmentView>(last + 1);
         var problems = new List<string>();
@@ -135,7 +138,7 @@ public sealed class RecordingInspector(RecordingCatalog catalog, IRecordingStore
             segments,
             events.Select(e => new EventView(
                 NdjsonWriter.FormatTime(e.Time), e.Type, e.Message, e.GapStart is { } gs ? NdjsonWriter.FormatTime(gs) : null,
-                e.GapEnd is { } ge ? NdjsonWriter.FormatTime(ge) : null, e.Width, e.Height)).ToList(),
+                e.GapEnd is { } ge ? NdjsonWriter.FormatTime(ge) : null, e.Width, e.Height, e.Segments)).ToList(),
             new ChainView(problems.Count == 0, problems),
             catalog.Hold(session) is not null,
             deleted is { } d ? NdjsonWriter.FormatTime(d) : null,
@@ -147,7 +150,7 @@ public sealed class RecordingInspector(RecordingCatalog catalog, IRecordingStore
     {
         if (record is null)
         {
-            return info is null ? (SegmentStates.Missing, $"no record and no bytes for index {index}, but later segments exist")
+            return info is null ? (SegmentStates.Missing, $"no record and no bytes for index {index}, but later segments exist or the agent reported more")
                 : info.Complete ? (SegmentStates.AwaitingRecord, $"{info.Length} bytes held, no segment record yet")
                 : (SegmentStates.Uploading, null);
         }

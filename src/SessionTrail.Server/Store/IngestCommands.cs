@@ -177,10 +177,10 @@ internal sealed class IngestCommands : IDisposable
             "$id", "$session", "$idx", "$time", "$host", "$start", "$end", "$width", "$height", "$fps", "$codec", "$bytes", "$sha256", "$prev", "$file", "$endReason", "$conflict");
         insertRecordingEvent = Cmd(
             """
-            INSERT OR IGNORE INTO recording_events(id, session, host, time, type, message, gap_start, gap_end, width, height)
-            VALUES($id, $session, $host, $time, $type, $message, $gapStart, $gapEnd, $width, $height)
+            INSERT OR IGNORE INTO recording_events(id, session, host, time, type, message, gap_start, gap_end, width, height, segments)
+            VALUES($id, $session, $host, $time, $type, $message, $gapStart, $gapEnd, $width, $height, $segments)
             """,
-            "$id", "$session", "$host", "$time", "$type", "$message", "$gapStart", "$gapEnd", "$width", "$height");
+            "$id", "$session", "$host", "$time", "$type", "$message", "$gapStart", "$gapEnd", "$width", "$height", "$segments");
     }
 
     public IngestResult Ingest(SqliteTransaction tx, IReadOnlyList<TrailRecord> records)
@@ -440,7 +440,8 @@ internal sealed class IngestCommands : IDisposable
             e.GapStart is { } gs ? SqliteStore.ToMillis(gs) : null,
             e.GapEnd is { } ge ? SqliteStore.ToMillis(ge) : null,
             e.Width,
-            e.Height);
+            e.Height,
+            e.Segments);
         return insertRecordingEvent.ExecuteNonQuery() > 0;
     }
 

@@ -210,6 +210,11 @@ internal static class Schema
         -- The dashboard's usage per day: runs in UTC-day order, covering what it sums (see ReportService.PerDay).
         CREATE INDEX runs_day ON runs(start / 86400000, user_id, start, end);
         """,
+
+        // 6: a stopped recording event says how many segments the recording has in all (a missing last one shows).
+        """
+        ALTER TABLE recording_events ADD COLUMN segments INTEGER;
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

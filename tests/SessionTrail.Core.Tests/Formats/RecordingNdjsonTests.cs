@@ -143,6 +143,18 @@ public sealed class RecordingNdjsonTests
     }
 
     [Fact]
+    public void AStoppedEventCarriesTheSegmentCountWithinRange()
+    {
+        const string Stopped = """{"id":"a:9","kind":"recording","time":"2026-11-01T08:20:00.000Z","host":"h1","session":"s1","type":"stopped","message":"recording stopped (session-end)","segments":3}""";
+        var e = Assert.IsType<RecordingEventRecord>(Assert.Single(Parse(Stopped)));
+        Assert.Equal(("stopped", 3), (e.Type, e.Segments));
+        Assert.Equal(Stopped + "\n", Encoding.UTF8.GetString(NdjsonWriter.ToLine(e)));
+        Assert.Equal(0, Assert.IsType<RecordingEventRecord>(Assert.Single(Parse(Stopped.Replace("\"segments\":3", "\"segments\":0", StringComparison.Ordinal)))).Segments);
+        var error = Fails(Stopped.Replace("\"segments\":3", "\"segments\":-1", StringComparison.Ordinal));
+        Assert.Equal(("segments", "must be between 0 and 1000000, got -1"), (error.Field, error.Problem));
+    }
+
+    [Fact]
     public void ARecordingEventNeedsNeitherGapTimesNorGeometry()
     {
         var e = Assert.IsType<RecordingEventRecord>(Parse("""{"id":"x","kind":"recording","time":"2026-11-01T08:00:00Z","host":"h","session":"s","type":"started","message":""}""")[0]);

@@ -64,9 +64,29 @@ public sealed class RecordingListingTests
 
         Assert.Equal("complete,missing,complete", RecordingServer.States(listing));
         Assert.False(listing.GetProperty("chain").GetProperty("ok").GetBoolean());
-        Assert.Equal("segment 1: missing: no record and no bytes for index 1, but later segments exist", Problems(listing));
+        Assert.Equal("segment 1: missing: no record and no bytes for index 1, but later segments exist or the agent reported more", Problems(listing));
         Assert.Contains("# chain: broken (1 problems)", await s.Client.GetStringAsync(listing.GetProperty("manifestUrl").GetString()), StringComparison.Ordinal);
         _ = hashes;
+    }
+
+    [Fact]
+    public async Task AMissingLastSegmentShowsWhenTheStoppedEventCountsIt()
+    {
+        await using var s = await RecordingServer.StartAsync();
+        await s.PutChainAsync("s1", Three[0], Three[1]);
+        Assert.True((await s.ListAsync("s1")).GetProperty("chain").GetProperty("ok").GetBoolean(), "two segments, nothing says there are more");
+
+        // The agent's stopped event says the recording has 3 segments: the last one never arrived.
+        s.Ingest(new SessionTrail.Core.Records.RecordingEventRecord
+        {
+            Id = "stop-1", Time = DateTimeOffset.UtcNow, Host = "h1", Session = "s1", Type = "stopped", Message = "recording stopped (session-end)", Segments = 3,
+        });
+        var listing = await s.ListAsync("s1");
+
+        Assert.Equal("complete,complete,missing", RecordingServer.States(listing));
+        Assert.False(listing.GetProperty("chain").GetProperty("ok").GetBoolean());
+        Assert.Equal("segment 2: missing: no record and no bytes for index 2, but later segments exist or the agent reported more", Problems(listing));
+        Assert.Equal(3, listing.GetProperty("events").EnumerateArray().Single(e => e.GetProperty("type").GetString() == "stopped").GetProperty("segments").GetInt32());
     }
 
     [Fact]
