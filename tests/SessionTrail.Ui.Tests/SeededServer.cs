@@ -261,6 +261,9 @@ public sealed class SeededServer : IAsyncLifetime
         using var encoder = Start("ffmpeg", args, stdin: true);
         var err = encoder.StandardError.ReadToEndAsync();
         var stdin = encoder.StandardInput.BaseStream;
+        // ffmpeg stamps a frame when it reads it: give it time to start, or the first frames queue in the pipe and are
+        // stamped together (as the agent's are while ffmpeg starts).
+        await Task.Delay(TimeSpan.FromSeconds(1));
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < frames.Count; i++)
         {
