@@ -8,6 +8,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using SessionTrail.Agent.Recording;
 using SessionTrail.Server;
 using SessionTrail.Server.Auth;
 
@@ -16,8 +17,9 @@ namespace SessionTrail.Ui.Tests;
 /// <summary>
 /// A real SessionTrail server (in-process Kestrel on 127.0.0.1, port 0, its own data folder) seeded through its
 /// public APIs only: accounts (<c>POST /api/v1/users</c>), sessions, process runs and log records (<c>POST /api/v1/ingest</c>),
-/// and a real two-segment recording made by ffmpeg (fragmented MP4, H.264 yuv420p, as the agent writes) uploaded
-/// with the resumable upload API and chained by its segment records.
+/// and a real two-segment recording made the way the Linux recorder makes it — ffmpeg with the agent's own x11damage
+/// arguments (<see cref="FfmpegArguments.Build"/>), fed raw frames at irregular times, so a variable frame rate
+/// fragmented MP4 — uploaded with the resumable upload API and chained by its segment records.
 /// </summary>
 public sealed class SeededServer : IAsyncLifetime
 {
@@ -153,7 +155,8 @@ public sealed class SeededServer : IAsyncLifetime
     }
 
     /// <summary>
-    /// Two 6 s segments (T0+2..8 s and T0+10..16 s, a gap between), made by ffmpeg, uploaded and recorded for
+    /// Two 6 s segments (T0+2..8 s and T0+10..16 s, a gap between), made as the recorder makes them (both at once, each
+    /// takes ~6 s of real time), uploaded and recorded for
     /// <see cref="RecordedSession"/>; the same bytes for <see cref="BrokenSession"/>, whose second record names a wrong
     /// previous hash (a broken chain).
     /// </summary>
@@ -161,11 +164,11 @@ public sealed class SeededServer : IAsyncLifetime
     {
         var segments = new List<(DateTimeOffset, DateTimeOffset, byte[])>();
         var lines = new List<string>();
-        for (var i = 0; i < 2; i++)
+        var made = await Task.WhenAll(FfmpegAsync("testsrc2", Path.Combine(dir, "seg0")), FfmpegAsync("testsrc", Path.Combine(dir, "seg1")));
+        for (var i = 0; i < made.Length; i++)
         {
-            var bytes = await FfmpegAsync(i == 0 ? "testsrc2" : "testsrc", Path.Combine(dir, $"seg{i}.mp4"));
             var start = At(i == 0 ? 2 : 10);
-            segments.Add((start, start.AddSeconds(6), bytes));
+            segments.Add((start, start.AddSeconds(6), made[i]));
         }
 
         foreach (var session in new[] { RecordedSession, BrokenSession })
@@ -208,29 +211,113 @@ public sealed class SeededServer : IAsyncLifetime
         return sha;
     }
 
-    /// <summary>6 s of a test pattern at 640×360, 5 fps: libx264 yuv420p, fragmented MP4 with the agent's movflags.</summary>
-    private static async Task<byte[]> FfmpegAsync(string source, string path)
+    /// <summary>
+    /// When damage capture sends a frame (seconds after the first): a few changes, a 1 s idle pause (the idle frame),
+    /// bursts at 10 fps and 5 fps, irregular gaps — up to 6 s, so the segment lasts ~6 s.
+    /// </summary>
+    public static IReadOnlyList<double> FrameTimes { get; } =
+        [0, 0.2, 0.4, 1.4, 1.5, 1.6, 1.7, 1.8, 2.0, 2.3, 3.3, 3.45, 3.6, 4.0, 4.2, 4.3, 4.4, 5.0, 5.6, 5.8, 6.0];
+
+    private const int Width = 640;
+    private const int Height = 360;
+
+    /// <summary>
+    /// One segment as the Linux recorder makes it: the encoding ffmpeg runs with <see cref="FfmpegArguments.Build"/>'s
+    /// x11damage arguments (raw bgr0 on stdin, each frame stamped on arrival, -fps_mode vfr, libx264, the segment muxer,
+    /// fragmented MP4); the frames (a test pattern from a second ffmpeg) are written at <see cref="FrameTimes"/> in real
+    /// time, then stdin is closed and ffmpeg finishes the segment. ffprobe must find every frame and unequal frame durations.
+    /// </summary>
+    private static async Task<byte[]> FfmpegAsync(string source, string folder)
     {
-        var psi = new ProcessStartInfo("ffmpeg")
+        Directory.CreateDirectory(folder);
+        var frameBytes = Width * Height * 4;
+        var frames = new List<byte[]>();
+        using (var src = Start("ffmpeg", ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", $"{source}=size={Width}x{Height}:rate=5",
+                   "-frames:v", FrameTimes.Count.ToString(CultureInfo.InvariantCulture), "-f", "rawvideo", "-pix_fmt", "bgr0", "-"]))
         {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        foreach (var a in new[]
+            var srcErr = src.StandardError.ReadToEndAsync();
+            var stdout = src.StandardOutput.BaseStream;
+            for (var i = 0; i < FrameTimes.Count; i++)
+            {
+                var frame = new byte[frameBytes];
+                await stdout.ReadExactlyAsync(frame);
+                frames.Add(frame);
+            }
+
+            await src.WaitForExitAsync();
+            Assert.True(src.ExitCode == 0, $"ffmpeg ({source} frames) failed: {await srcErr}");
+        }
+
+        var args = FfmpegArguments.Build(
+            new RecordingOptions { Fps = 5, MaxSegmentLength = TimeSpan.FromMinutes(1) },
+            new CapturePlan
+            {
+                Backend = CaptureBackends.X11damage,
+                Geometry = new ScreenGeometry(0, 0, Width, Height, []),
+                Directory = folder,
+                FirstIndex = 0,
+                SegmentListPath = Path.Combine(folder, "list.csv"),
+            });
+        using var encoder = Start("ffmpeg", args, stdin: true);
+        var err = encoder.StandardError.ReadToEndAsync();
+        var stdin = encoder.StandardInput.BaseStream;
+        // ffmpeg stamps a frame when it reads it: give it time to start, or the first frames queue in the pipe and are
+        // stamped together (as the agent's are while ffmpeg starts).
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < frames.Count; i++)
         {
-            "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", $"{source}=size=640x360:rate=5", "-t", "6",
-            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "10",
-            "-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-frag_duration", "2000000", "-f", "mp4", path,
-        })
+            var wait = TimeSpan.FromSeconds(FrameTimes[i]) - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
+            await stdin.WriteAsync(frames[i]);
+            await stdin.FlushAsync();
+        }
+
+        stdin.Close();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            await encoder.WaitForExitAsync(timeout.Token);
+        }
+
+        Assert.True(encoder.ExitCode == 0, $"ffmpeg (x11damage arguments: {string.Join(' ', args)}) failed: {await err}");
+        var path = Path.Combine(folder, "000000.mp4");
+        Assert.True(File.Exists(path), $"ffmpeg wrote no {path}: {string.Join(", ", Directory.GetFiles(folder))}; {await err}");
+        Assert.False(File.Exists(Path.Combine(folder, "000001.mp4")), "ffmpeg cut a second segment");
+        await AssertVariableFrameRateAsync(path);
+        return await File.ReadAllBytesAsync(path);
+    }
+
+    /// <summary>ffprobe: every frame written is in the file, they span ~6 s, and their durations differ (a variable frame rate).</summary>
+    private static async Task AssertVariableFrameRateAsync(string path)
+    {
+        using var probe = Start("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0", path]);
+        var outText = probe.StandardOutput.ReadToEndAsync();
+        var errText = probe.StandardError.ReadToEndAsync();
+        await probe.WaitForExitAsync();
+        Assert.True(probe.ExitCode == 0, $"ffprobe {path} failed: {await errText}");
+        var times = (await outText).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => double.Parse(t.TrimEnd(','), CultureInfo.InvariantCulture)).Order().ToList();
+        var durations = times.Zip(times.Skip(1), (a, b) => Math.Round(b - a, 3)).ToList();
+        var evidence = $"{path}: {times.Count} frames at [{string.Join(", ", times.Select(t => t.ToString("0.000", CultureInfo.InvariantCulture)))}]";
+        Assert.True(times.Count == FrameTimes.Count, $"expected {FrameTimes.Count} frames (one per frame written); {evidence}");
+        Assert.True(times[^1] - times[0] is > 5.5 and < 6.5, $"the frames should span ~6 s; {evidence}");
+        Assert.True(durations.Max() - durations.Min() > 0.5, $"not a variable frame rate (durations {durations.Min()}..{durations.Max()} s); {evidence}");
+        Console.WriteLine($"seeded VFR segment {evidence}; durations {durations.Min()}..{durations.Max()} s");
+    }
+
+    private static System.Diagnostics.Process Start(string file, IEnumerable<string> args, bool stdin = false)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = stdin };
+        foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
         }
 
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, $"ffmpeg failed: {await err}");
-        return await File.ReadAllBytesAsync(path);
+        return System.Diagnostics.Process.Start(psi)!;
     }
 
     public async Task DisposeAsync()
