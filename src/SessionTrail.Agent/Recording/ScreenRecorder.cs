@@ -437,6 +437,25 @@ public sealed partial class ScreenRecorder(
         try
         {
             var now = await probe.ProbeAsync(CancellationToken.None);
+            if (now.Equals(recorded))
+            {
+                return null;
+            }
+
+            // A change is acted on once it has settled: `xrandr -s` sets the screen size and then the monitor in
+            // separate requests, and a probe between them sees a layout that lasts milliseconds (a second restart).
+            for (var i = 0; i < 5; i++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), time);
+                var again = await probe.ProbeAsync(CancellationToken.None);
+                if (again.Equals(now))
+                {
+                    break;
+                }
+
+                now = again;
+            }
+
             return now.Equals(recorded) ? null : now;
         }
         catch (GeometryProbeException ex)
