@@ -7,14 +7,14 @@ namespace SessionTrail.Bench;
 /// <summary>
 /// Binary .evtx read speed: reads a file from memory with <see cref="EvtxReader"/> repeatedly (one warm-up
 /// pass, then passes for at least the given seconds) and prints events/s and MB/s on one core.
-/// Usage: evtx [file=../shared/data/windows-events/EVTX-to-MITRE-Attack__ID4688-Tchopper.evtx] [seconds=5].
+/// Usage: evtx [file=tests/data/windows-events/EVTX-to-MITRE-Attack__ID4688-Tchopper.evtx] [seconds=5].
 /// </summary>
 public static class EvtxBench
 {
     public static Task<int> RunAsync(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var path = args.Length > 0 ? args[0] : FindSharedSample();
+        var path = args.Length > 0 ? args[0] : FindSample();
         var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5;
         var bytes = File.ReadAllBytes(path);
 
@@ -54,17 +54,17 @@ public static class EvtxBench
         return (events, errors);
     }
 
-    private static string FindSharedSample()
+    private static string FindSample()
     {
         for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "windows-events", "EVTX-to-MITRE-Attack__ID4688-Tchopper.evtx");
+            var candidate = Path.Combine(dir.FullName, "tests", "data", "windows-events", "EVTX-to-MITRE-Attack__ID4688-Tchopper.evtx");
             if (File.Exists(candidate))
             {
                 return candidate;
             }
         }
 
-        throw new FileNotFoundException("give an .evtx file: shared/data/windows-events/ not found above the current directory");
+        throw new FileNotFoundException("give an .evtx file: tests/data/windows-events/ (in the repository) not found above the current directory");
     }
 }

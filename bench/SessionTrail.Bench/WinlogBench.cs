@@ -8,12 +8,12 @@ using SessionTrail.Core.Windows.Evtx;
 namespace SessionTrail.Bench;
 
 /// <summary>
-/// Windows event → LogRecord → NDJSON line speed on the real events of shared/data/windows-events, on one
+/// Windows event → LogRecord → NDJSON line speed on the real events of tests/data/windows-events, on one
 /// core, in three shapes: each event's XML string parsed on its own (what the live sources do with
 /// <c>EventRecord.ToXml()</c>), whole XML files streamed, and the binary .evtx file. Every event gets its
 /// LogIds id. On Linux this measures parsing + mapping + serialisation only: reading the live log
 /// (EventLogWatcher/EventLogReader, message rendering) needs Windows.
-/// Usage: winlog [--runs 5] [--seconds 2] [--dir shared/data/windows-events]
+/// Usage: winlog [--runs 5] [--seconds 2] [--dir tests/data/windows-events]
 /// </summary>
 public static class WinlogBench
 {
@@ -117,13 +117,13 @@ public static class WinlogBench
     {
         for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "windows-events");
+            var candidate = Path.Combine(dir.FullName, "tests", "data", "windows-events");
             if (Directory.Exists(candidate))
             {
                 return candidate;
             }
         }
 
-        throw new DirectoryNotFoundException("give --dir: shared/data/windows-events not found above the current directory");
+        throw new DirectoryNotFoundException("give --dir: tests/data/windows-events (in the repository) not found above the current directory");
     }
 }

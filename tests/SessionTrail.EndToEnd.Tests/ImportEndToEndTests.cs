@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using SessionTrail.Core.Formats;
 using SessionTrail.Core.Records;
+using SessionTrail.Core.Tests.Windows;
 using SessionTrail.EndToEnd.Tests.Infrastructure;
 using SessionTrail.Testing;
 
@@ -162,42 +163,60 @@ public sealed partial class ImportEndToEndTests : IAsyncLifetime, IAsyncDisposab
     [Fact]
     public async Task RealWindowsEventFilesImportWithTheirCountsAndTheEvtxAndItsXmlRenderingAreStoredOnce()
     {
-        var folder = WindowsEventsFolder();
         var data = Path.Combine(trail.Root, "data");
-        var otrf = Path.Combine(folder, "security-4688-4689.otrf.xml");
-        var libevtx = Path.Combine(folder, "security-4688.evtx-to-mitre-attack.xml");
-        var evtx = Path.Combine(folder, "EVTX-to-MITRE-Attack__ID4688-Tchopper.evtx");
+        var compact = WindowsSamples.PathOf(WindowsSamples.CompactFile);
+        var libevtx = WindowsSamples.PathOf(WindowsSamples.LibevtxFile);
+        var evtx = WindowsSamples.PathOf("EVTX-to-MITRE-Attack__ID4688-Tchopper.evtx");
 
-        // Counted here from the text, independently of the reader: 342 + 270 and 1,200.
-        var otrfText = await File.ReadAllTextAsync(otrf);
-        var otrfStarts = Regex.Count(otrfText, "<EventID>4688</EventID>");
-        var otrfExits = Regex.Count(otrfText, "<EventID>4689</EventID>");
-        var libevtxStarts = Regex.Count(await File.ReadAllTextAsync(libevtx), "<EventID>4688</EventID>");
-        Assert.Equal((342, 270, 1200), (otrfStarts, otrfExits, libevtxStarts));
+        // Counted here from the text, independently of the reader: 1,200 + 915 and 1,200.
+        var (starts, exits) = await ImportTwiceAsync(compact, data);
+        Assert.Equal((1200, 915), (starts, exits));
+        var runs = await ReportAsync("runs", data);
+        Assert.Equal(starts, runs.Count);
+        Assert.Equal(900, runs.Count(r => r.GetProperty("endedBy").GetString() == "exit")); // 15 exits have no captured start
 
-        for (var pass = 0; pass < 2; pass++)
-        {
-            var result = await TrailProcess.RunAsync(Timeout, "import", otrf, "--data", data);
-            Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stdout}{result.Stderr}");
-            Assert.Equal(Regex.Count(otrfText, "<Event[ >]"), Count(result.Stdout, "rows"));
-            Assert.Equal(otrfStarts + otrfExits, Count(result.Stdout, "records"));
-            Assert.Equal(pass == 0 ? otrfStarts + otrfExits : 0, Count(result.Stdout, "stored"));
-        }
-
-        var binary = await TrailProcess.RunAsync(Timeout, "import", evtx, "--data", data);
+        // The .evtx file, then the libevtx XML rendering that holds those 735 events too: same ids (computer, channel, record id).
+        var other = Path.Combine(trail.Root, "data-evtx");
+        var binary = await TrailProcess.RunAsync(Timeout, "import", evtx, "--data", other);
         Assert.True(binary.ExitCode == 0, binary.Stdout + binary.Stderr);
         Assert.Equal(735, Count(binary.Stdout, "stored"));
-
-        // The libevtx XML rendering holds those 735 events too: same ids (computer, channel, record id).
-        var xml = await TrailProcess.RunAsync(Timeout, "import", libevtx, "--data", data);
+        var xml = await TrailProcess.RunAsync(Timeout, "import", libevtx, "--data", other);
         Assert.True(xml.ExitCode == 0, xml.Stdout + xml.Stderr);
+        var libevtxStarts = Regex.Count(await File.ReadAllTextAsync(libevtx), "<EventID>4688</EventID>");
         Assert.Equal((1200 - 735, 735L), (Count(xml.Stdout, "stored"), Count(xml.Stdout, "duplicates")));
+        var launches = await ReportAsync("launches", other);
+        Assert.Equal(libevtxStarts, launches.Sum(r => r.GetProperty("launches").GetInt64()));
+    }
 
+    [OtrfFact]
+    public async Task TheRealOtrfCaptureImportsWithItsCountsAndPairs()
+    {
+        var data = Path.Combine(trail.Root, "data");
+        var (starts, exits) = await ImportTwiceAsync(WindowsSamples.PathOf(WindowsSamples.OtrfFile), data);
+        Assert.Equal((342, 270), (starts, exits));
         var launches = await ReportAsync("launches", data);
-        Assert.Equal(otrfStarts + libevtxStarts, launches.Sum(r => r.GetProperty("launches").GetInt64()));
+        Assert.Equal(starts, launches.Sum(r => r.GetProperty("launches").GetInt64()));
         var runs = await ReportAsync("runs", data);
-        Assert.Equal(otrfStarts + libevtxStarts, runs.Count);
+        Assert.Equal(starts, runs.Count);
         Assert.Contains(runs, r => r.GetProperty("endedBy").GetString() == "exit");
+    }
+
+    /// <summary>Imports an event XML file twice (the second stores nothing) and gives its 4688 and 4689 counts from the raw text.</summary>
+    private static async Task<(int Starts, int Exits)> ImportTwiceAsync(string file, string data)
+    {
+        var text = await File.ReadAllTextAsync(file);
+        var starts = Regex.Count(text, "<EventID>4688</EventID>");
+        var exits = Regex.Count(text, "<EventID>4689</EventID>");
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var result = await TrailProcess.RunAsync(Timeout, "import", file, "--data", data);
+            Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stdout}{result.Stderr}");
+            Assert.Equal(Regex.Count(text, "<Event[ >]"), Count(result.Stdout, "rows"));
+            Assert.Equal(starts + exits, Count(result.Stdout, "records"));
+            Assert.Equal(pass == 0 ? starts + exits : 0, Count(result.Stdout, "stored"));
+        }
+
+        return (starts, exits);
     }
 
     [Fact]
@@ -231,20 +250,6 @@ public sealed partial class ImportEndToEndTests : IAsyncLifetime, IAsyncDisposab
         var (code, stdout, stderr) = await TrailProcess.RunAsync(Timeout, "report", name, "--format", "json", "--data", data);
         Assert.True(code == 0, stderr);
         return [.. JsonDocument.Parse(stdout).RootElement.EnumerateArray()];
-    }
-
-    private static string WindowsEventsFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "windows-events");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("shared/data/windows-events not found above " + AppContext.BaseDirectory);
     }
 
     private static long Count(string summary, string name)

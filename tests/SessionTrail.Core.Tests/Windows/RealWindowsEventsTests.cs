@@ -6,28 +6,26 @@ using SessionTrail.Core.Windows;
 namespace SessionTrail.Core.Tests.Windows;
 
 /// <summary>
-/// Every event of the real captures in shared/data/windows-events/ through the reader and the 4688/4689
-/// mapping. Expected values come from an independent regex scan of the raw text (<see cref="RawEvent"/>),
-/// not from the parser.
+/// Every event of the real captures (<see cref="WindowsSamples"/>: the repository's CC0 ones always, the
+/// OTRF one when it is there) through the reader and the 4688/4689 mapping. Expected values come from an
+/// independent regex scan of the raw text (<see cref="RawEvent"/>), not from the parser.
 /// </summary>
 public sealed partial class RealWindowsEventsTests
 {
-    [WindowsSamplesFact]
-    public void EveryEventOfEveryFileIsReadWithoutError()
+    [Theory, RepositoryCaptures, OtrfCapture]
+    public void EveryEventIsReadWithoutError(string capture)
     {
-        foreach (var file in WindowsSamples.XmlFiles())
-        {
-            var raw = RawEvent.Scan(file);
-            var results = WindowsEventXmlReader.ReadFile(file).ToList();
-            var errors = results.Where(r => r.Error is not null).Select(r => r.Error!.ToString()).ToList();
-            Assert.True(errors.Count == 0, $"{file}: {string.Join("; ", errors.Take(5))}");
-            Assert.Equal(raw.Count, results.Count);
-            Assert.Equal(raw.Select(r => (long?)r.RecordId), results.Select(r => r.Event!.RecordId));
-            Assert.Equal(raw.Select(r => r.Computer), results.Select(r => r.Event!.Computer));
-        }
+        var file = WindowsSamples.PathOf(capture);
+        var raw = RawEvent.Scan(file);
+        var results = WindowsEventXmlReader.ReadFile(file).ToList();
+        var errors = results.Where(r => r.Error is not null).Select(r => r.Error!.ToString()).ToList();
+        Assert.True(errors.Count == 0, $"{file}: {string.Join("; ", errors.Take(5))}");
+        Assert.Equal(raw.Count, results.Count);
+        Assert.Equal(raw.Select(r => (long?)r.RecordId), results.Select(r => r.Event!.RecordId));
+        Assert.Equal(raw.Select(r => r.Computer), results.Select(r => r.Event!.Computer));
     }
 
-    [WindowsSamplesFact]
+    [Fact]
     public void CountsAreTheOnesTheDataReadmeStates()
     {
         var libevtx = Map(WindowsSamples.LibevtxFile);
@@ -35,6 +33,15 @@ public sealed partial class RealWindowsEventsTests
         Assert.Equal(1200, libevtx.Count(r => r.Record!.Type == ProcessEventType.Start));
         Assert.DoesNotContain(libevtx, r => r.Record!.Type == ProcessEventType.Exit);
 
+        var compact = Map(WindowsSamples.CompactFile);
+        var raw = RawEvent.Scan(WindowsSamples.PathOf(WindowsSamples.CompactFile));
+        Assert.Equal((1200, 915), (raw.Count(e => e.EventId == 4688), raw.Count(e => e.EventId == 4689)));
+        Assert.Equal((1200, 915), (compact.Count(r => r.Record!.Type == ProcessEventType.Start), compact.Count(r => r.Record!.Type == ProcessEventType.Exit)));
+    }
+
+    [OtrfFact]
+    public void OtrfCountsAreTheOnesTheSharedDataReadmeStates()
+    {
         var otrf = Map(WindowsSamples.OtrfFile);
         var raw = RawEvent.Scan(WindowsSamples.PathOf(WindowsSamples.OtrfFile));
         Assert.Equal((342, 270), (raw.Count(e => e.EventId == 4688), raw.Count(e => e.EventId == 4689)));
@@ -42,59 +49,55 @@ public sealed partial class RealWindowsEventsTests
         Assert.Equal(270, otrf.Count(r => r.Record!.Type == ProcessEventType.Exit));
     }
 
-    [WindowsSamplesFact]
-    public void TheImportCallGivesOneRecordPerEventWithItsLine()
+    [Theory, RepositoryCaptures, OtrfCapture]
+    public void TheImportCallGivesOneRecordPerEventWithItsLine(string capture)
     {
-        foreach (var file in WindowsSamples.XmlFiles())
-        {
-            var results = ProcessEventXmlImport.ReadFile(file).ToList();
-            var lines = File.ReadAllLines(file);
-            Assert.Equal(RawEvent.Scan(file).Count, results.Count(r => r.Record is not null));
-            Assert.All(results, r => Assert.True(r.Record is not null && r.Origin == file && lines[r.Line - 1].TrimStart().StartsWith("<Event ", StringComparison.Ordinal), r.ToString()));
-            Assert.Equal(results.Count, results.Select(r => r.Record!.Id).Distinct().Count());
-        }
+        var file = WindowsSamples.PathOf(capture);
+        var results = ProcessEventXmlImport.ReadFile(file).ToList();
+        var lines = File.ReadAllLines(file);
+        Assert.Equal(RawEvent.Scan(file).Count, results.Count(r => r.Record is not null));
+        Assert.All(results, r => Assert.True(r.Record is not null && r.Origin == file && lines[r.Line - 1].TrimStart().StartsWith("<Event ", StringComparison.Ordinal), r.ToString()));
+        Assert.Equal(results.Count, results.Select(r => r.Record!.Id).Distinct().Count());
     }
 
-    [WindowsSamplesFact]
-    public void EveryProcessEventMapsFieldByFieldAsTheRawTextSays()
+    [Theory, RepositoryCaptures, OtrfCapture]
+    public void EveryProcessEventMapsFieldByFieldAsTheRawTextSays(string capture)
     {
-        foreach (var file in WindowsSamples.XmlFiles())
+        var file = WindowsSamples.PathOf(capture);
+        var raw = RawEvent.Scan(file);
+        var mapped = Map(file);
+        Assert.Equal(raw.Count, mapped.Count);
+        for (var i = 0; i < raw.Count; i++)
         {
-            var raw = RawEvent.Scan(file);
-            var mapped = Map(file);
-            Assert.Equal(raw.Count, mapped.Count);
-            for (var i = 0; i < raw.Count; i++)
+            var e = raw[i];
+            var r = mapped[i].Record!;
+            var where = $"{file} event #{i} (record {e.RecordId})";
+            Assert.True(e.Computer == r.Host, where);
+            Assert.True(e.Time == r.Time, $"{where}: {e.Time:O} vs {r.Time:O}");
+            Assert.True($"win:{e.Computer}:Security:{e.RecordId}" == r.Id, $"{where}: id {r.Id}");
+            if (e.EventId == 4688)
             {
-                var e = raw[i];
-                var r = mapped[i].Record!;
-                var where = $"{file} event #{i} (record {e.RecordId})";
-                Assert.True(e.Computer == r.Host, where);
-                Assert.True(e.Time == r.Time, $"{where}: {e.Time:O} vs {r.Time:O}");
-                Assert.True($"win:{e.Computer}:Security:{e.RecordId}" == r.Id, $"{where}: id {r.Id}");
-                if (e.EventId == 4688)
-                {
-                    Assert.Equal((ProcessEventType.Start, Hex(e.Data["NewProcessId"]), Hex(e.Data["ProcessId"])), (r.Type, (long)r.Pid, (long?)r.ParentPid));
-                    Assert.Equal(e.Data["NewProcessName"], r.Executable);
-                    Assert.Equal(NullIfEmpty(e.Data.GetValueOrDefault("CommandLine")), r.CommandLine);
-                    Assert.Null(r.ExitCode);
-                }
-                else
-                {
-                    Assert.Equal((ProcessEventType.Exit, Hex(e.Data["ProcessId"])), (r.Type, (long)r.Pid));
-                    Assert.Equal(e.Data["ProcessName"], r.Executable);
-                    Assert.Equal(unchecked((int)Hex(e.Data["Status"])), r.ExitCode);
-                }
-
-                var target = e.Data.GetValueOrDefault("TargetUserSid");
-                var useTarget = target is not null && target != "S-1-0-0";
-                Assert.True((useTarget ? target : e.Data["SubjectUserSid"]) == r.User, where);
-                Assert.True(Hex(e.Data[useTarget ? "TargetLogonId" : "SubjectLogonId"]) == r.AuditSession, where);
-                Assert.True(useTarget == mapped[i].UsedTargetUser, where);
+                Assert.Equal((ProcessEventType.Start, Hex(e.Data["NewProcessId"]), Hex(e.Data["ProcessId"])), (r.Type, (long)r.Pid, (long?)r.ParentPid));
+                Assert.Equal(e.Data["NewProcessName"], r.Executable);
+                Assert.Equal(NullIfEmpty(e.Data.GetValueOrDefault("CommandLine")), r.CommandLine);
+                Assert.Null(r.ExitCode);
             }
+            else
+            {
+                Assert.Equal((ProcessEventType.Exit, Hex(e.Data["ProcessId"])), (r.Type, (long)r.Pid));
+                Assert.Equal(e.Data["ProcessName"], r.Executable);
+                Assert.Equal(unchecked((int)Hex(e.Data["Status"])), r.ExitCode);
+            }
+
+            var target = e.Data.GetValueOrDefault("TargetUserSid");
+            var useTarget = target is not null && target != "S-1-0-0";
+            Assert.True((useTarget ? target : e.Data["SubjectUserSid"]) == r.User, where);
+            Assert.True(Hex(e.Data[useTarget ? "TargetLogonId" : "SubjectLogonId"]) == r.AuditSession, where);
+            Assert.True(useTarget == mapped[i].UsedTargetUser, where);
         }
     }
 
-    [WindowsSamplesFact]
+    [Fact]
     public void The4688FieldSetsAllMap()
     {
         var sets = WindowsSamples.XmlFiles()
@@ -111,7 +114,7 @@ public sealed partial class RealWindowsEventsTests
         Assert.Equal(sets.Values.Sum(), mappedStarts);
     }
 
-    [WindowsSamplesFact]
+    [Fact]
     public void PidsInEveryPaddingAreParsedAsHex()
     {
         var widths = new Dictionary<string, int>();
@@ -133,26 +136,24 @@ public sealed partial class RealWindowsEventsTests
         Assert.False(SecurityProcessEvents.TryParseId("-1", out _));
     }
 
-    [WindowsSamplesFact]
-    public void TargetUserIsUsedExactlyWhereItNamesSomeone()
+    [Theory, RepositoryCaptures, OtrfCapture]
+    public void TargetUserIsUsedExactlyWhereItNamesSomeone(string capture)
     {
-        foreach (var file in WindowsSamples.XmlFiles())
-        {
-            var text = File.ReadAllText(file);
-            var expected = TargetSid().Matches(text).Count(m => m.Groups[1].Value != "S-1-0-0");
-            var mapped = Map(file);
-            Assert.True(expected > 0, file);
-            Assert.Equal(expected, mapped.Count(r => r.UsedTargetUser));
-            // Where the target was used the subject was SYSTEM, LOCAL SERVICE or another account, never the same user.
-            Assert.All(mapped.Where(r => r.UsedTargetUser), r => Assert.StartsWith("S-1-5-", r.Record!.User, StringComparison.Ordinal));
-        }
+        var file = WindowsSamples.PathOf(capture);
+        var text = File.ReadAllText(file);
+        var expected = TargetSid().Matches(text).Count(m => m.Groups[1].Value != "S-1-0-0");
+        var mapped = Map(file);
+        Assert.True(expected > 0, file);
+        Assert.Equal(expected, mapped.Count(r => r.UsedTargetUser));
+        // Where the target was used the subject was SYSTEM, LOCAL SERVICE or another account, never the same user.
+        Assert.All(mapped.Where(r => r.UsedTargetUser), r => Assert.StartsWith("S-1-5-", r.Record!.User, StringComparison.Ordinal));
     }
 
-    [WindowsSamplesFact]
-    public void PairingPerHostFindsStartsExitsOrphansAndPidReuse()
+    [Theory, InlineData(WindowsSamples.CompactFile), OtrfCapture]
+    public void PairingPerHostFindsStartsExitsOrphansAndPidReuse(string capture)
     {
-        var records = WindowsSamples.XmlFiles().SelectMany(Map).Select(r => r.Record!).ToList();
-        var raw = WindowsSamples.XmlFiles().SelectMany(RawEvent.Scan).ToList();
+        var records = Map(capture).Select(r => r.Record!).ToList();
+        var raw = RawEvent.Scan(WindowsSamples.PathOf(capture));
         foreach (var host in raw.Select(e => e.Computer).Distinct())
         {
             Assert.Equal(raw.Count(e => e.Computer == host && e.EventId == 4688), records.Count(r => r.Host == host && r.Type == ProcessEventType.Start));
@@ -195,7 +196,7 @@ public sealed partial class RealWindowsEventsTests
             + $"pids started twice on a host {reused}, starts replacing an open start {reusedWhileOpen}";
         Assert.True(paired > 0 && orphanExits > 0 && reused > 0 && otherExecutable < paired / 10, figures);
         Console.WriteLine(figures);
-        Assert.Equal(270, paired + orphanExits);
+        Assert.Equal(raw.Count(e => e.EventId == 4689), paired + orphanExits);
     }
 
     private static List<SecurityProcessResult> Map(string file)

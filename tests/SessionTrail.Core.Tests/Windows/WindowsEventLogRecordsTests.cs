@@ -9,8 +9,8 @@ using SessionTrail.Core.Windows.Evtx;
 namespace SessionTrail.Core.Tests.Windows;
 
 /// <summary>
-/// The Windows event → <see cref="LogRecord"/> mapping on every real event of shared/data/windows-events
-/// (both XML files and the .evtx file), checked against an independent regex reading of the raw text and,
+/// The Windows event → <see cref="LogRecord"/> mapping on every real event of the captures in
+/// <see cref="WindowsSamples"/> (the XML files and the .evtx file), checked against an independent regex reading of the raw text and,
 /// for the .evtx, against libevtx's rendering of the same file; plus the shapes the real data lacks
 /// (unnamed Data, UserData, other levels).
 /// </summary>
@@ -21,32 +21,28 @@ public sealed partial class WindowsEventLogRecordsTests
     private static LogRecord Map(WindowsEvent e, string? message = null, string? level = null) =>
         WindowsEventLogRecords.ToLogRecord(e, Source, "id-" + WindowsEventLogRecords.Position(e, e.Channel ?? "X"), "FallbackLog", message, level);
 
-    [WindowsSamplesFact]
-    public void EveryRealXmlEventMapsFieldByFieldAsTheRawTextSays()
+    [Theory, RepositoryCaptures, OtrfCapture]
+    public void EveryRealXmlEventMapsFieldByFieldAsTheRawTextSays(string capture)
     {
-        var total = 0;
-        foreach (var file in WindowsSamples.XmlFiles())
+        var file = WindowsSamples.PathOf(capture);
+        var raw = RawEvent.Scan(file);
+        var rawText = EventPattern().Matches(File.ReadAllText(file)).Select(m => m.Value).ToList();
+        var events = WindowsEventXmlReader.ReadFile(file).Select(r => r.Event ?? throw new InvalidOperationException(r.Error!.ToString())).ToList();
+        Assert.Equal(raw.Count, rawText.Count);
+        Assert.Equal(raw.Count, events.Count);
+        for (var i = 0; i < raw.Count; i++)
         {
-            var raw = RawEvent.Scan(file);
-            var rawText = EventPattern().Matches(File.ReadAllText(file)).Select(m => m.Value).ToList();
-            var events = WindowsEventXmlReader.ReadFile(file).Select(r => r.Event ?? throw new InvalidOperationException(r.Error!.ToString())).ToList();
-            Assert.Equal(raw.Count, rawText.Count);
-            Assert.Equal(raw.Count, events.Count);
-            for (var i = 0; i < raw.Count; i++)
-            {
-                var where = $"{file} event #{i} (record {raw[i].RecordId})";
-                var r = Map(events[i]);
-                CheckAgainstRaw(r, raw[i], rawText[i], where);
-            }
-
-            Assert.Equal(raw.Count, events.Select(e => Map(e).Id).Distinct().Count());
-            total += raw.Count;
+            var where = $"{file} event #{i} (record {raw[i].RecordId})";
+            var r = Map(events[i]);
+            CheckAgainstRaw(r, raw[i], rawText[i], where);
         }
 
-        Assert.Equal(1200 + 612, total); // the counts the data README states
+        Assert.Equal(raw.Count, events.Select(e => Map(e).Id).Distinct().Count());
+        // The counts the data READMEs state.
+        Assert.Equal(capture switch { WindowsSamples.LibevtxFile => 1200, WindowsSamples.CompactFile => 1200 + 915, _ => 342 + 270 }, raw.Count);
     }
 
-    [WindowsSamplesFact]
+    [Fact]
     public void EveryRealEvtxEventMapsLikeLibevtxsRenderingOfTheSameRecord()
     {
         var (events, errors, _) = EvtxReaderRealFileTests.ReadAll(EvtxTestData.Tchopper());
@@ -81,17 +77,15 @@ public sealed partial class WindowsEventLogRecordsTests
         }
     }
 
-    [WindowsSamplesFact]
-    public void EveryMappedRealEventSurvivesTheNdjsonWireUnchanged()
+    [Theory, RepositoryCaptures, OtrfCapture]
+    public void EveryMappedRealEventSurvivesTheNdjsonWireUnchanged(string capture)
     {
-        foreach (var file in WindowsSamples.XmlFiles())
+        var file = WindowsSamples.PathOf(capture);
+        foreach (var result in WindowsEventXmlReader.ReadFile(file))
         {
-            foreach (var result in WindowsEventXmlReader.ReadFile(file))
-            {
-                var record = Map(result.Event!);
-                var back = Assert.IsType<LogRecord>(NdjsonReader.ParseLine(NdjsonWriter.ToLine(record), 1));
-                AssertSameRecord(record, back);
-            }
+            var record = Map(result.Event!);
+            var back = Assert.IsType<LogRecord>(NdjsonReader.ParseLine(NdjsonWriter.ToLine(record), 1));
+            AssertSameRecord(record, back);
         }
     }
 

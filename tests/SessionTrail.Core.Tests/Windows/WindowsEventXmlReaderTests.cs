@@ -97,10 +97,10 @@ public sealed class WindowsEventXmlReaderTests
         Assert.EndsWith("(no <Event> tag after it: reading stopped here)", results[1].Error!.Reason, StringComparison.Ordinal);
     }
 
-    [WindowsSamplesFact]
-    public void BrokenLinesInTheMiddleOfARealCaptureLoseOnlyTheirOwnEvents()
+    [Theory, InlineData(WindowsSamples.CompactFile), OtrfCapture]
+    public void BrokenLinesInTheMiddleOfARealCaptureLoseOnlyTheirOwnEvents(string capture)
     {
-        var lines = File.ReadAllLines(WindowsSamples.PathOf(WindowsSamples.OtrfFile));
+        var lines = File.ReadAllLines(WindowsSamples.PathOf(capture));
         var eventLines = Enumerable.Range(0, lines.Length).Where(i => lines[i].StartsWith("<Event ", StringComparison.Ordinal)).ToList();
         var broken = new[] { eventLines[10], eventLines[200], eventLines[400] };
         foreach (var i in broken)
@@ -108,7 +108,7 @@ public sealed class WindowsEventXmlReaderTests
             lines[i] = lines[i].Replace("</System>", "</Sys>", StringComparison.Ordinal);
         }
 
-        var results = WindowsEventXmlReader.Read(new StringReader(string.Join("\n", lines)), "otrf.xml").ToList();
+        var results = WindowsEventXmlReader.Read(new StringReader(string.Join("\n", lines)), capture).ToList();
         Assert.Equal(eventLines.Count - broken.Length, results.Count(r => r.Event is not null));
         Assert.Equal(broken.Select(i => i + 1), results.Where(r => r.Error is not null).Select(r => r.Error!.Line));
         Assert.Equal(eventLines.Where(i => !broken.Contains(i)).Select(i => (int?)(i + 1)), results.Where(r => r.Event is not null).Select(r => r.Event!.Line));

@@ -12,8 +12,8 @@ using SessionTrail.Core.Windows;
 namespace SessionTrail.Agent.Tests.Logs.Windows;
 
 /// <summary>
-/// The event log sources' platform-neutral parts on the real compact (EventRecord.ToXml) events of the OTRF
-/// capture: settings with KinesisTap's keys, the factory off Windows, the start decision and query, and the
+/// The event log sources' platform-neutral parts on real events in the EventRecord.ToXml() shape (the
+/// repository's CC0-derived capture, and the OTRF capture when it is there): settings with KinesisTap's keys, the factory off Windows, the start decision and query, and the
 /// pump (ids, bookmark only after durability, restart without loss or repeat, ExcludeOwnSecurityEvents).
 /// </summary>
 public sealed partial class EventLogSourceTests : IDisposable
@@ -22,8 +22,8 @@ public sealed partial class EventLogSourceTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static List<string> ToXmlStrings() =>
-        [.. File.ReadLines(WindowsSamples.PathOf(WindowsSamples.OtrfFile)).Where(l => l.StartsWith("<Event ", StringComparison.Ordinal))];
+    /// <summary>Every line of a capture that is one event, exactly as EventRecord.ToXml() gives it.</summary>
+    private static List<string> ToXmlStrings(string capture) => WindowsSamples.EventLines(capture);
 
     private static long RecordIdOf(string xml) => long.Parse(RecordId().Match(xml).Groups[1].Value, CultureInfo.InvariantCulture);
 
@@ -127,10 +127,10 @@ public sealed partial class EventLogSourceTests : IDisposable
         Assert.Equal([200, 400, 700, 700, 700, 100, 200], delays);
     }
 
-    [WindowsSamplesFact]
-    public async Task RealEventsBecomeRecordsWithIdsAndTheBookmarkWaitsForDurability()
+    [Theory, InlineData(WindowsSamples.CompactFile), OtrfCapture]
+    public async Task RealEventsBecomeRecordsWithIdsAndTheBookmarkWaitsForDurability(string capture)
     {
-        var events = ToXmlStrings();
+        var events = ToXmlStrings(capture);
         var context = LogSourceTestKit.Context(_dir.Path, "sec-events");
         var options = new WindowsEventLogOptions { LogName = "Security", BookmarkEveryEvents = 100 };
         var pump = new EventLogPump(options, context, NullLogger.Instance);
@@ -169,16 +169,16 @@ public sealed partial class EventLogSourceTests : IDisposable
         Assert.Equal((250L, 250L, 0L, 0L), (pump.Stats.Read.Value, pump.Stats.Written.Value, pump.Stats.Skipped.Value, pump.Stats.Errors.Value));
     }
 
-    [WindowsSamplesFact]
-    public async Task ARestartResumesAfterTheBookmarkWithNothingLostOrRepeated()
+    [Theory, InlineData(WindowsSamples.CompactFile), OtrfCapture]
+    public async Task ARestartResumesAfterTheBookmarkWithNothingLostOrRepeated(string capture)
     {
-        var events = ToXmlStrings();
+        var events = ToXmlStrings(capture);
         var context = LogSourceTestKit.Context(_dir.Path, "sec");
         var options = new WindowsEventLogOptions { LogName = "Security", BookmarkEveryEvents = 64 };
         var first = new DurableOutput();
         await RunAsync(new EventLogPump(options, context, NullLogger.Instance), events.Take(300), first, newest: null);
 
-        // The agent stops; 312 more events arrive. The query could not be narrowed (it is replayed from the start): the pump skips what it shipped.
+        // The agent stops; more events arrive. The query could not be narrowed (it is replayed from the start): the pump skips what it shipped.
         var second = new DurableOutput();
         var pump = new EventLogPump(options, context, NullLogger.Instance);
         await RunAsync(pump, events, second, newest: RecordIdOf(events[^1]));
@@ -189,10 +189,10 @@ public sealed partial class EventLogSourceTests : IDisposable
         Assert.Equal(events.Select(e => LogIds.For("host1", "sec", "Security:" + RecordIdOf(e).ToString(CultureInfo.InvariantCulture))), all);
     }
 
-    [WindowsSamplesFact]
-    public async Task ExcludeOwnSecurityEventsDropsEventsOfTheAgentsProcessOnly()
+    [Theory, InlineData(WindowsSamples.CompactFile), OtrfCapture]
+    public async Task ExcludeOwnSecurityEventsDropsEventsOfTheAgentsProcessOnly(string capture)
     {
-        var events = ToXmlStrings().Take(40).ToList();
+        var events = ToXmlStrings(capture).Take(40).ToList();
         var own = "0x" + Environment.ProcessId.ToString("x", CultureInfo.InvariantCulture);
         var target = events.FindIndex(e => e.Contains("<EventID>4689<", StringComparison.Ordinal));
         events[target] = ProcessIdData().Replace(events[target], $"<Data Name='ProcessId'>{own}</Data>");

@@ -10,7 +10,7 @@ namespace SessionTrail.Agent.Tests.Platform.Linux;
 
 /// <summary>
 /// The real kernel: run only as root (the kernel sockets need CAP_SYS_ADMIN, and the workload is
-/// started under another uid with setpriv). When not root each test returns early and says so.
+/// started under another uid with setpriv). When not root each test is reported skipped, with the reason.
 /// </summary>
 [Collection("kernel process capture")]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -28,17 +28,6 @@ public sealed class LinuxProcessSourceRootTests(ITestOutputHelper output) : IDis
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private bool CannotRun()
-    {
-        if (!OperatingSystem.IsLinux() || Libc.geteuid() != 0 || !File.Exists("/usr/bin/setpriv"))
-        {
-            output.WriteLine("SKIPPED: needs Linux, root and /usr/bin/setpriv (kernel process events and a second uid).");
-            return true;
-        }
-
-        return false;
-    }
 
     private List<string> CopyTrue(int count)
     {
@@ -75,14 +64,9 @@ public sealed class LinuxProcessSourceRootTests(ITestOutputHelper output) : IDis
         PollInterval = TimeSpan.FromMilliseconds(50),
     };
 
-    [Fact]
+    [KernelCaptureFact]
     public async Task EveryShortLivedProgramOfANonRootUserIsCapturedWithItsPathStartAndExit()
     {
-        if (CannotRun())
-        {
-            return;
-        }
-
         var paths = CopyTrue(200);
         var sink = new RecordingOutput(r => r.Executable?.StartsWith(_dir, StringComparison.Ordinal) == true, expected: 400);
         var source = new LinuxProcessSource(OptionsFor(_dir), NullLogger<LinuxProcessSource>.Instance, TimeProvider.System, agentProcessId: -1);
@@ -110,14 +94,9 @@ public sealed class LinuxProcessSourceRootTests(ITestOutputHelper output) : IDis
         Assert.Equal(starts.Select(r => r.Pid).Order(), exits.Select(r => r.Pid).Order());
     }
 
-    [Fact]
+    [KernelCaptureFact]
     public async Task AScriptIsRecordedByItsPathAndWhatItExecsInTheSamePidByItsOwn()
     {
-        if (CannotRun())
-        {
-            return;
-        }
-
         var target = CopyTrue(1)[0];
         var script = Path.Combine(_dir, "launch.sh");
         File.WriteAllText(script, $"#!/bin/sh\nexec {target}\n");
@@ -140,14 +119,9 @@ public sealed class LinuxProcessSourceRootTests(ITestOutputHelper output) : IDis
         Assert.Single(records.Select(r => r.Pid).Distinct());
     }
 
-    [Fact]
+    [KernelCaptureFact]
     public async Task TheAgentsOwnChildrenAreNotCaptured()
     {
-        if (CannotRun())
-        {
-            return;
-        }
-
         CopyTrue(20);
         var sink = new RecordingOutput(_ => true, expected: int.MaxValue);
         var source = new LinuxProcessSource(OptionsFor(_dir), NullLogger<LinuxProcessSource>.Instance, TimeProvider.System, Environment.ProcessId);
@@ -180,14 +154,9 @@ public sealed class LinuxProcessSourceRootTests(ITestOutputHelper output) : IDis
         Assert.True(source.Stats.Filtered >= 20, $"filtered {source.Stats.Filtered}");
     }
 
-    [Fact]
+    [KernelCaptureFact]
     public async Task PollModeSeesAProcessThatOutlivesTheIntervalAndWarnsAboutTheRest()
     {
-        if (CannotRun())
-        {
-            return;
-        }
-
         var sleeper = Path.Combine(_dir, "sleeper");
         File.Copy("/bin/sleep", sleeper);
         File.SetUnixFileMode(sleeper, (UnixFileMode)0b111_101_101);
@@ -242,6 +211,19 @@ public sealed class LinuxProcessSourceRootTests(ITestOutputHelper output) : IDis
             }
 
             return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>A test on the real kernel's process events: skipped, saying why, unless Linux, root and setpriv.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class KernelCaptureFactAttribute : FactAttribute
+{
+    public KernelCaptureFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux() || Libc.geteuid() != 0 || !File.Exists("/usr/bin/setpriv"))
+        {
+            Skip = "needs Linux, root and /usr/bin/setpriv (kernel process events, and a workload run as a second uid); run ./run-tests as root";
         }
     }
 }

@@ -22,16 +22,15 @@ public sealed class SecurityEventPumpTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>Every line of the OTRF capture that is one event, exactly as EventRecord.ToXml() gives it.</summary>
-    private static List<string> ToXmlStrings() =>
-        [.. File.ReadLines(WindowsSamples.PathOf(WindowsSamples.OtrfFile)).Where(l => l.StartsWith("<Event ", StringComparison.Ordinal))];
+    /// <summary>Every line of a capture that is one event, exactly as EventRecord.ToXml() gives it.</summary>
+    private static List<string> ToXmlStrings(string capture) => WindowsSamples.EventLines(capture);
 
     private static WindowsCaptureOptions NoFilter() => new() { ExcludePathsContaining = [], UserSidPrefixes = [], BookmarkEveryEvents = 50 };
 
-    [WindowsSamplesFact]
-    public async Task BookmarkIsSavedOnlyAfterTheRecordsBeforeItAreDurable()
+    [Theory, InlineData(WindowsSamples.CompactFile), OtrfCapture]
+    public async Task BookmarkIsSavedOnlyAfterTheRecordsBeforeItAreDurable(string capture)
     {
-        var events = ToXmlStrings();
+        var events = ToXmlStrings(capture);
         var output = new DurableOutput();
         output.Hold();
         var position = new SecurityLogPosition(_dir.Path);
@@ -57,10 +56,10 @@ public sealed class SecurityEventPumpTests : IDisposable
         Assert.True(output.RecordsAtEachBarrier.SequenceEqual([50, 100, 120]), string.Join(",", output.RecordsAtEachBarrier));
     }
 
-    [WindowsSamplesFact]
-    public async Task ARestartResumesAfterTheBookmarkAndLosesNothing()
+    [Theory, InlineData(WindowsSamples.CompactFile), OtrfCapture]
+    public async Task ARestartResumesAfterTheBookmarkAndLosesNothing(string capture)
     {
-        var events = ToXmlStrings();
+        var events = ToXmlStrings(capture);
         var delivered = new List<ProcessRecord>();
         var position = new SecurityLogPosition(_dir.Path);
 
@@ -81,10 +80,10 @@ public sealed class SecurityEventPumpTests : IDisposable
         Assert.Equal(RecordIdOf(events[^1]), position.Load().Bookmark!.RecordId);
     }
 
-    [WindowsSamplesFact]
-    public async Task TheDefaultFilterAppliesAndFilteredEventsStillAdvanceTheBookmark()
+    [Theory, InlineData(WindowsSamples.CompactFile), OtrfCapture]
+    public async Task TheDefaultFilterAppliesAndFilteredEventsStillAdvanceTheBookmark(string capture)
     {
-        var events = ToXmlStrings();
+        var events = ToXmlStrings(capture);
         var output = new DurableOutput();
         var position = new SecurityLogPosition(_dir.Path);
         var pump = new SecurityEventPump(new WindowsCaptureOptions(), position, NullLogger.Instance, TimeProvider.System);
