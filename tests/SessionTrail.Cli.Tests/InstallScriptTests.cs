@@ -141,9 +141,10 @@ public sealed class InstallScriptTests
     {
         var candidates = new List<string?> { Environment.GetEnvironmentVariable("PWSH") };
         candidates.AddRange((Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Select(d => Path.Combine(d, "pwsh")));
+        candidates.Add(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(ScriptPath())!, "..", "..", "artifacts", "tools", "pwsh"))); // where tests/setup puts it
         candidates.Add(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "pwsh"));
         return candidates.FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException("pwsh not found: install it with `dotnet tool update -g PowerShell --version 7.6.9` (.ci/run does)");
+            ?? throw new FileNotFoundException("pwsh not found: run tests/setup (./run-tests does), which installs it into artifacts/tools");
     }
 
     private static (int Code, string Stdout, string Stderr) Pwsh(params string[] args)
