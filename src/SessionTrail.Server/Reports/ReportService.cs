@@ -34,7 +34,7 @@ public enum ReportPeriod
 /// Throws <see cref="UnknownReportException"/> for an unknown name; database errors propagate.
 /// Every answer is bounded: a report (or <see cref="PerDay"/>) that would answer more than <see cref="MaxRows"/>
 /// rows throws <see cref="ReportTooLargeException"/> with the number it would have answered, having held at most
-/// <see cref="MaxRows"/> + 1 rows (SQL reports read with a LIMIT, then count); the concurrency sweep never
+/// <see cref="MaxRows"/> + 1 rows (SQL reports stop reading there, then count; <c>runs</c> counts first); the concurrency sweep never
 /// enumerates days: a stretch of days without a start or an end is one span, counted, and rows are made only
 /// while under the cap — so a run from year 1 to year 9999 costs what any other run costs.
 /// </summary>
