@@ -9,7 +9,9 @@ namespace SessionTrail.Bench;
 /// Report speed over a large store. Generates runs straight into the runs/apps/users/sessions tables
 /// (bulk path, bypassing HTTP and pairing): 200 apps, 2,000 users, 50 hosts, 90 days; 3% open,
 /// 10% ended by their session. Usage: bench reports [--runs 1000000] [--also-10m] [--repeat 5]
-/// Prints the median time of each report (the `runs` report materializes every row; skipped above 2 M).
+/// Prints the median time of each report (the `runs` report materializes every row; skipped above 2 M). The reports run
+/// without a row cap (so that the figures stay comparable); the "(cap)" lines run with the default cap of
+/// <see cref="ReportService.DefaultMaxRows"/> rows and time the error, and "peakConcurrency" is the dashboard's chart.
 /// </summary>
 public static class ReportBench
 {
@@ -31,7 +33,8 @@ public static class ReportBench
                 var load = Stopwatch.StartNew();
                 Generate(store, size);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size:N0} runs generated in {load.Elapsed.TotalSeconds:F1} s"));
-                var reports = new ReportService(store, new FixedNow());
+                var reports = new ReportService(store, new FixedNow(), int.MaxValue);
+                var capped = new ReportService(store, new FixedNow());
                 var month = new ReportFilter(new DateTimeOffset(2026, 9, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero));
                 foreach (var (label, name, filter) in new (string, string, ReportFilter)[]
                 {
@@ -52,17 +55,23 @@ public static class ReportBench
                         continue;
                     }
 
-                    var times = new List<double>();
-                    var rows = 0;
-                    for (var i = 0; i < (name == "runs" && filter.User is null ? Math.Min(repeat, 3) : repeat); i++)
-                    {
-                        var watch = Stopwatch.StartNew();
-                        rows = reports.Run(name, filter).Rows.Count;
-                        times.Add(watch.Elapsed.TotalMilliseconds);
-                    }
+                    Time(size, label, name == "runs" && filter.User is null ? Math.Min(repeat, 3) : repeat, () => $"{reports.Run(name, filter).Rows.Count:N0} rows");
+                }
 
-                    times.Sort();
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size:N0} runs  {label,-22} median {times[times.Count / 2],8:F0} ms  ({rows:N0} rows)"));
+                Time(size, "peakConcurrency", repeat, () => $"{reports.PeakConcurrency(ReportFilter.None, 10).Rows.Count:N0} rows");
+                foreach (var name in new[] { "runs", "last-used" })
+                {
+                    Time(size, name + " (cap)", repeat, () =>
+                    {
+                        try
+                        {
+                            return $"{capped.Run(name, ReportFilter.None).Rows.Count:N0} rows";
+                        }
+                        catch (ReportTooLargeException e)
+                        {
+                            return $"error: {e.Rows:N0} rows past the cap";
+                        }
+                    });
                 }
             }
             finally
@@ -74,6 +83,22 @@ public static class ReportBench
 
         await Task.CompletedTask;
         return 0;
+    }
+
+    /// <summary>Runs <paramref name="report"/> <paramref name="repeat"/> times and prints the median and what the last run answered.</summary>
+    private static void Time(int size, string label, int repeat, Func<string> report)
+    {
+        var times = new List<double>();
+        var answer = "";
+        for (var i = 0; i < repeat; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            answer = report();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        times.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size:N0} runs  {label,-22} median {times[times.Count / 2],8:F0} ms  ({answer})"));
     }
 
     private static void Generate(SqliteStore store, int count)

@@ -126,6 +126,7 @@ public static class UiApiBench
                 ("  launches report", () => reports.Run("launches", SessionTrail.Server.Reports.ReportFilter.None)),
                 ("  concurrency report", () => reports.Run("concurrency", SessionTrail.Server.Reports.ReportFilter.None)),
                 ("  perDay", () => reports.PerDay(SessionTrail.Server.Reports.ReportFilter.None)),
+                ("  peakConcurrency", () => reports.PeakConcurrency(SessionTrail.Server.Reports.ReportFilter.None, 10)),
             })
             {
                 var times = new List<double>();

@@ -56,7 +56,7 @@ public static class ServerApp
         builder.Services.AddSingleton(sp => new AccountStore(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new WebSessionStore(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new LoginThrottle(sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton(sp => new ReportService(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new ReportService(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>(), options.ReportMaxRows));
         builder.Services.AddSingleton(sp => new Logs.LogSearch(sp.GetRequiredService<SqliteStore>()));
         Recordings.RecordingServices.AddRecordings(builder.Services, options);
         services?.Invoke(builder.Services);

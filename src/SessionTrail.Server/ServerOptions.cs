@@ -27,6 +27,12 @@ public sealed class ServerOptions
     /// <summary>AWS region of <see cref="RecordingsS3"/> (the signing region with an endpoint). Default us-east-1.</summary>
     public string RecordingsS3Region { get; set; } = "us-east-1";
 
+    /// <summary>
+    /// The most rows one report, or one dashboard chart, answers (<c>--report-max-rows</c>). Default 100,000 (about 20 MB
+    /// of <c>runs</c> JSON); past it the answer is a 422 naming the number of rows and how to narrow the question.
+    /// </summary>
+    public int ReportMaxRows { get; set; } = Reports.ReportService.DefaultMaxRows;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -58,6 +64,11 @@ public sealed class ServerOptions
         if (RecordingsS3Endpoint is not null && !Uri.TryCreate(RecordingsS3Endpoint, UriKind.Absolute, out _))
         {
             throw new ArgumentException($"ServerOptions.RecordingsS3Endpoint must be an absolute URL, got '{RecordingsS3Endpoint}'.", nameof(RecordingsS3Endpoint));
+        }
+
+        if (ReportMaxRows < 1)
+        {
+            throw new ArgumentException($"ServerOptions.ReportMaxRows must be 1 or more, got {ReportMaxRows}.", nameof(ReportMaxRows));
         }
 
         if (MaxLineBytes <= 0)

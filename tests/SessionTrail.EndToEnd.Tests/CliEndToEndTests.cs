@@ -97,6 +97,49 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.Equal("session,user,host,start,end,runs", none.Trim());
     }
 
+    /// <summary>
+    /// A store holding a run from year 1 to year 9999 (written before ingest refused such times): `report concurrency`
+    /// ran 28 s at 4 GB and printed 168 MB. Now it stops at once naming the rows it would have printed and how to
+    /// narrow; a window answers the clipped rows; --max-rows raises the cap.
+    /// </summary>
+    [Fact]
+    public async Task AReportPastItsCapStopsWithTheCountAndHowToNarrow()
+    {
+        var (createCode, _, createErr) = await TrailProcess.RunAsync(Timeout, "token", "create", "--data", _dir);
+        Assert.True(createCode == 0, createErr);
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Core.DataDirectory.DatabasePath(_dir)};Pooling=False"))
+        {
+            await db.OpenAsync();
+            await using var insert = db.CreateCommand();
+            insert.CommandText = """
+                INSERT INTO apps(path) VALUES('/usr/bin/vim');
+                INSERT INTO users(name) VALUES('alice');
+                INSERT INTO runs(start_seq, exit_seq, app_id, user_id, host, pid, session, start, end, ended_by)
+                VALUES(1, NULL, (SELECT id FROM apps), (SELECT id FROM users), 'ws-1', 4242, NULL, -62135596800000, 253402300799999, 1);
+                """;
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var (code, stdout, stderr) = await TrailProcess.RunAsync(Timeout, "report", "concurrency", "--data", _dir);
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("sessiontrail report: concurrency would answer 3,652,059 rows, more than the cap of 100,000: narrow it with from/to (--from/--to)", stderr, StringComparison.Ordinal);
+        Assert.Contains("0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+
+        var (windowCode, csv, _) = await TrailProcess.RunAsync(Timeout, "report", "concurrency", "--data", _dir, "--from", "2026-11-01", "--to", "2026-11-03", "--format", "csv");
+        Assert.Equal(0, windowCode);
+        Assert.Equal(["app,day,peakUsers,peakRuns", "/usr/bin/vim,2026-11-01,1,1", "/usr/bin/vim,2026-11-02,1,1"], csv.Trim().Split('\n').Select(l => l.TrimEnd('\r')));
+
+        var (monthCode, months, _) = await TrailProcess.RunAsync(Timeout, "report", "concurrency", "--data", _dir, "--by", "month", "--max-rows", "120000", "--format", "csv");
+        Assert.Equal(0, monthCode);
+        Assert.Equal(1 + (9999 * 12), months.Trim().Split('\n').Length);
+
+        var (badCode, _, badErr) = await TrailProcess.RunAsync(Timeout, "report", "runs", "--data", _dir, "--max-rows", "0");
+        Assert.Equal(1, badCode);
+        Assert.Contains("--max-rows must be 1 or more", badErr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AMissingConfigFileIsNamed()
     {

@@ -32,6 +32,12 @@ internal static class ReportCommand
             Description = "table (for people), csv, or json (exactly the API's JSON).",
             DefaultValueFactory = _ => ReportFormat.Table,
         };
+        var maxRows = new Option<int>("--max-rows")
+        {
+            Description = $"With --data: the most rows a report may answer; past it the report stops with an error naming the count (narrow it with --from/--to, --user, --fleet, --stack). With --server the server's --report-max-rows holds. Default {ReportService.DefaultMaxRows:N0}.",
+            DefaultValueFactory = _ => ReportService.DefaultMaxRows,
+            HelpName = "N",
+        };
         var data = CommonOptions.Data();
         var server = CommonOptions.Server();
         var token = CommonOptions.Token();
@@ -46,7 +52,7 @@ internal static class ReportCommand
             (also while the server runs), or asks a server with --server URL --token T.
             """)
         {
-            name, from, to, user, fleet, stack, by, days, format, data, server, token,
+            name, from, to, user, fleet, stack, by, days, format, maxRows, data, server, token,
         };
         command.SetAction((parse, ct) => Failure.GuardAsync("report", async () =>
         {
@@ -59,6 +65,11 @@ internal static class ReportCommand
                 parse.GetValue(days),
                 parse.GetValue(fleet),
                 parse.GetValue(stack));
+            if (parse.GetValue(maxRows) < 1)
+            {
+                throw new ArgumentException($"--max-rows must be 1 or more, got {parse.GetValue(maxRows)}");
+            }
+
             if (report == "inactive" && filter.Days is not > 0)
             {
                 throw new ArgumentException("report inactive needs --days N (1 or more): user and program pairs with no run in the last N days");
@@ -80,7 +91,7 @@ internal static class ReportCommand
                 }
 
                 using var store = SqliteStore.OpenReadOnly(dir);
-                var table = new ReportService(store).Run(report, filter);
+                var table = new ReportService(store, maxRows: parse.GetValue(maxRows)).Run(report, filter);
                 rows = JsonSerializer.SerializeToElement(table.RowsAsObjects, Web);
                 columns = table.Columns;
             }

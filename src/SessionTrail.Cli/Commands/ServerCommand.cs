@@ -13,6 +13,12 @@ internal static class ServerCommand
         var retention = RetentionDays();
         var s3 = new Option<string?>("--recordings-s3") { Description = "Keep session recordings in S3 (BUCKET or BUCKET/PREFIX) instead of DIR/recordings; AWS credentials from the standard chain.", HelpName = "BUCKET[/PREFIX]" };
         var s3Endpoint = new Option<string?>("--recordings-s3-endpoint") { Description = "S3-compatible endpoint URL for --recordings-s3 (path-style).", HelpName = "URL" };
+        var reportMaxRows = new Option<int>("--report-max-rows")
+        {
+            Description = $"The most rows a report or dashboard chart answers; past it the API answers 422 naming the count and how to narrow. Default {Server.Reports.ReportService.DefaultMaxRows:N0}.",
+            DefaultValueFactory = _ => Server.Reports.ReportService.DefaultMaxRows,
+            HelpName = "N",
+        };
         var s3Region = new Option<string>("--recordings-s3-region") { Description = "Region of --recordings-s3.", DefaultValueFactory = _ => "us-east-1", HelpName = "REGION" };
         var command = new Command(
             "server",
@@ -23,7 +29,7 @@ internal static class ServerCommand
             `sessiontrail user add NAME --role viewer|auditor|admin --data DIR`.
             """)
         {
-            data, urls, retention, s3, s3Endpoint, s3Region,
+            data, urls, retention, s3, s3Endpoint, s3Region, reportMaxRows,
         };
         command.SetAction((parse, stop) => Failure.GuardAsync("server", async () =>
         {
@@ -35,6 +41,7 @@ internal static class ServerCommand
                 RecordingsS3 = parse.GetValue(s3),
                 RecordingsS3Endpoint = parse.GetValue(s3Endpoint),
                 RecordingsS3Region = parse.GetValue(s3Region)!,
+                ReportMaxRows = parse.GetValue(reportMaxRows),
             };
             await using var app = ServerApp.Build(options);
             await app.StartAsync(CancellationToken.None);

@@ -165,3 +165,22 @@ public sealed record DayUsageRow(string Day, long Sessions, long Users, long Run
         _ => throw new ArgumentOutOfRangeException(nameof(column)),
     };
 }
+
+/// <summary>
+/// <c>peakConcurrency</c> on the dashboard: an app's highest number of distinct users running it at the same moment
+/// on any UTC day of the window (<see cref="Peak"/>, the <c>concurrency</c> report's peakUsers), the first day it was
+/// reached, and the highest number of simultaneous runs (peakRuns) of any day.
+/// </summary>
+public sealed record PeakRow(string App, long Peak, string Day, long PeakRuns) : IReportRow
+{
+    public static readonly IReadOnlyList<string> Columns = ["app", "peak", "day", "peakRuns"];
+
+    public object? GetValue(int column) => column switch
+    {
+        0 => App,
+        1 => Peak,
+        2 => Day,
+        3 => PeakRuns,
+        _ => throw new ArgumentOutOfRangeException(nameof(column)),
+    };
+}

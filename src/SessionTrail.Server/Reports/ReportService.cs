@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using SessionTrail.Core.Formats;
 using SessionTrail.Server.Store;
@@ -31,35 +32,95 @@ public enum ReportPeriod
 /// Computes the usage reports from the store (SQL over the materialized runs; <c>concurrency</c> is a
 /// sweep over the runs SQL returns sorted). Callable without HTTP (the CLI opens the store read-only).
 /// Throws <see cref="UnknownReportException"/> for an unknown name; database errors propagate.
+/// Every answer is bounded: a report (or <see cref="PerDay"/>) that would answer more than <see cref="MaxRows"/>
+/// rows throws <see cref="ReportTooLargeException"/> with the number it would have answered, having held at most
+/// <see cref="MaxRows"/> + 1 rows (SQL reports stop reading there, then count; <c>runs</c> counts first); the concurrency sweep never
+/// enumerates days: a stretch of days without a start or an end is one span, counted, and rows are made only
+/// while under the cap — so a run from year 1 to year 9999 costs what any other run costs.
 /// </summary>
-public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
+public sealed class ReportService
 {
+    /// <summary>The default of <see cref="MaxRows"/> (server <c>--report-max-rows</c>, <c>report --max-rows</c>).</summary>
+    public const int DefaultMaxRows = 100_000;
+
     private const long DayMillis = 86_400_000;
 
     /// <summary>The report names, in the order they are documented.</summary>
     public static readonly IReadOnlyList<string> ReportNames = ["top-apps", "launches", "runs", "concurrency", "last-used", "inactive", "sessions"];
 
-    private readonly TimeProvider clock = time ?? TimeProvider.System;
+    private readonly SqliteStore store;
+    private readonly TimeProvider clock;
 
-    /// <summary>Runs report <paramref name="name"/> (one of <see cref="ReportNames"/>).</summary>
+    /// <param name="store">The store to read.</param>
+    /// <param name="time">"Now" for open runs; the system clock when null.</param>
+    /// <param name="maxRows">The most rows a report answers (1 or more); <see cref="DefaultMaxRows"/> by default.</param>
+    public ReportService(SqliteStore store, TimeProvider? time = null, int maxRows = DefaultMaxRows)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
+        this.store = store;
+        clock = time ?? TimeProvider.System;
+        MaxRows = maxRows;
+    }
+
+    /// <summary>The most rows one report answers; past it the report throws <see cref="ReportTooLargeException"/>.</summary>
+    public int MaxRows { get; }
+
+    /// <summary>Runs report <paramref name="name"/> (one of <see cref="ReportNames"/>); more than <see cref="MaxRows"/> rows throw <see cref="ReportTooLargeException"/>.</summary>
     public ReportTable Run(string name, ReportFilter filter)
     {
         ArgumentNullException.ThrowIfNull(filter);
         using var connection = store.OpenConnection();
-        var q = new Query(connection, filter, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var q = Open(connection, name, filter, first: null);
         return name switch
         {
             "top-apps" => new(name, TopAppRow.Columns, TopApps(q)),
             "launches" => new(name, LaunchRow.Columns, Launches(q)),
             "runs" => new(name, RunRow.Columns, Runs(q)),
-            "concurrency" when filter.By == ReportPeriod.Month => new(name, ConcurrencyMonthRow.Columns, ConcurrencyByMonth(Concurrency(q))),
-            "concurrency" => new(name, ConcurrencyRow.Columns, Concurrency(q)),
+            "concurrency" when filter.By == ReportPeriod.Month => new(name, ConcurrencyMonthRow.Columns, Concurrency(q, new MonthPeaks(name, MaxRows))),
+            "concurrency" => new(name, ConcurrencyRow.Columns, Concurrency(q, new DayPeaks(name, MaxRows))),
             "last-used" => new(name, LastUsedRow.Columns, LastUsed(q)),
             "inactive" => new(name, InactiveRow.Columns, Inactive(q, filter)),
             "sessions" => new(name, SessionRow.Columns, Sessions(q)),
             _ => throw new UnknownReportException(name),
         };
     }
+
+    /// <summary>
+    /// The first <paramref name="count"/> rows of <c>top-apps</c> or <c>launches</c> (the dashboard's charts): SQL keeps only
+    /// those rows while it sorts, so there is no cap to exceed.
+    /// </summary>
+    public ReportTable First(string name, ReportFilter filter, int count)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        using var connection = store.OpenConnection();
+        var q = Open(connection, name, filter, count);
+        return name switch
+        {
+            "top-apps" => new(name, TopAppRow.Columns, TopApps(q)),
+            "launches" => new(name, LaunchRow.Columns, Launches(q)),
+            _ => throw new ArgumentException($"First takes top-apps or launches, not '{name}'", nameof(name)),
+        };
+    }
+
+    /// <summary>
+    /// Per app, the highest daily <c>peakUsers</c> of the <c>concurrency</c> report over the window, the first day it was reached
+    /// and the highest <c>peakRuns</c>; the <paramref name="top"/> apps with the highest peaks. One row per app: no day rows
+    /// are made, so any window costs only its runs.
+    /// </summary>
+    public ReportTable PeakConcurrency(ReportFilter filter, int top)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        using var connection = store.OpenConnection();
+        var peaks = new AppPeaks();
+        Concurrency(Open(connection, "peakConcurrency", filter, first: null), peaks);
+        return new("peakConcurrency", PeakRow.Columns, [.. peaks.Rows
+            .OrderByDescending(p => p.Peak).ThenByDescending(p => p.PeakRuns).ThenBy(p => p.App, StringComparer.Ordinal)
+            .Take(top)]);
+    }
+
+    private Query Open(SqliteConnection connection, string report, ReportFilter filter, int? first) =>
+        new(connection, filter, clock.GetUtcNow().ToUnixTimeMilliseconds(), report, MaxRows, first);
 
     /// <summary>
     /// Usage per UTC day: the runs launched that day in the window (the <c>launches</c> filter), by how many
@@ -72,30 +133,35 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(filter);
         using var connection = store.OpenConnection();
-        var q = new Query(connection, filter, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var q = Open(connection, "perDay", filter, first: null);
         var days = new SortedDictionary<long, DayUsageRow>();
         var window = (filter.From is null ? "" : $" AND r.start / {DayMillis} >= $from / {DayMillis}") + (filter.To is null ? "" : $" AND r.start / {DayMillis} <= $to / {DayMillis}");
-        foreach (var (day, users, runs, millis) in q.Rows(
-            $"""
-            SELECT r.start / {DayMillis}, COUNT(DISTINCT r.user_id), COUNT(*), SUM(MAX(0, MIN({RunEnd}, $to) - MAX(r.start, $from)))
+        var runSql = $"""
+            SELECT r.start / {DayMillis} AS day, COUNT(DISTINCT r.user_id), COUNT(*), SUM(MAX(0, MIN({RunEnd}, $to) - MAX(r.start, $from)))
             FROM runs r WHERE {q.LaunchFilter}{window}
             GROUP BY r.start / {DayMillis}
-            """,
-            r => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3))))
+            """;
+        var sessionSql = $"""
+            SELECT s.start / {DayMillis} AS day, COUNT(*) FROM sessions s
+            WHERE s.start >= $from AND s.start < $to AND ($user IS NULL OR s.user = $user)
+              AND ($fleet IS NULL OR s.fleet = $fleet) AND ($stack IS NULL OR s.stack = $stack)
+            GROUP BY s.start / {DayMillis}
+            """;
+        var (runDays, moreRunDays) = q.Take(runSql, r => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)), MaxRows);
+        foreach (var (day, users, runs, millis) in runDays)
         {
             days[day] = new DayUsageRow(Day(day * DayMillis), 0, users, runs, Seconds(millis));
         }
 
-        foreach (var (day, sessions) in q.Rows(
-            $"""
-            SELECT s.start / {DayMillis}, COUNT(*) FROM sessions s
-            WHERE s.start >= $from AND s.start < $to AND ($user IS NULL OR s.user = $user)
-              AND ($fleet IS NULL OR s.fleet = $fleet) AND ($stack IS NULL OR s.stack = $stack)
-            GROUP BY s.start / {DayMillis}
-            """,
-            r => (r.GetInt64(0), r.GetInt64(1))))
+        var (sessionDays, moreSessionDays) = q.Take(sessionSql, r => (r.GetInt64(0), r.GetInt64(1)), MaxRows);
+        foreach (var (day, sessions) in sessionDays)
         {
             days[day] = (days.TryGetValue(day, out var row) ? row : new DayUsageRow(Day(day * DayMillis), 0, 0, 0, 0)) with { Sessions = sessions };
+        }
+
+        if (moreRunDays || moreSessionDays || days.Count > MaxRows)
+        {
+            throw q.TooLarge(q.Count($"SELECT day FROM ({runSql}) UNION SELECT day FROM ({sessionSql})"));
         }
 
         return new("per-day", DayUsageRow.Columns, [.. days.Values]);
@@ -124,23 +190,28 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
         """,
         r => new LaunchRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
 
-    private static List<IReportRow> Runs(Query q) => q.Rows<IReportRow>(
-        $"""
-        SELECT a.path, r.pid, r.host, u.name, r.session, r.start, r.end, {RunEnd} - r.start, r.ended_by
-        FROM runs r JOIN apps a ON a.id = r.app_id LEFT JOIN users u ON u.id = r.user_id
-        WHERE {q.RunFilter}
-        ORDER BY r.start, r.start_seq
-        """,
-        r => new RunRow(
-            r.GetString(0),
-            r.GetInt64(1),
-            r.GetString(2),
-            NullableString(r, 3),
-            NullableString(r, 4),
-            Time(r.GetInt64(5)),
-            r.IsDBNull(6) ? null : Time(r.GetInt64(6)),
-            Seconds(r.GetInt64(7)),
-            r.GetInt64(8) switch { 1 => "exit", 2 => "session_end", _ => "open" }));
+    /// <summary>Every run in the window; one row per run, so the runs are counted first (an index scan) and too many are refused before any sort.</summary>
+    private static List<IReportRow> Runs(Query q)
+    {
+        q.Within($"SELECT COUNT(*) FROM runs r WHERE {q.RunFilter}");
+        return q.Rows<IReportRow>(
+            $"""
+            SELECT a.path, r.pid, r.host, u.name, r.session, r.start, r.end, {RunEnd} - r.start, r.ended_by
+            FROM runs r JOIN apps a ON a.id = r.app_id LEFT JOIN users u ON u.id = r.user_id
+            WHERE {q.RunFilter}
+            ORDER BY r.start, r.start_seq
+            """,
+            r => new RunRow(
+                r.GetString(0),
+                r.GetInt64(1),
+                r.GetString(2),
+                NullableString(r, 3),
+                NullableString(r, 4),
+                Time(r.GetInt64(5)),
+                r.IsDBNull(6) ? null : Time(r.GetInt64(6)),
+                Seconds(r.GetInt64(7)),
+                r.GetInt64(8) switch { 1 => "exit", 2 => "session_end", _ => "open" }));
+    }
 
     private static List<IReportRow> LastUsed(Query q) => q.Rows<IReportRow>(
         $"""
@@ -185,12 +256,6 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             ("$cutoff", cutoff));
     }
 
-    /// <summary>Per app and UTC month: the highest daily peaks (a moment belongs to exactly one day).</summary>
-    private static List<IReportRow> ConcurrencyByMonth(List<IReportRow> days) =>
-        [.. days.Cast<ConcurrencyRow>()
-            .GroupBy(d => (d.App, Month: d.Day[..7]))
-            .Select(g => new ConcurrencyMonthRow(g.Key.App, g.Key.Month, g.Max(d => d.PeakUsers), g.Max(d => d.PeakRuns)))];
-
     private static List<IReportRow> Sessions(Query q) => q.Rows<IReportRow>(
         """
         SELECT s.id, s.user, s.host, s.start, s.end, (SELECT COUNT(*) FROM runs r WHERE r.session = s.id) AS runs,
@@ -210,13 +275,13 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             r.GetInt64(5)));
 
     /// <summary>
-    /// Per app and UTC day: the most runs, and the most distinct users, running at the same moment.
-    /// Runs are clipped to the window and cut at day boundaries; at one instant, ends count before starts
-    /// (a run ending at 10:00 and one starting at 10:00 never overlap).
+    /// Per app and UTC day: the most runs, and the most distinct users, running at the same moment, handed to
+    /// <paramref name="peaks"/> (which makes the rows). Runs are clipped to the window; at one instant, ends count before
+    /// starts (a run ending at 10:00 and one starting at 10:00 never overlap). Memory: two events per run of the app
+    /// with the most runs in the window, whatever the runs' length.
     /// </summary>
-    private static List<IReportRow> Concurrency(Query q)
+    private static List<IReportRow> Concurrency(Query q, Peaks peaks)
     {
-        var rows = new List<IReportRow>();
         var paths = new Dictionary<long, string>();
         using (var apps = q.Command("SELECT id, path FROM apps"))
         using (var appReader = apps.ExecuteReader())
@@ -237,58 +302,51 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             """);
         using var reader = cmd.ExecuteReader();
         long? app = null;
-        var pieces = new List<(long Day, long Start, long End, long User)>();
+        var keys = new List<long>();
+        var users = new List<long>();
+        long first = long.MaxValue, last = long.MinValue;
         while (reader.Read())
         {
             var appId = reader.GetInt64(0);
             if (app is { } current && appId != current)
             {
-                Sweep(paths[current], pieces, rows);
-                pieces.Clear();
+                Sweep(paths[current], keys, users, peaks);
+                keys.Clear();
+                users.Clear();
             }
 
             app = appId;
             var user = reader.IsDBNull(1) ? -1 : reader.GetInt64(1);
             var start = reader.GetInt64(2);
             var end = Math.Max(reader.GetInt64(3), start + 1);
-            for (var day = FloorDay(start); day < end; day += DayMillis)
-            {
-                pieces.Add((day, Math.Max(start, day), Math.Min(end, day + DayMillis), user));
-            }
+            (first, last) = (Math.Min(first, start), Math.Max(last, end));
+
+            // One key per event, time × 2 plus 1 for a start: sorted, ends come before starts at one instant.
+            keys.Add((start * 2) + 1);
+            users.Add(user);
+            keys.Add(end * 2);
+            users.Add(user);
         }
 
-        if (app is { } last)
+        if (app is { } final)
         {
-            Sweep(paths[last], pieces, rows);
+            Sweep(paths[final], keys, users, peaks);
         }
 
-        rows.Sort((a, b) =>
-        {
-            var x = (ConcurrencyRow)a;
-            var y = (ConcurrencyRow)b;
-            var byApp = string.CompareOrdinal(x.App, y.App);
-            return byApp != 0 ? byApp : string.CompareOrdinal(x.Day, y.Day);
-        });
-        return rows;
+        return peaks.Finish(() => $"the runs in it span {Time(first)} to {Time(last)}");
     }
 
     /// <summary>
-    /// The daily peaks of one app's pieces (each inside one UTC day). Events are sorted on one key, time × 2 plus
-    /// 1 for a start, so that at one instant ends come before starts; the pieces of a day all end by its last
-    /// instant, so the events come grouped by day.
+    /// The daily peaks of one app's events (see <see cref="Concurrency"/>). An event belongs to the UTC day of its
+    /// instant — an end to the day of the instant before it, so that a run ending at midnight is not running on the
+    /// next day. A day's peaks start from what is still running when it begins; the days between two events on which
+    /// something runs all have that state as their peaks, handed on as one span (never one by one).
     /// </summary>
-    private static void Sweep(string app, List<(long Day, long Start, long End, long User)> pieces, List<IReportRow> rows)
+    private static void Sweep(string app, List<long> keyList, List<long> userList, Peaks peaks)
     {
-        var keys = new long[pieces.Count * 2];
-        var users = new long[pieces.Count * 2];
-        for (var i = 0; i < pieces.Count; i++)
-        {
-            var p = pieces[i];
-            (keys[2 * i], users[2 * i]) = ((p.Start * 2) + 1, p.User);
-            (keys[(2 * i) + 1], users[(2 * i) + 1]) = (p.End * 2, p.User);
-        }
-
-        Array.Sort(keys, users);
+        var keys = CollectionsMarshal.AsSpan(keyList);
+        keys.Sort(CollectionsMarshal.AsSpan(userList));
+        var users = CollectionsMarshal.AsSpan(userList);
         var perUser = new Dictionary<long, int>();
         long? day = null;
         long running = 0, active = 0, peakRuns = 0, peakUsers = 0;
@@ -296,15 +354,19 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
         {
             var start = (keys[i] & 1) == 1;
             var time = keys[i] >> 1;
-            var eventDay = FloorDay(start ? time : time - 1); // a piece's end may be its day's last instant + 1
+            var eventDay = DayIndex(start ? time : time - 1);
             if (day != eventDay)
             {
                 if (day is { } done)
                 {
-                    rows.Add(new ConcurrencyRow(app, Day(done), peakUsers, peakRuns));
+                    peaks.Add(app, done, 1, peakUsers, peakRuns);
+                    if (running > 0 && eventDay - done > 1)
+                    {
+                        peaks.Add(app, done + 1, eventDay - done - 1, active, running);
+                    }
                 }
 
-                (day, peakRuns, peakUsers) = (eventDay, 0, 0);
+                (day, peakRuns, peakUsers) = (eventDay, running, active);
             }
 
             var user = users[i];
@@ -325,15 +387,160 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             peakUsers = Math.Max(peakUsers, active);
         }
 
-        if (day is { } last)
+        if (day is { } lastDay)
         {
-            rows.Add(new ConcurrencyRow(app, Day(last), peakUsers, peakRuns));
+            peaks.Add(app, lastDay, 1, peakUsers, peakRuns);
         }
+    }
+
+    /// <summary>
+    /// Receives the daily peaks of the sweep: for each app (apps one after another), spans of consecutive UTC days
+    /// in day order, each day of a span with the same peaks. <see cref="Finish"/> gives the rows.
+    /// </summary>
+    private abstract class Peaks
+    {
+        /// <summary><paramref name="days"/> UTC days from day number <paramref name="day"/> (days since 1970-01-01) each had these peaks.</summary>
+        public abstract void Add(string app, long day, long days, long peakUsers, long peakRuns);
+
+        /// <summary>The rows; throws <see cref="ReportTooLargeException"/> when past the cap (<paramref name="span"/> says where the runs lie).</summary>
+        public abstract List<IReportRow> Finish(Func<string> span);
+    }
+
+    /// <summary>
+    /// Rows of a capped report made one at a time: every row is counted, but rows are kept only while the count is
+    /// within the cap, so that past it the error can say how many rows there would have been. The rows come out
+    /// sorted by app, then period (<paramref name="key"/>).
+    /// </summary>
+    private abstract class CappedPeaks(string report, int maxRows, string? instead, Func<IReportRow, (string App, string Period)> key) : Peaks
+    {
+        private readonly List<IReportRow> rows = [];
+        private long total;
+
+        protected void Emit(long count, Func<long, IReportRow> row)
+        {
+            total += count;
+            if (total > maxRows)
+            {
+                rows.Clear();
+                return;
+            }
+
+            for (var i = 0L; i < count; i++)
+            {
+                rows.Add(row(i));
+            }
+        }
+
+        protected abstract void Flush();
+
+        public sealed override List<IReportRow> Finish(Func<string> span)
+        {
+            Flush();
+            if (total > maxRows)
+            {
+                throw new ReportTooLargeException(report, total, maxRows, instead + span());
+            }
+
+            rows.Sort((a, b) =>
+            {
+                var (x, y) = (key(a), key(b));
+                var byApp = string.CompareOrdinal(x.App, y.App);
+                return byApp != 0 ? byApp : string.CompareOrdinal(x.Period, y.Period);
+            });
+            return rows;
+        }
+    }
+
+    /// <summary>One <see cref="ConcurrencyRow"/> per app and day, sorted by app, then day.</summary>
+    private sealed class DayPeaks(string report, int maxRows)
+        : CappedPeaks(report, maxRows, "or ask by=month (--by month); ", row => (((ConcurrencyRow)row).App, ((ConcurrencyRow)row).Day))
+    {
+        public override void Add(string app, long day, long days, long peakUsers, long peakRuns) =>
+            Emit(days, i => new ConcurrencyRow(app, Day((day + i) * DayMillis), peakUsers, peakRuns));
+
+        protected override void Flush()
+        {
+        }
+    }
+
+    /// <summary>
+    /// One <see cref="ConcurrencyMonthRow"/> per app and UTC month: the highest daily peaks of the month (a moment
+    /// belongs to exactly one day). Whole months inside a span are counted, not walked day by day.
+    /// </summary>
+    private sealed class MonthPeaks(string report, int maxRows)
+        : CappedPeaks(report, maxRows, null, row => (((ConcurrencyMonthRow)row).App, ((ConcurrencyMonthRow)row).Month))
+    {
+        private (string App, long Month, long Users, long Runs)? open;
+
+        public override void Add(string app, long day, long days, long peakUsers, long peakRuns)
+        {
+            var (first, last) = (Month(day), Month(day + days - 1));
+            Fold(app, first, peakUsers, peakRuns);
+            if (last > first)
+            {
+                Flush();
+                Emit(last - first - 1, i => new ConcurrencyMonthRow(app, MonthText(first + 1 + i), peakUsers, peakRuns));
+                open = (app, last, peakUsers, peakRuns);
+            }
+        }
+
+        private void Fold(string app, long month, long users, long runs)
+        {
+            if (open is { } o && o.App == app && o.Month == month)
+            {
+                open = (app, month, Math.Max(o.Users, users), Math.Max(o.Runs, runs));
+                return;
+            }
+
+            Flush();
+            open = (app, month, users, runs);
+        }
+
+        protected override void Flush()
+        {
+            if (open is { } o)
+            {
+                open = null;
+                Emit(1, _ => new ConcurrencyMonthRow(o.App, MonthText(o.Month), o.Users, o.Runs));
+            }
+        }
+
+        /// <summary>Months since year 0: year × 12 + month − 1.</summary>
+        private static long Month(long day)
+        {
+            var date = DateTime.UnixEpoch.AddDays(day);
+            return (date.Year * 12L) + date.Month - 1;
+        }
+
+        private static string MonthText(long month) => string.Create(CultureInfo.InvariantCulture, $"{month / 12:D4}-{(month % 12) + 1:D2}");
+    }
+
+    /// <summary>Per app: the highest peakUsers and the first day it was reached, and the highest peakRuns (the dashboard's peakConcurrency).</summary>
+    private sealed class AppPeaks : Peaks
+    {
+        private readonly Dictionary<string, (long Users, long Day, long Runs)> best = new(StringComparer.Ordinal);
+
+        public IEnumerable<PeakRow> Rows => best.Select(b => new PeakRow(b.Key, b.Value.Users, Day(b.Value.Day * DayMillis), b.Value.Runs));
+
+        public override void Add(string app, long day, long days, long peakUsers, long peakRuns)
+        {
+            if (!best.TryGetValue(app, out var b))
+            {
+                best[app] = (peakUsers, day, peakRuns);
+                return;
+            }
+
+            // Spans come in day order: a later day only wins with a higher peak.
+            best[app] = (Math.Max(b.Users, peakUsers), peakUsers > b.Users ? day : b.Day, Math.Max(b.Runs, peakRuns));
+        }
+
+        public override List<IReportRow> Finish(Func<string> span) => [];
     }
 
     private static string Day(long millis) => DateTimeOffset.FromUnixTimeMilliseconds(millis).UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    private static long FloorDay(long millis) => millis - (((millis % DayMillis) + DayMillis) % DayMillis);
+    /// <summary>The UTC day of an instant, as days since 1970-01-01 (rounded down, also before 1970).</summary>
+    private static long DayIndex(long millis) => (millis / DayMillis) - (millis % DayMillis < 0 ? 1 : 0);
 
     private static double Seconds(long millis) => millis / 1000.0;
 
@@ -341,8 +548,12 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
 
     private static string? NullableString(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
-    /// <summary>A read connection with the filter bound as $from, $to, $user, $now.</summary>
-    private sealed class Query(SqliteConnection connection, ReportFilter filter, long now)
+    /// <summary>
+    /// A read connection with the filter bound as $from, $to, $user, $now, for report <paramref name="report"/>: its
+    /// <see cref="Rows"/> answer at most <paramref name="maxRows"/> rows (else <see cref="ReportTooLargeException"/>),
+    /// or exactly the first <paramref name="first"/> rows when that is given.
+    /// </summary>
+    private sealed class Query(SqliteConnection connection, ReportFilter filter, long now, string report, int maxRows, int? first)
     {
         /// <summary>
         /// The WHERE clause for runs overlapping the window, with only the conditions the filter uses
@@ -378,10 +589,15 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             return used.Length == 0 ? "1" : string.Join(" AND ", used);
         }
 
-        public SqliteCommand Command(string sql)
+        public SqliteCommand Command(string sql, params (string Name, object Value)[] parameters)
         {
             var cmd = connection.CreateCommand();
             cmd.CommandText = sql;
+            foreach (var (parameterName, value) in parameters)
+            {
+                cmd.Parameters.AddWithValue(parameterName, value);
+            }
+
             cmd.Parameters.AddWithValue("$from", filter.From is { } f ? f.ToUnixTimeMilliseconds() : long.MinValue);
             cmd.Parameters.AddWithValue("$to", filter.To is { } t ? t.ToUnixTimeMilliseconds() : long.MaxValue);
             cmd.Parameters.AddWithValue("$user", (object?)filter.User ?? DBNull.Value);
@@ -392,23 +608,67 @@ public sealed class ReportService(SqliteStore store, TimeProvider? time = null)
             return cmd;
         }
 
+        /// <summary>
+        /// The rows of <paramref name="sql"/>: the first <c>first</c> rows (SQL LIMIT: SQLite keeps only those while it sorts),
+        /// else all of them up to the cap — past it, the error with their count.
+        /// </summary>
         public List<T> Rows<T>(string sql, Func<SqliteDataReader, T> map, params (string Name, object Value)[] parameters)
         {
-            using var cmd = Command(sql);
-            foreach (var (parameterName, value) in parameters)
+            if (first is { } n)
             {
-                cmd.Parameters.AddWithValue(parameterName, value);
+                return Take(sql + $"\nLIMIT {n}", map, n, parameters).Rows;
             }
 
+            var (rows, more) = Take(sql, map, maxRows, parameters);
+            return more ? throw TooLarge(Count(sql, parameters)) : rows;
+        }
+
+        /// <summary>
+        /// At most <paramref name="limit"/> rows of <paramref name="sql"/>, and whether it had more: reading stops at the
+        /// first row past the limit. (No SQL LIMIT: with one, SQLite sorts into a B-tree instead of its external sorter,
+        /// which made a capped report over a million runs 2–3 times slower.)
+        /// </summary>
+        public (List<T> Rows, bool More) Take<T>(string sql, Func<SqliteDataReader, T> map, long limit, params (string Name, object Value)[] parameters)
+        {
+            using var cmd = Command(sql, parameters);
             using var reader = cmd.ExecuteReader();
             var rows = new List<T>();
             while (reader.Read())
             {
+                if (rows.Count == limit)
+                {
+                    return (rows, true);
+                }
+
                 rows.Add(map(reader));
             }
 
-            return rows;
+            return (rows, false);
         }
+
+        /// <summary>
+        /// Throws the cap's error at once when <paramref name="countSql"/> (a cheap <c>SELECT COUNT(*)</c> of the rows a report
+        /// will answer) is past the cap: the report then neither sorts nor reads them.
+        /// </summary>
+        public void Within(string countSql)
+        {
+            using var cmd = Command(countSql);
+            var rows = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+            if (first is null && rows > maxRows)
+            {
+                throw TooLarge(rows);
+            }
+        }
+
+        /// <summary>How many rows <paramref name="sql"/> has (SQLite counts them; nothing is kept).</summary>
+        public long Count(string sql, params (string Name, object Value)[] parameters)
+        {
+            using var cmd = Command($"SELECT COUNT(*) FROM ({sql})", parameters);
+            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        /// <summary>The error for this report answering <paramref name="rows"/> rows, past the cap.</summary>
+        public ReportTooLargeException TooLarge(long rows) => new(report, rows, maxRows);
     }
 }
 

@@ -9,13 +9,25 @@ namespace SessionTrail.Server.Reports;
 /// <summary>
 /// <c>GET /api/v1/reports/{name}?from=&amp;to=&amp;user=&amp;fleet=&amp;stack=&amp;by=&amp;days=</c>: the report as a JSON array. 404 naming the
 /// valid reports for an unknown name; 400 naming the parameter for a date that is not ISO-8601, a
-/// <c>by</c> other than day|month (concurrency), or a missing or bad <c>days</c> (inactive).
+/// <c>by</c> other than day|month (concurrency), or a missing or bad <c>days</c> (inactive). 422
+/// <c>{"error","rows","maxRows"}</c> when the report would answer more rows than the server's cap
+/// (<see cref="ServerOptions.ReportMaxRows"/>): the request is well-formed, its answer too large to build.
 /// </summary>
 public static class ReportsApi
 {
     public sealed record UnknownReportError(string Error, IReadOnlyList<string> Reports);
 
     public sealed record ParameterError(string Error, string Parameter);
+
+    /// <summary>The 422 body past the row cap: the message (report, rows, cap, how to narrow) and the two numbers.</summary>
+    public sealed record TooLargeError(string Error, long Rows, int MaxRows);
+
+    /// <summary>The answer to a report past its row cap: 422 with <see cref="TooLargeError"/>.</summary>
+    public static IResult TooLarge(ReportTooLargeException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return TypedResults.Json(new TooLargeError(e.Message, e.Rows, e.MaxRows), statusCode: StatusCodes.Status422UnprocessableEntity);
+    }
 
     public static RouteGroupBuilder MapReports(this RouteGroupBuilder api)
     {
@@ -59,8 +71,15 @@ public static class ReportsApi
         }
 
         static string? Opt(string? s) => string.IsNullOrEmpty(s) ? null : s;
-        var table = reports.Run(name, new ReportFilter(fromTime, toTime, Opt(user), period, dayCount, Opt(fleet), Opt(stack)));
-        return TypedResults.Json(table.RowsAsObjects);
+        try
+        {
+            var table = reports.Run(name, new ReportFilter(fromTime, toTime, Opt(user), period, dayCount, Opt(fleet), Opt(stack)));
+            return TypedResults.Json(table.RowsAsObjects);
+        }
+        catch (ReportTooLargeException e)
+        {
+            return TooLarge(e);
+        }
     }
 
     /// <summary>day (also when empty or absent) or month, any case.</summary>

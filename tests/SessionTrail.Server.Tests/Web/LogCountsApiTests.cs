@@ -32,6 +32,8 @@ public sealed class LogCountsApiTests(UiServerFixture fixture) : IClassFixture<U
         { "from=2026-11-02T06:30:00Z&to=2026-11-02T06:31:00Z&buckets=1000", 1000 },
         { "from=2026-11-03", 60 },
         { "q=nothingmatches", 60 },
+        { "from=0001-01-01&to=9999-12-31T23:59:59Z", 60 }, // 3.65 M days still make at most `buckets` buckets
+        { "from=0001-01-01&to=9999-12-31&q=nothingmatches&buckets=1000", 1000 },
     };
 
     [Theory]

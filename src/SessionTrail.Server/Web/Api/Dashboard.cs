@@ -4,25 +4,6 @@ using SessionTrail.Server.Store;
 
 namespace SessionTrail.Server.Web.Api;
 
-/// <summary>
-/// <c>peakConcurrency</c> on the dashboard: an app's highest number of distinct users running it at the same moment
-/// on any UTC day of the window (<see cref="Peak"/>, the <c>concurrency</c> report's peakUsers), the first day it was
-/// reached, and the highest number of simultaneous runs (peakRuns) of any day.
-/// </summary>
-public sealed record PeakRow(string App, long Peak, string Day, long PeakRuns) : IReportRow
-{
-    public static readonly IReadOnlyList<string> Columns = ["app", "peak", "day", "peakRuns"];
-
-    public object? GetValue(int column) => column switch
-    {
-        0 => App,
-        1 => Peak,
-        2 => Day,
-        3 => PeakRuns,
-        _ => throw new ArgumentOutOfRangeException(nameof(column)),
-    };
-}
-
 /// <summary>The body of <c>GET /api/v1/dashboard</c>.</summary>
 public sealed record DashboardView(
     IReadOnlyList<TopAppRow> TopByTime,
@@ -104,24 +85,10 @@ public sealed class Dashboard(ReportService reports, SessionBrowser sessions, Sq
 
     private ReportTable Compute(string part, ReportFilter filter, int top) => part switch
     {
-        "topByTime" => First(reports.Run("top-apps", filter), top),
-        "topByLaunches" => First(reports.Run("launches", filter), top),
+        "topByTime" => reports.First("top-apps", filter, top),
+        "topByLaunches" => reports.First("launches", filter, top),
         "perDay" => reports.PerDay(filter),
-        "peakConcurrency" => new(part, PeakRow.Columns, Peaks(reports.Run("concurrency", filter with { By = ReportPeriod.Day }), top)),
+        "peakConcurrency" => reports.PeakConcurrency(filter, top),
         _ => throw new ArgumentException($"unknown dashboard part '{part}'", nameof(part)),
     };
-
-    private static ReportTable First(ReportTable table, int top) => table with { Rows = [.. table.Rows.Take(top)] };
-
-    private static List<IReportRow> Peaks(ReportTable concurrency, int top) =>
-        [.. concurrency.Rows.Cast<ConcurrencyRow>()
-            .GroupBy(r => r.App, StringComparer.Ordinal)
-            .Select(g =>
-            {
-                var peak = g.Max(r => r.PeakUsers);
-                var day = g.Where(r => r.PeakUsers == peak).Select(r => r.Day).Min(StringComparer.Ordinal)!;
-                return new PeakRow(g.Key, peak, day, g.Max(r => r.PeakRuns));
-            })
-            .OrderByDescending(p => p.Peak).ThenByDescending(p => p.PeakRuns).ThenBy(p => p.App, StringComparer.Ordinal)
-            .Take(top)];
 }

@@ -21,6 +21,7 @@ namespace SessionTrail.Server.Web.Api;
 /// <item><c>GET /facets</c> → <see cref="Facets"/>.</item>
 /// </list>
 /// Every one needs the role viewer (or above). A bad parameter is a 400 naming it (<c>{"error","parameter"}</c>); nothing in a query string makes a 500.
+/// A dashboard chart past the reports' row cap (only <c>perDay</c> can be: the others keep <c>top</c> rows) is the reports' 422.
 /// </summary>
 public static class WebApi
 {
@@ -77,7 +78,19 @@ public static class WebApi
         var p = new QueryParameters(http);
         var filter = p.Filter();
         var top = p.Int("top", Dashboard.DefaultTop, 1, Dashboard.MaxTop);
-        return p.Error ?? TypedResults.Json(await new Dashboard(reports, new SessionBrowser(store, clock), store).BuildAsync(filter, top));
+        if (p.Error is { } bad)
+        {
+            return bad;
+        }
+
+        try
+        {
+            return TypedResults.Json(await new Dashboard(reports, new SessionBrowser(store, clock), store).BuildAsync(filter, top));
+        }
+        catch (ReportTooLargeException e)
+        {
+            return ReportsApi.TooLarge(e);
+        }
     }
 
     private static IResult DashboardCsv(HttpContext http, string part, ReportService reports, SqliteStore store, TimeProvider clock)
@@ -97,7 +110,16 @@ public static class WebApi
             return bad;
         }
 
-        var table = new Dashboard(reports, new SessionBrowser(store, clock), store).Part(part, filter, top);
+        ReportTable table;
+        try
+        {
+            table = new Dashboard(reports, new SessionBrowser(store, clock), store).Part(part, filter, top);
+        }
+        catch (ReportTooLargeException e)
+        {
+            return ReportsApi.TooLarge(e);
+        }
+
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{part}.csv\"";
         return TypedResults.Text(CsvTable.Write(table), "text/csv; charset=utf-8; header=present", Encoding.UTF8);
     }
