@@ -26,14 +26,7 @@ public sealed class EmptySegmentTests
     public async Task AnEmptySegmentCompletesIsListedAsEmptyAndVerifiesOnTheS3Store()
     {
         await using var s3 = await S3rverServer.StartAsync("rec-empty");
-        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", S3rverServer.AccessKey);
-        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", S3rverServer.SecretKey);
-        await using var s = await RecordingServer.StartAsync(o =>
-        {
-            o.RecordingsS3 = "rec-empty/p";
-            o.RecordingsS3Endpoint = s3.Url;
-        });
-        Assert.IsType<S3RecordingStore>(s.Bytes);
+        await using var s = await RecordingServer.StartOnS3Async(s3, "rec-empty/p");
 
         await EmptySegmentRoundTripAsync(s);
         Assert.Contains("p/empty-1/000000.mp4.sha256", await s3.KeysAsync("rec-empty"));

@@ -202,14 +202,7 @@ public sealed class S3RecordingsApiTests
     public async Task ListingRangesAndRetentionWorkOverS3()
     {
         await using var s3 = await S3rverServer.StartAsync("rec");
-        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", S3rverServer.AccessKey);
-        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", S3rverServer.SecretKey);
-        await using var s = await RecordingServer.StartAsync(o =>
-        {
-            o.RecordingsS3 = "rec";
-            o.RecordingsS3Endpoint = s3.Url;
-        });
-        Assert.IsType<S3RecordingStore>(s.Bytes);
+        await using var s = await RecordingServer.StartOnS3Async(s3, "rec");
         var video = Seg.Bytes(20_000, 9);
         await s.PutChainAsync("s1", video, Seg.Bytes(500, 1));
 
