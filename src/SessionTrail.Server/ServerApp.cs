@@ -70,6 +70,7 @@ public static class ServerApp
         });
         Web.WebUi.UseSecurityHeaders(app);
         app.UseRouting();
+        app.UseMiddleware<CanonicalTargetMiddleware>(); // before the auth gate: an aliased path never reaches an endpoint
         app.UseMiddleware<ApiAuthMiddleware>();
         app.MapHealth();
         var api = app.MapGroup(ApiAuthMiddleware.ApiPrefix);

@@ -147,9 +147,9 @@ internal static class AgentCommand
             {
                 var lag = up.LiveLagSeconds is { } l ? $", live lag {l:F0} s" : "";
                 Console.WriteLine($"  recording upload ({up.Upload}): {up.State}{(up.SpoolFull ? " — SPOOL FULL, recording paused" : "")}, {up.PendingSegments} segments ({up.PendingBytes.ToString(CultureInfo.InvariantCulture)} bytes) pending, {up.OpenSegments} open{lag}, {up.UploadedSegmentsTotal} uploaded, spool {up.SpoolBytes.ToString(CultureInfo.InvariantCulture)} of {up.SpoolMaxBytes.ToString(CultureInfo.InvariantCulture)} bytes");
-                foreach (var failed in up.Failed)
+                foreach (var aside in up.SetAside)
                 {
-                    Console.WriteLine($"    FAILED {failed.Segment} ({failed.Time:u}): {failed.Reason}");
+                    Console.WriteLine($"    SET ASIDE {aside.Segment} since {aside.Since:u}, {aside.Attempts} attempt(s), next retry {aside.NextRetry:u}: {aside.Reason}");
                 }
 
                 if (up.LastError is { } upError)

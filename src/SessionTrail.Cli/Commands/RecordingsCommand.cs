@@ -180,6 +180,11 @@ internal static class RecordingsCommand
             return Failure.ExitCode;
         }
 
+        foreach (var note in result.Notes ?? [])
+        {
+            Console.WriteLine("note: " + note);
+        }
+
         Console.WriteLine($"{success}: {result.Segments} segments, chain intact, manifest signature valid (key {result.KeyFingerprint}{(serverKey ? ", not pinned; pin it with --public-key" : ", pinned")})");
         return 0;
     }
@@ -201,7 +206,7 @@ internal static class RecordingsCommand
         }
 
         var list = Path.Combine(dir, "concat.txt");
-        await File.WriteAllLinesAsync(list, listing.GetProperty("segments").EnumerateArray()
+        await File.WriteAllLinesAsync(list, RecordingVerifier.WithVideo(listing.GetProperty("segments").EnumerateArray())
             .Select(s => $"file '{RecordingManifest.FileName(s.GetProperty("index").GetInt32())}'"), ct);
         var output = Path.Combine(dir, "recording.mp4");
         var start = new ProcessStartInfo(ffmpeg, ["-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", list, "-c", "copy", "-movflags", "+faststart", output])
@@ -261,7 +266,7 @@ internal static class RecordingsCommand
             ["bytes"] = s.GetProperty("bytes").ValueKind == JsonValueKind.Number ? s.GetProperty("bytes").GetInt64().ToString(CultureInfo.InvariantCulture) : null,
             ["uploaded"] = s.GetProperty("uploadedBytes").GetInt64().ToString(CultureInfo.InvariantCulture),
             ["sha256"] = Str(s, "sha256") is { } sha ? sha[..12] : null,
-            ["problem"] = Str(s, "problem"),
+            ["problem"] = Str(s, "problem") ?? Str(s, "note"),
         }).ToList();
         ReportRenderer.Render(JsonSerializer.SerializeToElement(rows, Web), columns, ReportFormat.Table, output);
         var chain = listing.GetProperty("chain");

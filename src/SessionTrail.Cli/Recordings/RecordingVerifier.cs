@@ -6,8 +6,11 @@ using SessionTrail.Server.Recordings;
 
 namespace SessionTrail.Cli.Recordings;
 
-/// <summary>What <see cref="RecordingVerifier.RunAsync"/> found: segments checked, every problem (empty when all verified), the key used.</summary>
-internal sealed record VerifyResult(int Segments, IReadOnlyList<string> Problems, string KeyFingerprint, JsonElement Listing);
+/// <summary>
+/// What <see cref="RecordingVerifier.RunAsync"/> found: segments checked, every problem (empty when all verified), the key used,
+/// and notes on what verified but is unusual (an empty segment: no video in its time span).
+/// </summary>
+internal sealed record VerifyResult(int Segments, IReadOnlyList<string> Problems, string KeyFingerprint, JsonElement Listing, IReadOnlyList<string>? Notes = null);
 
 /// <summary>
 /// Verifies a session's recording against a server, the way an auditor would: downloads every segment (through
@@ -31,6 +34,7 @@ internal sealed class RecordingVerifier(RecordingsClient client)
     {
         var listing = await client.ListAsync(session, ct) ?? throw new ArgumentException($"the server has no recording of session '{session}'");
         var problems = new List<string>();
+        var notes = new List<string>();
         var basePath = RecordingsClient.SessionPath(session);
         var publicKey = pinnedKeyPem ?? await client.TextAsync("recordings/public-key", ct);
         var fingerprint = Fingerprint(publicKey);
@@ -107,9 +111,14 @@ internal sealed class RecordingVerifier(RecordingsClient client)
             }
 
             previousSha = recordSha;
-            if (segment.GetProperty("uploadedBytes").GetInt64() == 0)
+            if (Str(segment, "note") is { } note)
             {
-                continue;
+                notes.Add($"segment {index}: {note}");
+            }
+
+            if (segment.GetProperty("uploadedBytes").GetInt64() == 0 && state != SegmentStates.Complete)
+            {
+                continue; // nothing held yet; a complete empty segment is downloaded (0 bytes) and checked like any other
             }
 
             var (actual, length) = await DownloadAsync(session, index, outDir, file, ct);
@@ -144,7 +153,7 @@ internal sealed class RecordingVerifier(RecordingsClient client)
             await File.WriteAllTextAsync(Path.Combine(outDir, ListingFile), JsonSerializer.Serialize(listing, Indented), ct);
         }
 
-        return new VerifyResult(segments.Count, problems, fingerprint, listing);
+        return new VerifyResult(segments.Count, problems, fingerprint, listing, notes);
     }
 
     /// <summary>
@@ -163,6 +172,7 @@ internal sealed class RecordingVerifier(RecordingsClient client)
         var listing = JsonDocument.Parse(Read(ListingFile)).RootElement.Clone();
         var fingerprint = Fingerprint(publicKey);
         var problems = new List<string>();
+        var notes = new List<string>();
         if (!RecordingSigner.Verify(Encoding.UTF8.GetBytes(manifest), signature, publicKey))
         {
             problems.Add($"{ManifestFile}: the signature is not valid for the public key {fingerprint}");
@@ -193,6 +203,10 @@ internal sealed class RecordingVerifier(RecordingsClient client)
             {
                 problems.Add($"{file}: sha256 {actual} is not the signed manifest's {sha}");
             }
+            else if (stream.Length == 0)
+            {
+                notes.Add($"{file}: {SegmentNotes.Empty}");
+            }
         }
 
         var signed = entries.ToDictionary(e => e.File, e => e.Sha256, StringComparer.Ordinal);
@@ -213,7 +227,7 @@ internal sealed class RecordingVerifier(RecordingsClient client)
             }
         }
 
-        return new VerifyResult(entries.Count, problems, fingerprint, listing);
+        return new VerifyResult(entries.Count, problems, fingerprint, listing, notes);
     }
 
     /// <summary>The manifest and its signature; fetched again once when they do not match (a segment completed in between).</summary>
@@ -267,6 +281,10 @@ internal sealed class RecordingVerifier(RecordingsClient client)
     private static string? Str(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
+    /// <summary>The segments that hold video: an empty (0-byte) segment has no frames to join (its time span is a gap).</summary>
+    public static IEnumerable<JsonElement> WithVideo(IEnumerable<JsonElement> segments) =>
+        segments.Where(s => s.GetProperty("uploadedBytes").GetInt64() > 0);
+
     /// <summary>Why the segments cannot be joined into one MP4 by stream copy, or null when they can (one geometry, one codec, all complete).</summary>
     public static string? WhyNotSingle(JsonElement listing)
     {
@@ -276,12 +294,17 @@ internal sealed class RecordingVerifier(RecordingsClient client)
             return "there are no segments";
         }
 
+        if (segments.All(s => s.GetProperty("uploadedBytes").GetInt64() == 0))
+        {
+            return "every segment is empty (0 bytes, no video)";
+        }
+
         if (segments.FirstOrDefault(s => s.GetProperty("state").GetString() != SegmentStates.Complete) is { ValueKind: JsonValueKind.Object } bad)
         {
             return $"segment {bad.GetProperty("index").GetInt32()} is {bad.GetProperty("state").GetString()}";
         }
 
-        var shapes = segments.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.GetProperty("width").GetInt32()}x{s.GetProperty("height").GetInt32()} {Str(s, "codec")}"))
+        var shapes = WithVideo(segments).Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.GetProperty("width").GetInt32()}x{s.GetProperty("height").GetInt32()} {Str(s, "codec")}"))
             .Distinct().ToList();
         return shapes.Count == 1 ? null : $"the segments have {shapes.Count} geometries/codecs ({string.Join(", ", shapes)}); stream copy needs one — keep the segments, or re-encode";
     }

@@ -146,7 +146,14 @@ public sealed class FileSystemRecordingStore : IRecordingStore
 
             if (!File.Exists(part))
             {
-                throw new UploadOffsetException(0, complete: false);
+                if (bytes != 0)
+                {
+                    throw new UploadOffsetException(0, complete: false);
+                }
+
+                // An empty segment (a crash can leave one) has no chunk to PATCH: completing it creates the empty object.
+                CreatePrivateDirectory(Path.GetDirectoryName(part)!);
+                await WritePrivateTextAsync(part, "", ct);
             }
 
             var actualLength = new FileInfo(part).Length;

@@ -25,6 +25,7 @@ public interface IRecordingStore
     /// discarded (so the uploader starts again from 0) and <see cref="UploadVerificationException"/> names it.
     /// Fewer bytes held than <paramref name="bytes"/> is no mismatch: <see cref="UploadOffsetException"/> with the
     /// length held (nothing discarded). Completing an already complete object with the same hash succeeds (idempotent).
+    /// An empty segment (<paramref name="bytes"/> 0, nothing appended) completes as an empty object.
     /// </summary>
     Task<RecordingObjectInfo> CompleteAsync(string session, int index, long bytes, string sha256, CancellationToken ct);
 

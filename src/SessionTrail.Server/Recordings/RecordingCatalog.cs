@@ -25,6 +25,9 @@ public sealed record AuditQuery(string? Session, string? Who, string? Action, Da
 public static class AuditActions
 {
     public const string Play = "play";
+
+    /// <summary>A HEAD of a segment: its size and hash were answered, no bytes.</summary>
+    public const string Head = "head";
     public const string Download = "download";
     public const string Export = "export";
     public const string Manifest = "manifest";

@@ -36,10 +36,24 @@ public static class SegmentStates
 /// <summary>A second record for the same (session, index) with another hash: kept and shown, never used.</summary>
 public sealed record ConflictView(string Id, string Sha256, string? PrevSha256, long Bytes, string Time);
 
-/// <summary>One segment in <c>GET /sessions/{session}/recordings</c>; record fields are null while only bytes exist.</summary>
+/// <summary>
+/// One segment in <c>GET /sessions/{session}/recordings</c>; record fields are null while only bytes exist.
+/// <see cref="Note"/> says what is unusual but no problem (<see cref="SegmentNotes.Empty"/>); null otherwise.
+/// </summary>
 public sealed record SegmentView(
     int Index, string? Start, string? End, int? Width, int? Height, int? Fps, string? Codec, long? Bytes, string? Sha256, string? PrevSha256,
-    string? EndReason, long UploadedBytes, string State, string? Problem, string Url, IReadOnlyList<ConflictView>? Conflicts);
+    string? EndReason, long UploadedBytes, string State, string? Problem, string Url, IReadOnlyList<ConflictView>? Conflicts, string? Note = null);
+
+/// <summary>Values of <see cref="SegmentView.Note"/>.</summary>
+public static class SegmentNotes
+{
+    /// <summary>
+    /// A complete segment of 0 bytes whose record says 0 bytes: verified (its SHA-256 is that of nothing) and
+    /// linked in the chain, but it holds no video — the recorder closed it before ffmpeg wrote a byte (e.g. after
+    /// a crash). Its time span is a gap in the recording, not tampering.
+    /// </summary>
+    public const string Empty = "empty: 0 bytes, no video (the recorder closed the segment before writing any, e.g. after a crash)";
+}
 
 /// <summary>One recording event on the session's timeline.</summary>
 public sealed record EventView(string Time, string Type, string Message, string? GapStart, string? GapEnd, int? Width, int? Height, int? Segments = null);
@@ -130,7 +144,8 @@ public sealed class RecordingInspector(RecordingCatalog catalog, IRecordingStore
                 state,
                 problem,
                 basePath + "/" + index.ToString(CultureInfo.InvariantCulture),
-                contest.Count == 0 ? null : contest));
+                contest.Count == 0 ? null : contest,
+                state == SegmentStates.Complete && info is { Length: 0 } ? SegmentNotes.Empty : null));
         }
 
         return new RecordingListing(

@@ -8,7 +8,8 @@ namespace SessionTrail.Server.Recordings;
 /// A session's recording manifest in <c>SHA256SUMS</c> form: comment lines (session, chain status, signing
 /// key) then <c>&lt;sha256&gt;  &lt;index:D6&gt;.mp4</c> for every segment whose record and complete bytes the
 /// server holds, in index order, with the record's hash (so <c>sha256sum -c</c> in an export folder checks
-/// the files). The text depends only on the stored state (no timestamp), so the manifest and its separately
+/// the files). An empty (0-byte) segment is listed like any other, with the SHA-256 of nothing, and named by a
+/// <c># empty:</c> comment line: it verifies, and the reader learns that its time span holds no video. The text depends only on the stored state (no timestamp), so the manifest and its separately
 /// fetched signature match while nothing changes.
 /// </summary>
 public static class RecordingManifest
@@ -30,6 +31,11 @@ public static class RecordingManifest
         foreach (var problem in listing.Chain.Problems)
         {
             text.Append("# problem: ").Append(problem.ReplaceLineEndings(" ")).Append('\n');
+        }
+
+        foreach (var segment in listed.Where(s => s.Note == SegmentNotes.Empty))
+        {
+            text.Append("# empty: ").Append(FileName(segment.Index)).Append(" (0 bytes, no video; listed with the SHA-256 of nothing)\n");
         }
 
         text.Append("# key: ").Append(keyFingerprint).Append('\n');

@@ -16,8 +16,9 @@ namespace SessionTrail.Server.Recordings;
 /// <list type="bullet">
 /// <item><c>GET /sessions/{session}/recordings[?rehash=true]</c> → the listing with per-segment state and chain verification (<see cref="RecordingListing"/>); 404 when the server knows no recording of the session.</item>
 /// <item><c>GET /sessions/{session}/recordings/{index}[?purpose=play|download|export]</c> → <c>video/mp4</c> with single-range support
-/// (206/416, Accept-Ranges, Content-Range, ETag = "sha256" once complete, If-Range); a partial (uploading) object is served as far as it is held.
-/// Every request is written to the access audit log.</item>
+/// (206/416, Accept-Ranges, Content-Range, ETag = "sha256" once complete, If-Range per <see cref="RangeConditions"/>); a partial
+/// (uploading) object is served as far as it is held. <c>HEAD</c> answers the same status and headers without the body.
+/// Every request is written to the access audit log (a HEAD as action <c>head</c>: it sends no bytes).</item>
 /// <item><c>GET …/recordings/manifest</c> (SHA256SUMS text), <c>GET …/recordings/manifest.sig</c> (base64 ECDSA P-256 / SHA-256, DER),
 /// <c>GET /recordings/public-key</c> (PEM).</item>
 /// <item><c>PUT|DELETE /sessions/{session}/recordings/hold</c> → legal hold on/off (audited).</item>
@@ -41,7 +42,7 @@ public static class RecordingsApi
         api.MapGet("/sessions/{session}/recordings", ListAsync).RequireRole(Role.Viewer);
         api.MapGet("/sessions/{session}/recordings/manifest", ManifestAsync).RequireRole(Role.Auditor);
         api.MapGet("/sessions/{session}/recordings/manifest.sig", SignatureAsync).RequireRole(Role.Auditor);
-        api.MapGet("/sessions/{session}/recordings/{index}", SegmentAsync).RequireRole(Role.Auditor);
+        api.MapMethods("/sessions/{session}/recordings/{index}", [HttpMethods.Get, HttpMethods.Head], SegmentAsync).RequireRole(Role.Auditor);
         api.MapPut("/sessions/{session}/recordings/hold", (HttpContext http, string session, RecordingCatalog catalog, TimeProvider clock) => Hold(http, session, true, catalog, clock)).RequireRole(Role.Admin);
         api.MapDelete("/sessions/{session}/recordings/hold", (HttpContext http, string session, RecordingCatalog catalog, TimeProvider clock) => Hold(http, session, false, catalog, clock)).RequireRole(Role.Admin);
         api.MapGet("/recordings/public-key", (RecordingSigner signer) => TypedResults.Text(signer.PublicKeyPem, "application/x-pem-file", Encoding.ASCII)).RequireRole(Role.Viewer);
@@ -133,26 +134,32 @@ public static class RecordingsApi
             return Error(StatusCodes.Status400BadRequest, $"purpose: expected play, download or export, got '{purpose}'");
         }
 
+        // A HEAD reveals size and hash but no bytes: audited, as what it is.
+        action = HttpMethods.IsHead(http.Request.Method) ? AuditActions.Head : action;
+        var sentRange = RangeOf(http); // audited as sent, also when it is not honoured
+
         var info = await store.GetInfoAsync(id, i, ct);
         var stream = info is null ? null : await store.OpenReadAsync(id, i, ct);
         if (info is null || stream is null)
         {
-            AuditRequest(http, catalog, clock, action, id, i, StatusCodes.Status404NotFound);
+            AuditRequest(http, catalog, clock, action, id, i, StatusCodes.Status404NotFound, sentRange);
             return Error(StatusCodes.Status404NotFound, $"no bytes of segment {i} of session '{id}'");
         }
 
         // A partial object grows while we serve it: announce and send exactly what is held now.
         var bounded = new BoundedReadStream(stream, stream.Length);
         var etag = info.Complete && info.Sha256 is { } sha ? new EntityTagHeaderValue("\"" + sha + "\"") : null;
+        var lastModified = info.Complete ? info.LastWrite : (DateTimeOffset?)null;
+        RangeConditions.Apply(http.Request, etag, lastModified, clock.GetUtcNow());
         http.Response.Headers.CacheControl = info.Complete ? "private, max-age=3600" : "no-cache";
         var result = TypedResults.Stream(
             bounded,
             "video/mp4",
-            action == AuditActions.Play ? null : RecordingManifest.FileName(i),
-            info.Complete ? info.LastWrite : null,
+            purpose is null or "play" ? null : RecordingManifest.FileName(i),
+            lastModified,
             etag,
             enableRangeProcessing: true);
-        return new AuditedResult(result, http => AuditRequest(http, catalog, clock, action, id, i, http.Response.StatusCode));
+        return new AuditedResult(result, http => AuditRequest(http, catalog, clock, action, id, i, http.Response.StatusCode, sentRange));
     }
 
     private static IResult Hold(HttpContext http, string session, bool on, RecordingCatalog catalog, TimeProvider clock)
@@ -215,10 +222,16 @@ public static class RecordingsApi
             r.Seq, NdjsonWriter.FormatTime(r.Time), r.Who, r.TokenId, r.Action, r.Session, r.Index, r.Range, r.Remote, r.Status)).ToList());
     }
 
-    private static void AuditRequest(HttpContext http, RecordingCatalog catalog, TimeProvider clock, string action, string session, int? index, int status)
+    private static string? RangeOf(HttpContext http)
+    {
+        var range = http.Request.Headers.Range.ToString();
+        return range.Length == 0 ? null : range.Length > 200 ? range[..200] : range;
+    }
+
+    private static void AuditRequest(HttpContext http, RecordingCatalog catalog, TimeProvider clock, string action, string session, int? index, int status, string? range = null)
     {
         var who = Caller.Of(http);
-        var range = http.Request.Headers.Range.ToString();
+        range ??= RangeOf(http);
         catalog.Audit(new AccessAuditEntry(
             0,
             clock.GetUtcNow(),
@@ -227,7 +240,7 @@ public static class RecordingsApi
             action,
             session,
             index,
-            range.Length == 0 ? null : range.Length > 200 ? range[..200] : range,
+            range,
             http.Connection.RemoteIpAddress?.ToString(),
             status));
     }

@@ -214,7 +214,13 @@ public sealed class S3RecordingStore : IRecordingStore, IDisposable
                 throw new UploadVerificationException($"segment {index}: {length} bytes were uploaded, more than the {bytes} declared; the upload was discarded");
             }
 
-            var actual = await ComputeSha256Async(session, index, ct);
+            // Hashed over the parts themselves: an empty segment (no parts, nothing PATCHed) hashes as the empty string.
+            string actual;
+            await using (var held = new ConcatenatedPartsStream(s3, bucket, await PartsAsync(session, index, ct)))
+            {
+                actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(held, ct));
+            }
+
             if (actual != expected)
             {
                 await DeletePartsAsync(session, index, ct);

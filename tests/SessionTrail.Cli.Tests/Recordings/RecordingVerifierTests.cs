@@ -283,6 +283,36 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task AnEmptySegmentVerifiesIsNamedAsEmptyAndIsLeftOutOfTheJoinedMp4()
+    {
+        var first = await Mp4Async("testsrc", 320, 240, 2);
+        var third = await Mp4Async("smptebars", 320, 240, 2);
+        await PutChainAsync("s-e", first, [], third); // segment 1: closed by a crash before ffmpeg wrote a byte
+        var url = ServerApp.Addresses(app!)[0];
+        var token = app!.Services.GetRequiredService<TokenStore>().Create("cli");
+
+        var verified = await VerifyAsync("s-e");
+        var (code, output) = await RunCliAsync("recordings", "export", "s-e", "--out", outDir, "--single", "--server", url, "--token", token);
+        var offline = await RecordingVerifier.VerifyExportAsync(outDir, null, CancellationToken.None);
+        var listing = new StringWriter();
+        Commands.RecordingsCommand.Render(verified.Listing, json: false, listing);
+
+        Assert.Empty(verified.Problems);
+        Assert.Equal(["segment 1: " + SegmentNotes.Empty], verified.Notes);
+        Assert.True(code == 0, output);
+        Assert.Contains("note: segment 1: empty: 0 bytes, no video", output, StringComparison.Ordinal);
+        Assert.Contains("exported to " + outDir + ": 3 segments, chain intact", output, StringComparison.Ordinal);
+        Assert.Equal(0, new FileInfo(Path.Combine(outDir, "000001.mp4")).Length);
+        Assert.Contains("000001.mp4: OK", await RunAsync("sha256sum", outDir, "-c", RecordingVerifier.ManifestFile), StringComparison.Ordinal);
+        Assert.Empty(offline.Problems);
+        Assert.Equal(["000001.mp4: " + SegmentNotes.Empty], offline.Notes);
+        Assert.Contains("empty: 0 bytes, no video", listing.ToString(), StringComparison.Ordinal);
+        Assert.Contains("chain: intact", listing.ToString(), StringComparison.Ordinal);
+        var probe = await RunAsync("ffprobe", outDir, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", "recording.mp4");
+        Assert.InRange(double.Parse(probe.Trim(), System.Globalization.CultureInfo.InvariantCulture), 3.5, 4.5); // the two segments with video
+    }
+
+    [Fact]
     public async Task TheListingTableNamesStatesAndProblems()
     {
         await PutChainAsync("s1", Random(100, 1));
@@ -323,7 +353,7 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>Runs the real `sessiontrail` executable built next to the tests.</summary>
-    private static async Task<(int Code, string Output)> RunCliAsync(params string[] args)
+    internal static async Task<(int Code, string Output)> RunCliAsync(params string[] args)
     {
         var exe = Path.Combine(AppContext.BaseDirectory, "sessiontrail");
         var start = File.Exists(exe) ? new ProcessStartInfo(exe, args) : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "sessiontrail.dll"), .. args]);

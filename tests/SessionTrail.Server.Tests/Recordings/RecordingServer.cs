@@ -5,6 +5,7 @@ using SessionTrail.Core.Records;
 using SessionTrail.Server.Recordings;
 using SessionTrail.Server.Store;
 using SessionTrail.Server.Tests.Http;
+using SessionTrail.Tests.S3;
 
 namespace SessionTrail.Server.Tests.Recordings;
 
@@ -20,6 +21,21 @@ public sealed class RecordingServer : IAsyncDisposable
     public IRecordingStore Bytes => Server.App.Services.GetRequiredService<IRecordingStore>();
 
     public static async Task<RecordingServer> StartAsync(Action<ServerOptions>? configure = null) => new(await RunningServer.StartAsync(configure));
+
+    /// <summary>A server keeping recording bytes in <paramref name="s3"/> at <paramref name="location"/> (BUCKET[/PREFIX]), with credentials from the environment as in production.</summary>
+    public static async Task<RecordingServer> StartOnS3Async(S3rverServer s3, string location)
+    {
+        ArgumentNullException.ThrowIfNull(s3);
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", S3rverServer.AccessKey);
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", S3rverServer.SecretKey);
+        var server = await StartAsync(o =>
+        {
+            o.RecordingsS3 = location;
+            o.RecordingsS3Endpoint = s3.Url;
+        });
+        Assert.IsType<S3RecordingStore>(server.Bytes);
+        return server;
+    }
 
     public void Ingest(params TrailRecord[] records) => Server.App.Services.GetRequiredService<SqliteStore>().Ingest(records);
 

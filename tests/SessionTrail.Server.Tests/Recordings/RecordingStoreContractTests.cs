@@ -86,6 +86,33 @@ public abstract class RecordingStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnEmptySegmentCompletesWithoutAnAppendAndReadsAsNothing()
+    {
+        var empty = Seg.Sha([]);
+
+        var wrong = await Assert.ThrowsAsync<UploadVerificationException>(() => Store.CompleteAsync("s1", 4, 0, new string('a', 64), None));
+        var done = await Store.CompleteAsync("s1", 4, 0, empty, None);
+        var again = await Store.CompleteAsync("s1", 4, 0, empty, None);
+        var info = (await Store.GetInfoAsync("s1", 4, None))!;
+        await using var read = await Store.OpenReadAsync("s1", 4, None);
+
+        Assert.Contains(empty, wrong.Message, StringComparison.Ordinal);
+        Assert.Equal((0L, true, empty), (done.Length, done.Complete, done.Sha256));
+        Assert.Equal((0L, true, empty), (again.Length, again.Complete, again.Sha256));
+        Assert.Equal((0L, true, empty), (info.Length, info.Complete, info.Sha256));
+        Assert.Equal(0, read!.Length);
+        Assert.Equal(-1, read.ReadByte());
+        Assert.Equal(empty, await Store.ComputeSha256Async("s1", 4, None));
+        Assert.Equal([4], await Store.ListAsync("s1", None));
+        var closed = await Assert.ThrowsAsync<UploadOffsetException>(() => Store.AppendAsync("s1", 4, 0, new MemoryStream(new byte[1]), None));
+        Assert.True(closed.Complete);
+
+        // An empty chunk first (what a client may PATCH for an empty file) changes nothing.
+        Assert.Equal(0, await Store.AppendAsync("s1", 5, 0, new MemoryStream(), None));
+        Assert.True((await Store.CompleteAsync("s1", 5, 0, empty, None)).Complete);
+    }
+
+    [Fact]
     public async Task RandomSeeksReadTheRightBytes()
     {
         var bytes = Seg.Bytes(50_000, 3);
@@ -175,14 +202,7 @@ public sealed class S3RecordingsApiTests
     public async Task ListingRangesAndRetentionWorkOverS3()
     {
         await using var s3 = await S3rverServer.StartAsync("rec");
-        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", S3rverServer.AccessKey);
-        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", S3rverServer.SecretKey);
-        await using var s = await RecordingServer.StartAsync(o =>
-        {
-            o.RecordingsS3 = "rec";
-            o.RecordingsS3Endpoint = s3.Url;
-        });
-        Assert.IsType<S3RecordingStore>(s.Bytes);
+        await using var s = await RecordingServer.StartOnS3Async(s3, "rec");
         var video = Seg.Bytes(20_000, 9);
         await s.PutChainAsync("s1", video, Seg.Bytes(500, 1));
 

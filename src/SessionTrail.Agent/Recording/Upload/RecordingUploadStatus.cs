@@ -3,7 +3,10 @@ namespace SessionTrail.Agent.Recording.Upload;
 /// <summary>The recording uploader as `sessiontrail agent status` shows it.</summary>
 public sealed record RecordingUploadStatus
 {
-    /// <summary>"idle", "uploading", "retrying" (the last attempt failed; waiting to retry) or "spool full".</summary>
+    /// <summary>
+    /// "idle" (nothing to send now; set-aside segments wait for their retry), "uploading", "retrying" (the target is
+    /// away; the pass is retried with back-off) or "spool full".
+    /// </summary>
     public required string State { get; init; }
 
     /// <summary>Where segments go: "server", "s3" or "both".</summary>
@@ -48,9 +51,18 @@ public sealed record RecordingUploadStatus
 
     public DateTimeOffset? LastErrorTime { get; init; }
 
-    /// <summary>Segments given up on (hash mismatch twice, unreadable sidecar, server refusal); kept in the spool.</summary>
-    public IReadOnlyList<FailedSegment> Failed { get; init; } = [];
+    /// <summary>
+    /// Segments set aside after a failure that is theirs (refused by the target, video missing, unreadable or changed,
+    /// bad sidecar): kept in the spool, retried with back-off, while the others go on. Empty when none.
+    /// </summary>
+    public IReadOnlyList<SetAsideSegment> SetAside { get; init; } = [];
 }
 
+/// <summary>A segment set aside (see <see cref="SetAsideSegments"/>).</summary>
 /// <param name="Segment">"SESSION/INDEX".</param>
-public sealed record FailedSegment(string Segment, string Reason, DateTimeOffset Time);
+/// <param name="Reason">Why the last attempt failed.</param>
+/// <param name="Since">The first failure of this run of failures.</param>
+/// <param name="Attempts">Failed attempts since then.</param>
+/// <param name="LastAttempt">When the last attempt failed.</param>
+/// <param name="NextRetry">When it is tried again (the next pass after that time).</param>
+public sealed record SetAsideSegment(string Segment, string Reason, DateTimeOffset Since, int Attempts, DateTimeOffset LastAttempt, DateTimeOffset NextRetry);

@@ -13,9 +13,14 @@ namespace SessionTrail.Agent.Recording.Upload;
 /// oldest first, and their segments in index order: a closed segment (sidecar present, no .uploaded marker) is
 /// sent whole to every target and completed (size + SHA-256 checked by the target), then its marker is written
 /// atomically; an open segment's new bytes go to the server as they are (a fragmented MP4 prefix plays), so an
-/// auditor sees the session nearly live. Failures are retried with back-off and jitter from the offset the server
-/// holds; a segment the server refuses twice (hash mismatch) is reported failed and kept. After each pass the
-/// spool budget (<see cref="SpoolBudget"/>) deletes uploaded videos when over the cap.
+/// auditor sees the session nearly live. After each pass the spool budget (<see cref="SpoolBudget"/>) deletes
+/// uploaded videos when over the cap.
+/// <para>Failures: one of the target (<see cref="RecordingUploadException"/>: away, or refusing every request) stops
+/// the pass — the rest waits, index order kept — and the pass is retried with back-off and jitter from the offset the
+/// server holds. One of the segment (<see cref="SegmentFailedException"/>, or its spool files) sets that segment aside
+/// (<see cref="SetAsideSegments"/>: kept, shown in the status, retried with its own back-off) and the pass goes on
+/// with the next one. Invariant: a pass stops only on a failure that does not depend on the segment, so no
+/// segment can hold up the ones behind it.</para>
 /// </summary>
 public sealed partial class RecordingUploader : IDisposable
 {
@@ -27,7 +32,7 @@ public sealed partial class RecordingUploader : IDisposable
     private readonly Backoff _backoff;
     private readonly SpoolBudget _budget;
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, FailedSegment> _failed = new(StringComparer.Ordinal); // by video path: two folders may claim one session
+    private readonly SetAsideSegments _setAside;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private RecordingUploadStatus _status;
     private string? _uploadingNow;
@@ -37,6 +42,7 @@ public sealed partial class RecordingUploader : IDisposable
     private long _uploadedBytes;
     private DateTimeOffset? _liveSyncedAt;
     private bool _retrying;
+    private int _closedAside; // closed segments pending but set aside: no work for now
 
     /// <summary>
     /// The agent's uploader. <paramref name="server"/> and <paramref name="token"/> are required when
@@ -66,6 +72,7 @@ public sealed partial class RecordingUploader : IDisposable
         _logger = loggers.CreateLogger<RecordingUploader>();
         _backoff = new Backoff(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(2), 0.5, random);
         _budget = new SpoolBudget(_root, options.SpoolMaxBytes, _logger);
+        _setAside = new SetAsideSegments(time, random);
         _status = new RecordingUploadStatus { State = "idle", Upload = options.Upload, SpoolMaxBytes = options.SpoolMaxBytes };
     }
 
@@ -157,7 +164,7 @@ public sealed partial class RecordingUploader : IDisposable
                 State = _budget.Full ? "spool full" : _retrying ? "retrying" : _uploadingNow is not null ? "uploading" : _status.State,
                 UploadingNow = _uploadingNow,
                 LiveLagSeconds = LiveLag(),
-                Failed = [.. _failed.Values],
+                SetAside = _setAside.Snapshot(),
                 LastError = _lastError,
                 LastErrorTime = _lastErrorTime,
                 UploadedSegmentsTotal = _uploadedSegments,
@@ -229,6 +236,7 @@ public sealed partial class RecordingUploader : IDisposable
         RecordingUploadException? error = null;
         var liveSynced = true;
         var liveStartedAt = _time.GetUtcNow();
+        var inSpool = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (_, segments) in sessions)
         {
             foreach (var segment in segments)
@@ -238,13 +246,14 @@ public sealed partial class RecordingUploader : IDisposable
                     continue;
                 }
 
+                inSpool.Add(segment.VideoPath);
                 var length = segment.VideoLength();
                 var closed = segment.Closed;
                 if (length < 0)
                 {
-                    if (closed)
+                    if (closed && !_setAside.Waiting(segment))
                     {
-                        MarkFailed(segment, "its video is missing from the spool (deleted by someone else?)");
+                        SetAside(segment, "its video is missing from the spool (deleted, moved, or not a file)");
                     }
 
                     continue;
@@ -257,9 +266,15 @@ public sealed partial class RecordingUploader : IDisposable
                     openSegments++;
                 }
 
-                if (_failed.ContainsKey(segment.VideoPath) || _targets.Count == 0)
+                if (_targets.Count == 0)
                 {
-                    continue; // failed, or Upload "none": the segment stays in the spool (never marked uploaded, never deleted)
+                    continue; // Upload "none": the segment stays in the spool (never marked uploaded, never deleted)
+                }
+
+                if (_setAside.Waiting(segment))
+                {
+                    liveSynced &= closed;
+                    continue; // set aside until its next retry; the segments behind it go on
                 }
 
                 if (error is not null)
@@ -274,7 +289,7 @@ public sealed partial class RecordingUploader : IDisposable
                 {
                     if (closed)
                     {
-                        await FinishAsync(segment, stop);
+                        await FinishAsync(segment, retry: _setAside.Contains(segment), stop);
                         pendingSegments--;
                         pendingBytes -= length;
                         EnforceBudget();
@@ -283,6 +298,11 @@ public sealed partial class RecordingUploader : IDisposable
                     else
                     {
                         liveSynced &= await SendOpenAsync(segment, length, stop);
+                    }
+
+                    if (_setAside.Clear(segment))
+                    {
+                        LogBackFromAside(_logger, segment.Key);
                     }
                 }
                 catch (RecordingUploadException e)
@@ -295,11 +315,13 @@ public sealed partial class RecordingUploader : IDisposable
                 }
                 catch (SegmentFailedException e)
                 {
-                    MarkFailed(segment, e.Message);
+                    liveSynced &= closed;
+                    SetAside(segment, e.Message);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
                 {
-                    MarkFailed(segment, $"{e.GetType().Name}: {e.Message}");
+                    liveSynced &= closed;
+                    SetAside(segment, e is SpoolFileException ? e.Message : $"{e.GetType().Name}: {e.Message}");
                 }
                 finally
                 {
@@ -308,9 +330,12 @@ public sealed partial class RecordingUploader : IDisposable
             }
         }
 
+        _setAside.KeepOnly(inSpool);
+        var closedAside = sessions.SelectMany(s => s.Segments).Count(s => !s.Uploaded && s.Closed && s.VideoLength() >= 0 && _setAside.Contains(s));
         lock (_lock)
         {
             _retrying = error is not null;
+            _closedAside = closedAside;
             if (openSegments == 0)
             {
                 _liveSyncedAt = null;
@@ -326,7 +351,8 @@ public sealed partial class RecordingUploader : IDisposable
         return new PassResult(closedLeft, error);
     }
 
-    private async Task FinishAsync(SpoolSegment segment, CancellationToken stop)
+    /// <param name="retry">The segment was set aside: its video must still be what its sidecar says, else nothing is sent.</param>
+    private async Task FinishAsync(SpoolSegment segment, bool retry, CancellationToken stop)
     {
         SegmentSidecar sidecar;
         try
@@ -341,6 +367,11 @@ public sealed partial class RecordingUploader : IDisposable
         if (sidecar.Index != segment.Index || sidecar.Sha256 is not { Length: 64 } || sidecar.Bytes < 0)
         {
             throw new SegmentFailedException($"its sidecar {segment.SidecarPath} does not describe segment {segment.Index} (index {sidecar.Index}, {sidecar.Bytes} bytes, SHA-256 '{sidecar.Sha256}')");
+        }
+
+        if (retry)
+        {
+            await CheckUnchangedAsync(segment, sidecar, stop);
         }
 
         long sent = 0;
@@ -361,6 +392,36 @@ public sealed partial class RecordingUploader : IDisposable
 
         LogUploaded(_logger, segment.Key, sidecar.Bytes, sent, _options.Upload);
         NotableChange?.Invoke();
+    }
+
+    /// <summary>Throws <see cref="SegmentFailedException"/> when the first <c>sidecar.Bytes</c> bytes of the video are not the ones its sidecar describes.</summary>
+    private static async Task CheckUnchangedAsync(SpoolSegment segment, SegmentSidecar sidecar, CancellationToken stop)
+    {
+        string actual;
+        long length;
+        try
+        {
+            await using var video = new FileStream(segment.VideoPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, useAsync: true);
+            length = video.Length;
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var buffer = new byte[64 * 1024];
+            for (long left = sidecar.Bytes, read; left > 0 && (read = await video.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), stop)) > 0; left -= read)
+            {
+                hash.AppendData(buffer, 0, (int)read);
+            }
+
+            actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SegmentFailedException($"its video {segment.VideoPath} cannot be read: {e.Message}", e);
+        }
+
+        if (length < sidecar.Bytes || !string.Equals(actual, sidecar.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new SegmentFailedException(
+                $"its video {segment.VideoPath} ({length} bytes, SHA-256 of the first {Math.Min(length, sidecar.Bytes)}: {actual}) is not what its sidecar says ({sidecar.Bytes} bytes, SHA-256 {sidecar.Sha256}): it changed after the segment was closed; nothing was sent");
+        }
     }
 
     /// <summary>Sends an open segment's new bytes to the live targets; true when they hold all that was on disk.</summary>
@@ -400,7 +461,7 @@ public sealed partial class RecordingUploader : IDisposable
         {
             _status = _status with
             {
-                State = _budget.Full ? "spool full" : _retrying ? "retrying" : _status.PendingSegments - _status.OpenSegments > 0 ? "uploading" : "idle",
+                State = _budget.Full ? "spool full" : _retrying ? "retrying" : _status.PendingSegments - _status.OpenSegments - _closedAside > 0 ? "uploading" : "idle",
                 SpoolBytes = _budget.Bytes,
                 SpoolFull = _budget.Full,
                 DeletedSegmentsTotal = _budget.Deleted,
@@ -431,21 +492,19 @@ public sealed partial class RecordingUploader : IDisposable
         }
     }
 
-    private void MarkFailed(SpoolSegment segment, string reason)
+    private void SetAside(SpoolSegment segment, string reason)
     {
-        lock (_lock)
+        var first = _setAside.Fail(segment, reason);
+        RecordError($"{segment.Key} set aside: {reason}");
+        if (first)
         {
-            if (_failed.ContainsKey(segment.VideoPath))
-            {
-                return;
-            }
-
-            _failed[segment.VideoPath] = new FailedSegment(segment.Key, reason, _time.GetUtcNow());
+            LogSetAside(_logger, segment.Key, reason);
+            NotableChange?.Invoke();
         }
-
-        RecordError($"{segment.Key} failed: {reason}");
-        LogFailed(_logger, segment.Key, reason);
-        NotableChange?.Invoke();
+        else
+        {
+            LogStillAside(_logger, segment.Key, reason);
+        }
     }
 
     private void RecordError(string message)
@@ -463,11 +522,17 @@ public sealed partial class RecordingUploader : IDisposable
     [LoggerMessage(EventId = 711, Level = LogLevel.Warning, Message = "Recording upload of {Segment} will be retried: {Problem}")]
     private static partial void LogRetry(ILogger logger, string segment, string problem);
 
-    [LoggerMessage(EventId = 712, Level = LogLevel.Error, Message = "Recording segment {Segment} failed and stays in the spool: {Problem}")]
-    private static partial void LogFailed(ILogger logger, string segment, string problem);
+    [LoggerMessage(EventId = 712, Level = LogLevel.Error, Message = "Recording segment {Segment} set aside (kept in the spool, retried with back-off; the other segments go on): {Problem}")]
+    private static partial void LogSetAside(ILogger logger, string segment, string problem);
 
-    [LoggerMessage(EventId = 713, Level = LogLevel.Information, Message = "Recording upload drained: every closed segment is uploaded (or failed)")]
+    [LoggerMessage(EventId = 713, Level = LogLevel.Information, Message = "Recording upload drained: every closed segment is uploaded (or set aside)")]
     private static partial void LogDrained(ILogger logger);
+
+    [LoggerMessage(EventId = 714, Level = LogLevel.Warning, Message = "Recording segment {Segment} is still set aside after another attempt: {Problem}")]
+    private static partial void LogStillAside(ILogger logger, string segment, string problem);
+
+    [LoggerMessage(EventId = 715, Level = LogLevel.Information, Message = "Recording segment {Segment} went through after being set aside")]
+    private static partial void LogBackFromAside(ILogger logger, string segment);
 }
 
 /// <summary>The content of a .uploaded marker.</summary>

@@ -180,10 +180,18 @@ public sealed class S3RecordingTarget : IRecordingTarget
         }
     }
 
+    /// <summary>The local video's SHA-256; a file that cannot be read is the segment's problem (<see cref="SegmentFailedException"/>).</summary>
     private static async Task<string> HashAsync(string path, CancellationToken ct)
     {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, useAsync: true);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
+        try
+        {
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, useAsync: true);
+            return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SegmentFailedException($"{path} cannot be read: {e.Message}", e);
+        }
     }
 }
 

@@ -13,6 +13,9 @@ namespace SessionTrail.Agent.Recording.Upload;
 /// …/complete with the sidecar's size and SHA-256. The held offset is remembered between calls and asked
 /// again after any failure, so an interrupted upload continues where the server stopped.
 /// A 422 (hash mismatch; the server discarded its copy) restarts the segment from 0 once; a second one fails it.
+/// Failures are classed for the uploader: no answer, a timeout, a refused token, 404, 408, 429, 502, 503, 504 or
+/// 507 mean the server is away for every segment (<see cref="RecordingUploadException"/>); any other refusal, and
+/// a spool file that cannot be read as it goes, are this segment's (<see cref="SegmentFailedException"/>).
 /// </summary>
 public sealed class ServerRecordingTarget : IRecordingTarget
 {
@@ -118,13 +121,14 @@ public sealed class ServerRecordingTarget : IRecordingTarget
                     continue;
                 case HttpStatusCode.UnprocessableEntity:
                     _offsets.TryRemove(key, out _);
+                    _restarted.TryRemove(key, out _); // a later retry may restart from 0 once again
                     throw new SegmentFailedException($"the server refused segment {segment.Key} twice (422): {body}");
                 default:
                     throw Unexpected(status, body, "POST complete");
             }
         }
 
-        throw new RecordingUploadException($"segment {segment.Key}: the server's offset kept moving during completion; will retry");
+        throw new SegmentFailedException($"the server's offset of segment {segment.Key} kept moving during completion (5 rounds of 409)");
     }
 
     public void Dispose() => _http.Dispose();
@@ -235,6 +239,10 @@ public sealed class ServerRecordingTarget : IRecordingTarget
         {
             return await _http.SendAsync(request, ct);
         }
+        catch (Exception e) when (SpoolProblem(e) is { } spool)
+        {
+            throw new SegmentFailedException(spool.Message, spool); // reading the segment's own file failed: not the server's doing
+        }
         catch (HttpRequestException e)
         {
             throw new RecordingUploadException($"server unreachable ({e.Message})", inner: e);
@@ -247,6 +255,20 @@ public sealed class ServerRecordingTarget : IRecordingTarget
         {
             throw new RecordingUploadException("the server did not answer in time", inner: e);
         }
+    }
+
+    /// <summary>The <see cref="SpoolFileException"/> behind <paramref name="e"/> (HttpClient wraps what the request content threw), or null.</summary>
+    private static SpoolFileException? SpoolProblem(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is SpoolFileException spool)
+            {
+                return spool;
+            }
+        }
+
+        return null;
     }
 
     private Uri Url(SpoolSegment segment, string what) =>
@@ -265,8 +287,8 @@ public sealed class ServerRecordingTarget : IRecordingTarget
         {
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new RecordingUploadException($"{what}: token rejected ({code}); check the agent's Token", retryAfter),
             HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or HttpStatusCode.NotFound => new RecordingUploadException(message, retryAfter),
-            _ when code >= 500 => new RecordingUploadException(message, retryAfter),
-            _ => new SegmentFailedException(message),
+            HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout or HttpStatusCode.InsufficientStorage => new RecordingUploadException(message, retryAfter),
+            _ => new SegmentFailedException(message), // 500 and any other refusal: about this segment; the others still go
         };
     }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SessionTrail.Agent.Recording;
 using SessionTrail.Agent.Recording.Upload;
 using SessionTrail.Agent.Tests.Fakes;
+using SessionTrail.Server.Recordings;
 using Xunit.Abstractions;
 
 namespace SessionTrail.Agent.Tests.Recording.Upload;
@@ -29,12 +30,12 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
         _serverDir.Dispose();
     }
 
-    private RecordingUploader Uploader(CountingHandler? handler = null, Uri? url = null, Action<RecordingOptions>? configure = null, TimeSpan? timeout = null)
+    private RecordingUploader Uploader(CountingHandler? handler = null, Uri? url = null, Action<RecordingOptions>? configure = null, TimeSpan? timeout = null, TimeProvider? time = null)
     {
         var options = new RecordingOptions { ChunkBytes = 64 * 1024, LiveUploadInterval = TimeSpan.FromSeconds(1) };
         configure?.Invoke(options);
         var target = new ServerRecordingTarget(url ?? _server.Url, _server.Token, options.ChunkBytes, handler ?? new CountingHandler(), timeout ?? TimeSpan.FromSeconds(10));
-        return new RecordingUploader(options, _agentDir.Path, [target], NullLoggerFactory.Instance, TimeProvider.System, () => 0.5);
+        return new RecordingUploader(options, _agentDir.Path, [target], NullLoggerFactory.Instance, time ?? TimeProvider.System, () => 0.5);
     }
 
     /// <summary>Runs the uploader with drain already requested: it finishes every closed segment and returns.</summary>
@@ -165,7 +166,7 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
         Assert.InRange(resent, 0, 2 * 64 * 1024); // at most the chunk(s) in flight when the server died
         var resumed = handler.Requests.Where(r => r.Method == "PATCH" && r.Status == 204).Select(r => r.Offset).ToList();
         Assert.Equal(resumed.Distinct().Count(), resumed.Count); // no offset accepted twice
-        Assert.Equal(sidecar.Sha256, uploader.GetStatus().Failed.Count == 0 ? sidecar.Sha256 : "failed");
+        Assert.Equal(sidecar.Sha256, uploader.GetStatus().SetAside.Count == 0 ? sidecar.Sha256 : "failed");
     }
 
     [Fact]
@@ -190,7 +191,7 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
-    public async Task AHashMismatchRestartsFromZeroOnceThenTheSegmentIsFailedKeptAndTheNextOneStillGoes()
+    public async Task AHashMismatchRestartsFromZeroOnceThenTheSegmentIsSetAsideKeptAndTheNextOneStillGoes()
     {
         var bad = Mp4Samples.Small;
         Spool.Segment("s-bad", 0, bad, T0, sha256: new string('a', 64));
@@ -201,7 +202,7 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
         await DrainAsync(uploader);
 
         var status = uploader.GetStatus();
-        var failed = Assert.Single(status.Failed);
+        var failed = Assert.Single(status.SetAside);
         Assert.Equal("s-bad/0", failed.Segment);
         Assert.Contains("422", failed.Reason, StringComparison.Ordinal);
         Assert.True(File.Exists(Spool.VideoPath("s-bad", 0)));
@@ -209,7 +210,7 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal(2, handler.Requests.Count(r => r.Method == "POST" && r.Status == 422));
         Assert.Equal(2 * bad.Length + good.Bytes, handler.PatchedBytes); // sent, discarded, sent once more; then segment 1
         Assert.True(File.Exists(Spool.MarkerPath("s-bad", 1)));
-        Assert.Contains("s-bad/0 failed", status.LastError, StringComparison.Ordinal);
+        Assert.Contains("s-bad/0 set aside", status.LastError, StringComparison.Ordinal);
         Assert.Equal(0, (await _server.Store.GetInfoAsync("s-bad", 0, default))?.Length ?? 0);
     }
 
@@ -439,21 +440,194 @@ public sealed class RecordingUploaderTests(ITestOutputHelper output) : IAsyncLif
 
         await DrainAsync(uploader);
 
-        Assert.Empty(uploader.GetStatus().Failed);
+        Assert.Empty(uploader.GetStatus().SetAside);
         Assert.Equal(sidecar.Sha256, (await _server.Store.GetInfoAsync(session, 0, default))?.Sha256);
         Assert.Equal(session, SpoolScan.DecodeDirectoryName(RecordingSpool.SessionDirectoryName(session)));
     }
 
     [Fact]
-    public async Task ADotSessionIdIsReportedFailedNotRetriedForever()
+    public async Task ADotSessionIdIsSetAsideNamingTheReasonNotRetriedInALoop()
     {
         Spool.Segment("..", 0, Mp4Samples.Small[..5000], T0);
         using var uploader = Uploader();
 
         await DrainAsync(uploader);
 
-        var failed = Assert.Single(uploader.GetStatus().Failed);
+        var failed = Assert.Single(uploader.GetStatus().SetAside);
         Assert.Contains("cannot be named in a URL", failed.Reason, StringComparison.Ordinal);
         Assert.True(File.Exists(Spool.VideoPath("..", 0)));
+    }
+
+    [Fact]
+    public async Task TheIssueReproductionAZeroByteSegmentNoLongerStallsTheUploadsQueuedBehindIt()
+    {
+        // Issue 12: a 0-byte segment (a crash can leave one) got "409 … 0 of 0 bytes uploaded so far" forever, and
+        // a 70,000-byte segment of another session stayed at offset 0.
+        Spool.Session("s-crashed", """{"id":"s-crashed","started":"2026-11-30T07:00:00Z"}""");
+        Spool.Session("s-other", """{"id":"s-other","started":"2026-11-30T09:00:00Z"}""");
+        var empty = Spool.Segment("s-crashed", 0, [], T0);
+        var other = Spool.Segment("s-other", 0, Mp4Samples.Noisy[..70_000], T0);
+        var handler = new CountingHandler();
+        using var uploader = Uploader(handler);
+
+        await DrainAsync(uploader, TimeSpan.FromSeconds(30));
+
+        Assert.Equal((0L, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), (empty.Bytes, empty.Sha256));
+        var crashed = (await _server.Store.GetInfoAsync("s-crashed", 0, default))!;
+        Assert.Equal((0L, true, empty.Sha256), (crashed.Length, crashed.Complete, crashed.Sha256));
+        var held = (await _server.Store.GetInfoAsync("s-other", 0, default))!;
+        Assert.Equal((70_000L, true, other.Sha256), (held.Length, held.Complete, held.Sha256));
+        Assert.True(File.Exists(Spool.MarkerPath("s-crashed", 0)));
+        Assert.True(File.Exists(Spool.MarkerPath("s-other", 0)));
+        Assert.Equal(["GET", "POST"], handler.Requests.Where(r => r.Path.Contains("/s-crashed/", StringComparison.Ordinal)).Select(r => r.Method));
+        Assert.Empty(uploader.GetStatus().SetAside);
+    }
+
+    [Fact]
+    public async Task AZeroByteSegmentFirstInTheQueueAndANormalOneBehindItBothArrive()
+    {
+        var empty = Spool.Segment("s-zero", 0, [], T0);
+        var normal = Spool.Segment("s-zero", 1, Mp4Samples.Small, T0.AddMinutes(5));
+        using var uploader = Uploader();
+
+        await DrainAsync(uploader, TimeSpan.FromSeconds(30));
+
+        Assert.Equal(empty.Sha256, (await _server.Store.GetInfoAsync("s-zero", 0, default))?.Sha256);
+        Assert.Equal(normal.Sha256, (await _server.Store.GetInfoAsync("s-zero", 1, default))?.Sha256);
+        Assert.Equal(Mp4Samples.Small, await _server.HeldBytesAsync("s-zero", 1));
+        Assert.Equal(2, uploader.GetStatus().UploadedSegmentsTotal);
+    }
+
+    [Fact]
+    public async Task ASegmentTheServerKeepsRefusingIsSetAsideShownInStatusAndRetriedLaterWhileTheRestFlow()
+    {
+        using var clock = new FakeTimeProvider(T0);
+        Spool.Session("s-stuck", """{"id":"s-stuck","started":"2026-11-30T07:00:00Z"}""");
+        Spool.Session("s-flow", """{"id":"s-flow","started":"2026-11-30T09:00:00Z"}""");
+        var stuck = Spool.Segment("s-stuck", 0, Mp4Samples.Small[..30_000], T0);
+        Spool.Segment("s-flow", 0, Mp4Samples.Small[..20_000], T0);
+        Spool.Segment("s-flow", 1, Mp4Samples.Small[..10_000], T0);
+
+        // The real server cannot store s-stuck: a file sits where its folder goes, so every PATCH of it answers 500.
+        var blocker = Path.Combine(_serverDir.Path, "recordings", FileSystemRecordingStore.SessionDirectoryName("s-stuck"));
+        await File.WriteAllTextAsync(blocker, "not a folder");
+        var handler = new CountingHandler();
+        using var uploader = Uploader(handler, time: clock);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var run = uploader.RunAsync(CancellationToken.None, stop.Token);
+
+        Assert.True(
+            await EventuallyAsync(() => Task.FromResult(File.Exists(Spool.MarkerPath("s-flow", 1)) && uploader.GetStatus().SetAside.Count == 1), TimeSpan.FromSeconds(30)),
+            "the segments behind the refused one did not go: " + uploader.GetStatus());
+        var aside = Assert.Single(uploader.GetStatus().SetAside);
+        Assert.Equal("s-stuck/0", aside.Segment);
+        Assert.Contains("answered 500", aside.Reason, StringComparison.Ordinal);
+        Assert.Equal((T0, 1, T0), (aside.Since, aside.Attempts, aside.LastAttempt));
+        Assert.Equal(T0 + TimeSpan.FromSeconds(7.5), aside.NextRetry); // 10 s, jitter 0.5 × random 0.5
+        Assert.True(File.Exists(Spool.MarkerPath("s-flow", 0)));
+        Assert.Contains("s-stuck/0 set aside", uploader.GetStatus().LastError, StringComparison.Ordinal);
+        Assert.Equal(("idle", 1), (uploader.GetStatus().State, uploader.GetStatus().PendingSegments)); // kept and counted, but no work until its retry
+        var status = new Status.AgentStatus { WrittenAt = T0, AgentId = "a", State = "running", StartedAt = T0, Sinks = [], Sources = [], RecordingUpload = uploader.GetStatus() };
+        status.Write(_agentDir.Path);
+        Assert.Equal(aside, Assert.Single(Status.AgentStatus.Read(_agentDir.Path)!.RecordingUpload!.SetAside));
+        Assert.Contains("\"setAside\"", status.ToJson(), StringComparison.Ordinal);
+
+        // A pass before the retry is due leaves it aside (nothing of it is sent) while a new segment behind it goes.
+        var tried = handler.CountFor("s-stuck", 0);
+        Spool.Segment("s-flow", 2, Mp4Samples.Small[..5_000], T0);
+        uploader.Wake();
+        Assert.True(await EventuallyAsync(() => Task.FromResult(File.Exists(Spool.MarkerPath("s-flow", 2))), TimeSpan.FromSeconds(30)));
+        Assert.Equal(tried, handler.CountFor("s-stuck", 0));
+
+        // The cause goes away; once the retry is due the segment goes through and leaves the list.
+        File.Delete(blocker);
+        clock.Advance(TimeSpan.FromSeconds(8));
+        uploader.Wake();
+        Assert.True(await EventuallyAsync(() => Task.FromResult(File.Exists(Spool.MarkerPath("s-stuck", 0))), TimeSpan.FromSeconds(30)), "not retried: " + uploader.GetStatus());
+        Assert.Equal(stuck.Sha256, (await _server.Store.GetInfoAsync("s-stuck", 0, default))?.Sha256);
+        Assert.Empty(uploader.GetStatus().SetAside);
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task AnOpenSegmentThatShrinksWhileItIsSentIsSetAsideNamingItsFileAndTheRestFlow()
+    {
+        Spool.Session("s-shrink", """{"id":"s-shrink","started":"2026-11-30T07:00:00Z"}""");
+        Spool.Session("s-after", """{"id":"s-after","started":"2026-11-30T09:00:00Z"}""");
+        Spool.Append("s-shrink", 0, Mp4Samples.Noisy.AsSpan(0, 200_000)); // open: no sidecar
+        Spool.Segment("s-after", 0, Mp4Samples.Small[..20_000], T0);
+        var handler = new CountingHandler();
+        var cut = false;
+        handler.BeforeSend = request =>
+        {
+            if (!cut && request.Method == HttpMethod.Patch && request.RequestUri!.AbsolutePath.Contains("/s-shrink/", StringComparison.Ordinal))
+            {
+                cut = true;
+                using var video = new FileStream(Spool.VideoPath("s-shrink", 0), FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+                video.SetLength(1000); // the file is cut under the upload
+            }
+        };
+        using var uploader = Uploader(handler);
+
+        await DrainAsync(uploader, TimeSpan.FromSeconds(30));
+
+        Assert.True(cut);
+        var aside = Assert.Single(uploader.GetStatus().SetAside);
+        Assert.Equal("s-shrink/0", aside.Segment);
+        Assert.Contains(Spool.VideoPath("s-shrink", 0), aside.Reason, StringComparison.Ordinal);
+        Assert.Contains("shrank after the upload started", aside.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("unreachable", uploader.GetStatus().LastError, StringComparison.Ordinal);
+        Assert.True(File.Exists(Spool.MarkerPath("s-after", 0)));
+        Assert.Equal(1, handler.Requests.Count(r => r.Path.Contains("/s-after/", StringComparison.Ordinal) && r.Method == "POST")); // in the first pass, no retry
+    }
+
+    [Fact]
+    public async Task VanishedAndChangedSegmentsAreSetAsideEachWithItsReasonNeverSentChangedAndGoOnceRestored()
+    {
+        using var clock = new FakeTimeProvider(T0);
+        var first = Mp4Samples.Small[..9_000];
+        var second = Mp4Samples.Small[..12_000];
+        Spool.Segment("s-odd", 0, first, T0);
+        Spool.Segment("s-odd", 1, second, T0);
+        var third = Spool.Segment("s-odd", 2, Mp4Samples.Small[..3_000], T0);
+        var moved = Spool.VideoPath("s-odd", 0) + ".moved";
+        File.Move(Spool.VideoPath("s-odd", 0), moved); // vanished
+        await File.WriteAllBytesAsync(Spool.VideoPath("s-odd", 1), second[..5_000]); // shrank after it was closed
+        var handler = new CountingHandler();
+        using var uploader = Uploader(handler, time: clock);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var run = uploader.RunAsync(CancellationToken.None, stop.Token);
+
+        Assert.True(await EventuallyAsync(() => Task.FromResult(File.Exists(Spool.MarkerPath("s-odd", 2)) && uploader.GetStatus().SetAside.Count == 2), TimeSpan.FromSeconds(30)));
+        var aside = uploader.GetStatus().SetAside;
+        Assert.Equal(["s-odd/0", "s-odd/1"], aside.Select(a => a.Segment));
+        Assert.Contains("video is missing from the spool", aside[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("holds 5000 bytes but its sidecar says 12000", aside[1].Reason, StringComparison.Ordinal);
+        Assert.Equal(third.Sha256, (await _server.Store.GetInfoAsync("s-odd", 2, default))?.Sha256);
+
+        // Retry due, segment 1 now the right size but other bytes: checked locally, still aside, not one byte sent.
+        var changed = (byte[])second.Clone();
+        changed[^1] ^= 0xFF;
+        await File.WriteAllBytesAsync(Spool.VideoPath("s-odd", 1), changed);
+        clock.Advance(TimeSpan.FromSeconds(8));
+        uploader.Wake();
+        Assert.True(await EventuallyAsync(() => Task.FromResult(uploader.GetStatus().SetAside.All(a => a.Attempts == 2)), TimeSpan.FromSeconds(30)));
+        aside = uploader.GetStatus().SetAside;
+        Assert.Contains("it changed after the segment was closed; nothing was sent", aside[1].Reason, StringComparison.Ordinal);
+        Assert.All(aside, a => Assert.Equal(T0, a.Since));
+        Assert.Equal(T0 + TimeSpan.FromSeconds(8 + 15), aside[1].NextRetry); // second retry: 20 s × 0.75
+        Assert.Equal(0, handler.CountFor("s-odd", 1));
+
+        // Both restored: the next due retry sends them.
+        File.Move(moved, Spool.VideoPath("s-odd", 0));
+        await File.WriteAllBytesAsync(Spool.VideoPath("s-odd", 1), second);
+        clock.Advance(TimeSpan.FromSeconds(16));
+        uploader.Wake();
+        Assert.True(await EventuallyAsync(() => Task.FromResult(File.Exists(Spool.MarkerPath("s-odd", 0)) && File.Exists(Spool.MarkerPath("s-odd", 1))), TimeSpan.FromSeconds(30)), "not retried: " + uploader.GetStatus());
+        Assert.Equal(second, await _server.HeldBytesAsync("s-odd", 1));
+        Assert.Empty(uploader.GetStatus().SetAside);
+        await stop.CancelAsync();
+        await run;
     }
 }

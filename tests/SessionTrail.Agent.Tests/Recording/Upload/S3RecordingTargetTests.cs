@@ -136,7 +136,7 @@ public sealed class S3RecordingTargetTests : IAsyncLifetime, IDisposable
         Assert.Contains("unreachable", down.LastError, StringComparison.OrdinalIgnoreCase);
         Assert.False(stop.IsCancellationRequested);
         Assert.True(File.Exists(Spool.MarkerPath(session, 0)));
-        var failed = Assert.Single(uploader.GetStatus().Failed);
+        var failed = Assert.Single(uploader.GetStatus().SetAside);
         Assert.Equal("s-out/1", failed.Segment);
         Assert.Contains("SHA-256", failed.Reason, StringComparison.Ordinal);
         var keys = await _s3.KeysAsync(Bucket);

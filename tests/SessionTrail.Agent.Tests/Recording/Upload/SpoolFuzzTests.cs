@@ -74,7 +74,7 @@ public sealed class SpoolFuzzTests : IAsyncLifetime, IDisposable
                 continue; // a damaged sidecar named another folder's session: the server keeps the first, the other fails (checked below by count)
             }
 
-            var failed = status.Failed.FirstOrDefault(f => f.Segment == key);
+            var failed = status.SetAside.FirstOrDefault(f => f.Segment == key);
             Assert.True(uploaded ^ failed is not null, $"{key}: uploaded {uploaded}, failed {failed}");
             var outcome = uploaded ? "uploaded" : failed!.Reason.Contains("sidecar", StringComparison.Ordinal) ? "bad sidecar" : "refused: " + failed.Reason[..Math.Min(40, failed.Reason.Length)];
             outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;

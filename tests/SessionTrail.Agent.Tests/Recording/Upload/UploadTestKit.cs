@@ -86,10 +86,17 @@ public sealed class InProcessServer : IAsyncDisposable
     public async ValueTask DisposeAsync() => await StopAsync();
 }
 
-/// <summary>Counts what the uploader puts on the wire: every PATCH (offset, bytes, answer) and every request.</summary>
+/// <summary>Counts what the uploader puts on the wire: every PATCH (offset, bytes, answer) and every request (with its decoded path).</summary>
 public sealed class CountingHandler() : DelegatingHandler(new SocketsHttpHandler())
 {
-    public ConcurrentQueue<(string Method, long Offset, long Bytes, int Status)> Requests { get; } = new();
+    public ConcurrentQueue<(string Method, long Offset, long Bytes, int Status, string Path)> Requests { get; } = new();
+
+    /// <summary>Runs before each request is sent (a test changing the spool mid-upload).</summary>
+    public Action<HttpRequestMessage>? BeforeSend { get; set; }
+
+    /// <summary>The requests whose path names <paramref name="session"/>'s segment <paramref name="index"/>.</summary>
+    public int CountFor(string session, int index) =>
+        Requests.Count(r => r.Path.Contains($"/sessions/{session}/recordings/{index.ToString(CultureInfo.InvariantCulture)}/", StringComparison.Ordinal));
 
     public long PatchedBytes => Requests.Where(r => r.Method == "PATCH").Sum(r => r.Bytes);
 
@@ -107,15 +114,17 @@ public sealed class CountingHandler() : DelegatingHandler(new SocketsHttpHandler
             await Task.Delay(PatchDelay, cancellationToken);
         }
 
+        BeforeSend?.Invoke(request);
+        var path = Uri.UnescapeDataString(request.RequestUri!.AbsolutePath);
         try
         {
             var response = await base.SendAsync(request, cancellationToken);
-            Requests.Enqueue((request.Method.Method, offset, bytes, (int)response.StatusCode));
+            Requests.Enqueue((request.Method.Method, offset, bytes, (int)response.StatusCode, path));
             return response;
         }
         catch
         {
-            Requests.Enqueue((request.Method.Method, offset, bytes, -1));
+            Requests.Enqueue((request.Method.Method, offset, bytes, -1, path));
             throw;
         }
     }
