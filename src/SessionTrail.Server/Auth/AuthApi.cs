@@ -56,13 +56,13 @@ public static class AuthApi
     /// </summary>
     public static LoginRequest? ParseLogin(ReadOnlySpan<byte> body, out string problem)
     {
-        const string Expected = "expected a JSON object {\"user\":\"...\",\"password\":\"...\"}";
+        const string Expected = "a JSON object {\"user\":\"...\",\"password\":\"...\"}";
         problem = "";
         string? user = null;
         string? password = null;
         if (body.Trim(" \t\r\n"u8).IsEmpty)
         {
-            problem = "body: " + Expected + " (the body is empty)";
+            problem = "body: expected " + Expected + ", got an empty body";
             return null;
         }
 
@@ -71,7 +71,7 @@ public static class AuthApi
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 8 });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                problem = "body: " + Expected;
+                problem = "body: expected " + Expected;
                 return null;
             }
 
@@ -108,13 +108,13 @@ public static class AuthApi
 
             if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
             {
-                problem = "body: " + Expected;
+                problem = "body: expected " + Expected;
                 return null;
             }
         }
         catch (JsonException ex)
         {
-            problem = $"body: not valid JSON ({ex.Message})";
+            problem = JsonBodyProblem.Describe(ex, Expected);
             return null;
         }
         catch (InvalidOperationException ex)
