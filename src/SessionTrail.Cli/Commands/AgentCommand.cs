@@ -69,7 +69,7 @@ internal static class AgentCommand
 
             if (parse.GetValue(auditPolicy))
             {
-                EnableAuditPolicy();
+                await EnableAuditPolicyAsync(stop);
             }
 
             var runner = AgentRunner.Create(parse.GetValue(config), Overrides(parse, data, server, token, batch, record), logs);
@@ -218,14 +218,14 @@ internal static class AgentCommand
             : $"NOT OK: {errors} error{(errors == 1 ? "" : "s")}, {warnings} warning{(warnings == 1 ? "" : "s")}.");
     }
 
-    private static void EnableAuditPolicy()
+    private static async Task EnableAuditPolicyAsync(CancellationToken stop)
     {
         if (!OperatingSystem.IsWindows())
         {
             throw new PlatformNotSupportedException("--enable-audit-policy is for Windows (it runs auditpol.exe for events 4688/4689); on Linux the agent needs no audit policy, run it as root instead.");
         }
 
-        foreach (var line in AuditPolicy.Apply(new WindowsAuditPolicyHost()))
+        foreach (var line in await AuditPolicy.ApplyAsync(new WindowsAuditPolicyHost(), stop))
         {
             Console.WriteLine($"sessiontrail agent: {line}");
         }
