@@ -322,8 +322,18 @@ public sealed partial class AgentHost : IDisposable
             }
             catch (Exception ex)
             {
-                state.Fail(_time.GetUtcNow(), ex.GetType().Name + ": " + ex.Message);
-                LogSourceFailed(_logger, source.Name, _options.SourceRestartDelay, ex);
+                // A program that cannot be started is a setup problem: its one-line message says what to do, a stack trace would hide it.
+                var missing = ex as ExternalProgramException;
+                state.Fail(_time.GetUtcNow(), missing?.Message ?? ex.GetType().Name + ": " + ex.Message);
+                if (missing is null)
+                {
+                    LogSourceFailed(_logger, source.Name, _options.SourceRestartDelay, ex);
+                }
+                else
+                {
+                    LogSourceCannotStartProgram(_logger, source.Name, _options.SourceRestartDelay, missing.Message);
+                }
+
                 SignalNotable();
                 try
                 {
@@ -572,6 +582,9 @@ public sealed partial class AgentHost : IDisposable
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Source {Source} failed; restarting in {Delay}")]
     private static partial void LogSourceFailed(ILogger logger, string source, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "Source {Source} failed; restarting in {Delay}: {Problem}")]
+    private static partial void LogSourceCannotStartProgram(ILogger logger, string source, TimeSpan delay, string problem);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Source {Source} completed on its own")]
     private static partial void LogSourceCompleted(ILogger logger, string source);

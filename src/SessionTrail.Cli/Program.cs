@@ -1,27 +1,5 @@
 using System.CommandLine;
-using SessionTrail.Cli.Commands;
-
-var root = new RootCommand(
-    """
-    SessionTrail: an audit trail for interactive user sessions. What each user ran and for how long,
-    captured by one agent, kept by one server, answered by reports.
-
-    Start here:  sessiontrail up              (server + local agent + embedded storage on this host)
-    Then:        sessiontrail report top-apps (which programs ran, how often, for how long)
-    """);
-root.Add(UpCommand.Create());
-root.Add(ServerCommand.Create());
-root.Add(AgentCommand.Create());
-root.Add(SessionCommand.Create());
-root.Add(ReportCommand.Create());
-root.Add(ExportCommand.Create());
-root.Add(TokenCommand.Create());
-root.Add(UserCommand.Create());
-root.Add(ImportCommand.Create());
-root.Add(AppStreamCommand.Create());
-root.Add(LogsCommand.Create());
-root.Add(RecordingsCommand.Create());
 
 // Ctrl+C / SIGTERM cancel the command's token; the agent then flushes for up to its FlushDeadline
 // (10 s by default), so the process is given longer than that before it is terminated.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
+return await SessionTrail.Cli.CliCommands.Create().Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });

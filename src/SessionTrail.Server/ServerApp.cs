@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -51,6 +52,10 @@ public static class ServerApp
         builder.Services.AddSingleton(_ => store);
         builder.Services.AddSingleton<IRecordStore>(sp => sp.GetRequiredService<SqliteStore>());
         builder.Services.AddSingleton(options);
+
+        // A body or parameter the route handler cannot bind throws BadHttpRequestException, so that
+        // WriteErrorAsync answers it with {"error"} naming what is wrong (by default it is a bare 400).
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TokenStore>();
         builder.Services.AddSingleton(sp => new AccountStore(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>()));
@@ -68,6 +73,7 @@ public static class ServerApp
             ExceptionHandler = WriteErrorAsync,
             SuppressDiagnosticsCallback = _ => true,
         });
+        app.UseStatusCodePages(new StatusCodePagesOptions { HandleAsync = WriteEmptyApiErrorAsync });
         Web.WebUi.UseSecurityHeaders(app);
         app.UseRouting();
         app.UseMiddleware<CanonicalTargetMiddleware>(); // before the auth gate: an aliased path never reaches an endpoint
@@ -113,7 +119,7 @@ public static class ServerApp
         if (error is BadHttpRequestException bad)
         {
             http.Response.StatusCode = bad.StatusCode;
-            await http.Response.WriteAsJsonAsync(new ErrorResponse(bad.Message));
+            await http.Response.WriteAsJsonAsync(new ErrorResponse(Describe(bad, http.Request.ContentType)));
             return;
         }
 
@@ -126,6 +132,36 @@ public static class ServerApp
         http.Response.StatusCode = StatusCodes.Status500InternalServerError;
         await http.Response.WriteAsJsonAsync(new ErrorResponse("internal server error; see the server log"));
     }
+
+    /// <summary>
+    /// The net under every API error that has no body of its own (the router's 415 for a body that is not JSON,
+    /// 405 for a method a path does not take): <c>{"error"}</c> naming the problem. Pages and HEAD are left alone.
+    /// </summary>
+    private static Task WriteEmptyApiErrorAsync(StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        if (!http.Request.Path.StartsWithSegments(ApiAuthMiddleware.ApiPrefix, StringComparison.OrdinalIgnoreCase) || HttpMethods.IsHead(http.Request.Method))
+        {
+            return Task.CompletedTask;
+        }
+
+        var status = http.Response.StatusCode;
+        var message = status switch
+        {
+            StatusCodes.Status415UnsupportedMediaType => $"Content-Type must be application/json, got '{http.Request.ContentType}'",
+            StatusCodes.Status405MethodNotAllowed => $"{http.Request.Method} is not allowed on {http.Request.Path}",
+            _ => $"{status} {ReasonPhrases.GetReasonPhrase(status)}",
+        };
+        return http.Response.WriteAsJsonAsync(new ErrorResponse(message));
+    }
+
+    /// <summary>What a request the route handler could not bind gets told, in the client's terms.</summary>
+    private static string Describe(BadHttpRequestException bad, string? contentType) => bad switch
+    {
+        { InnerException: System.Text.Json.JsonException json } => JsonBodyProblem.Describe(json),
+        { StatusCode: StatusCodes.Status415UnsupportedMediaType } => $"Content-Type must be application/json, got '{contentType}'",
+        _ => bad.Message,
+    };
 }
 
 /// <summary>A host lifetime that leaves signals to whoever started the app (it stops through <c>StopAsync</c>).</summary>

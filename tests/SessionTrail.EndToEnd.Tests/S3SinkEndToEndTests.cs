@@ -257,6 +257,7 @@ public sealed class S3SinkEndToEndTests(ITestOutputHelper log)
         var (code, _, stderr) = await TrailProcess.RunAsync(TimeSpan.FromSeconds(60), "agent", "--data", Path.Combine(trail.Root, "d"), "--config", path);
 
         Assert.Equal(1, code);
-        Assert.Contains("'Token' is required when ServerUrl is set; to deliver only to the configured Sinks set \"Agent\": { \"ServerUrl\": \"\" }", stderr, StringComparison.Ordinal);
+        Assert.Contains("'Token' is required when ServerUrl is set (http://127.0.0.1:5080), and agent.json names no token for it: ", stderr, StringComparison.Ordinal);
+        Assert.Contains("; to deliver only to the configured Sinks set \"Agent\": { \"ServerUrl\": \"\" }", stderr, StringComparison.Ordinal);
     }
 }

@@ -28,10 +28,13 @@ public sealed class UserCommandEndToEndTests : IAsyncDisposable
         return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone(), cookies);
     }
 
-    private async Task<HttpStatusCode> MeAsync(CookieContainer cookies)
+    /// <summary>Whether the cookie's sign-in session is alive: GET /auth/me answers 200 either way and says which.</summary>
+    private async Task<bool> SignedInAsync(CookieContainer cookies)
     {
         using var http = new HttpClient(new HttpClientHandler { CookieContainer = cookies });
-        return (await http.GetAsync(new Uri($"{trail.Url}/api/v1/auth/me"))).StatusCode;
+        var response = await http.GetAsync(new Uri($"{trail.Url}/api/v1/auth/me"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("signedIn").GetBoolean();
     }
 
     [Fact]
@@ -75,7 +78,7 @@ public sealed class UserCommandEndToEndTests : IAsyncDisposable
         // A role change signs alice out at once (the server reads accounts from the database on every request).
         var role = await User(null, "role", "alice", "viewer");
         Assert.True(role.ExitCode == 0, role.Stderr);
-        Assert.Equal(HttpStatusCode.Unauthorized, await MeAsync(login.Cookies));
+        Assert.False(await SignedInAsync(login.Cookies));
         Assert.Equal("viewer", (await LoginAsync("alice", "correct horse battery")).Body.GetProperty("role").GetString());
 
         var passwd = await User("a different passphrase\n", "passwd", "alice", "--password-stdin");
@@ -97,7 +100,7 @@ public sealed class UserCommandEndToEndTests : IAsyncDisposable
         Assert.Contains("last enabled admin", lastAdmin.Stderr, StringComparison.Ordinal);
 
         Assert.Equal(0, (await User(null, "disable", "alice")).ExitCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, await MeAsync(relogin.Cookies));
+        Assert.False(await SignedInAsync(relogin.Cookies));
         Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync("alice", "a different passphrase")).Status);
         Assert.Equal(0, (await User(null, "enable", "alice")).ExitCode);
         Assert.Equal(HttpStatusCode.OK, (await LoginAsync("alice", "a different passphrase")).Status);

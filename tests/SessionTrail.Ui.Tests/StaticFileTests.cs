@@ -55,7 +55,7 @@ public sealed class StaticFileTests : IAsyncLifetime, IDisposable
 
     [Theory]
     [InlineData("/api/v1/sessions")] // 401 from the auth middleware, before any endpoint runs
-    [InlineData("/api/v1/auth/me")]
+    [InlineData("/api/v1/dashboard")]
     public async Task Refusals_of_the_auth_middleware_carry_the_security_headers_too(string path)
     {
         var response = await client.GetAsync(path);

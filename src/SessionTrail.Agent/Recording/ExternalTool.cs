@@ -39,8 +39,25 @@ internal static class ExternalTool
     }
 
     /// <summary>
+    /// <see cref="Process.Start(ProcessStartInfo)"/>, but a program that cannot be started (not found, not executable)
+    /// is an <see cref="ExternalProgramException"/> naming it and why, not a <see cref="System.ComponentModel.Win32Exception"/>.
+    /// </summary>
+    public static Process Start(ProcessStartInfo start)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        try
+        {
+            return Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw ExternalProgramException.From(start.FileName, ex);
+        }
+    }
+
+    /// <summary>
     /// Runs the program to its end (stdin closed) or kills it after <paramref name="timeout"/>.
-    /// Throws <see cref="TimeoutException"/> on timeout and <see cref="System.ComponentModel.Win32Exception"/> when it cannot start.
+    /// Throws <see cref="TimeoutException"/> on timeout and <see cref="ExternalProgramException"/> when it cannot start.
     /// </summary>
     public static async Task<Result> RunAsync(string path, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -63,7 +80,7 @@ internal static class ExternalTool
             psi.Environment[name] = value;
         }
 
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"{path} did not start");
+        using var process = Start(psi);
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);

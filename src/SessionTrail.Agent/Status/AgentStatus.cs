@@ -64,7 +64,7 @@ public sealed record AgentStatus
     public void Write(string dataDir) =>
         AtomicFile.WriteAllBytes(FilePath(dataDir), JsonSerializer.SerializeToUtf8Bytes(this, StatusJsonContext.Default.AgentStatus));
 
-    /// <summary>The status as indented JSON (for `sessiontrail agent status --format json`).</summary>
+    /// <summary>The status as indented JSON (for `sessiontrail agent status --json`).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, StatusJsonContext.Default.AgentStatus);
 }
 

@@ -69,7 +69,7 @@ internal static class AgentCommand
 
             if (parse.GetValue(auditPolicy))
             {
-                EnableAuditPolicy();
+                await EnableAuditPolicyAsync(stop);
             }
 
             var runner = AgentRunner.Create(parse.GetValue(config), Overrides(parse, data, server, token, batch, record), logs);
@@ -109,7 +109,8 @@ internal static class AgentCommand
             Console.WriteLine($"agent {s.AgentId}: {s.State} since {s.StartedAt:u} (status written {age.TotalSeconds:F0} s ago)");
             foreach (var sink in s.Sinks)
             {
-                Console.WriteLine($"  sink {sink.Name}{(sink.SinkType is null ? "" : " (" + sink.SinkType + ")")}: {sink.PendingRecords} pending ({sink.PendingBytes} bytes, oldest {sink.OldestPendingSeconds?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} s), " +
+                var oldest = sink.OldestPendingSeconds is { } pendingFor ? $", oldest {pendingFor.ToString("F0", CultureInfo.InvariantCulture)} s" : "";
+                Console.WriteLine($"  sink {sink.Name}{(sink.SinkType is null ? "" : " (" + sink.SinkType + ")")}: {sink.PendingRecords} pending ({sink.PendingBytes} bytes{oldest}), " +
                                   $"{sink.AckedTotal} delivered, {sink.DroppedTotal} dropped, {sink.DeadLetteredTotal} dead-lettered{(sink.Full ? $", QUEUE FULL (policy {sink.QueueFullPolicy})" : "")}");
                 if (sink.PendingUploads is { } uploads)
                 {
@@ -118,13 +119,13 @@ internal static class AgentCommand
 
                 foreach (var e in sink.RecentErrors)
                 {
-                    Console.WriteLine($"    {e}");
+                    Console.WriteLine($"    {e.Time:u} {sink.Name}: {e.Message}");
                 }
             }
 
             foreach (var source in s.Sources)
             {
-                Console.WriteLine($"  source {source.Name}{(source.SourceType is null ? "" : " (" + source.SourceType + ")")}: {source.State}, {source.Restarts} restarts{(source.LastError is null ? "" : ", last error: " + source.LastError)}");
+                Console.WriteLine($"  source {source.Name}{(source.SourceType is null ? "" : " (" + source.SourceType + ")")}: {source.State}, {source.Restarts} restarts{(source.LastError is null ? "" : $", last error {source.LastErrorTime:u}: {source.LastError}")}");
             }
 
             foreach (var pipe in s.Pipes)
@@ -217,14 +218,14 @@ internal static class AgentCommand
             : $"NOT OK: {errors} error{(errors == 1 ? "" : "s")}, {warnings} warning{(warnings == 1 ? "" : "s")}.");
     }
 
-    private static void EnableAuditPolicy()
+    private static async Task EnableAuditPolicyAsync(CancellationToken stop)
     {
         if (!OperatingSystem.IsWindows())
         {
             throw new PlatformNotSupportedException("--enable-audit-policy is for Windows (it runs auditpol.exe for events 4688/4689); on Linux the agent needs no audit policy, run it as root instead.");
         }
 
-        foreach (var line in AuditPolicy.Apply(new WindowsAuditPolicyHost()))
+        foreach (var line in await AuditPolicy.ApplyAsync(new WindowsAuditPolicyHost(), stop))
         {
             Console.WriteLine($"sessiontrail agent: {line}");
         }

@@ -55,7 +55,7 @@ internal sealed partial class AgentRunner : IAgentRun
     {
         var built = ReadConfiguration(configFile);
         var s3 = SinkConfiguration.LoadS3(built);
-        var options = LoadOptions(configFile, overrides, s3.Count);
+        var options = AgentConfiguration.Load(configFile, overrides);
         var logShipping = BuildLogShipping(configFile, built, options, logs);
         try
         {
@@ -125,10 +125,9 @@ internal sealed partial class AgentRunner : IAgentRun
             return new ConfigCheck(configFile, LogShippingPlan.Empty, problems);
         }
 
-        var s3Count = 0;
         try
         {
-            s3Count = SinkConfiguration.LoadS3(built).Count;
+            SinkConfiguration.LoadS3(built);
         }
         catch (Exception ex) when (ex is AgentOptionsException or InvalidDataException)
         {
@@ -138,7 +137,7 @@ internal sealed partial class AgentRunner : IAgentRun
         AgentOptions? options = null;
         try
         {
-            options = LoadOptions(configFile, overrides, s3Count);
+            options = AgentConfiguration.Load(configFile, overrides);
         }
         catch (Exception ex) when (ex is AgentOptionsException or InvalidDataException)
         {
@@ -260,18 +259,6 @@ internal sealed partial class AgentRunner : IAgentRun
         }
 
         return configuration.Build();
-    }
-
-    private static AgentOptions LoadOptions(string? configFile, IReadOnlyDictionary<string, string?> overrides, int s3Count)
-    {
-        try
-        {
-            return AgentConfiguration.Load(configFile, overrides);
-        }
-        catch (AgentOptionsException ex) when (ex.Setting == nameof(AgentOptions.Token) && s3Count > 0)
-        {
-            throw new AgentOptionsException(ex.Setting, "is required when ServerUrl is set; to deliver only to the configured Sinks set \"Agent\": { \"ServerUrl\": \"\" }");
-        }
     }
 
     private static LogShipping BuildLogShipping(string? configFile, IConfiguration built, AgentOptions options, ILoggerFactory logs)

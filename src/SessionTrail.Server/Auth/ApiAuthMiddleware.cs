@@ -9,7 +9,8 @@ namespace SessionTrail.Server.Auth;
 /// <see cref="ApiAccess"/>). The caller is <c>Authorization: Bearer &lt;token&gt;</c> when that header is
 /// present, else the <see cref="AuthApi.CookieName"/> cookie of a live web session. With the cookie, an unsafe
 /// method (anything but GET, HEAD, OPTIONS, TRACE) must carry <see cref="AuthApi.CsrfHeader"/> equal to the
-/// session's CSRF token. No caller → 401; CSRF missing or wrong, or a role below the endpoint's → 403.
+/// session's CSRF token. No caller → 401 (except on an endpoint that allows <see cref="ApiAccess.SignedOutToo"/>);
+/// CSRF missing or wrong, or a role below the endpoint's → 403.
 /// The <see cref="Caller"/> is put in <see cref="HttpContext.Items"/>.
 /// </summary>
 internal sealed class ApiAuthMiddleware(RequestDelegate next, TokenStore tokens, WebSessionStore sessions, ILogger<ApiAuthMiddleware> logger)
@@ -34,6 +35,12 @@ internal sealed class ApiAuthMiddleware(RequestDelegate next, TokenStore tokens,
         }
 
         var (caller, problem) = Authenticate(http);
+        if (caller is null && access?.SignedOutToo == true && http.Request.Headers.Authorization.Count == 0)
+        {
+            await next(http); // signed out: no caller, no 401 (the cookie of an ended session was cleared above)
+            return;
+        }
+
         if (caller is null)
         {
             ServerLog.Unauthorized(logger, http.Request.Path, problem);

@@ -12,10 +12,12 @@ namespace SessionTrail.Server.Auth;
 /// Browser sign-in (all under /api/v1):
 /// <list type="bullet">
 /// <item><c>POST /auth/login</c> <c>{"user","password"}</c> (JSON, at most <see cref="MaxLoginBodyBytes"/>) → 200
-/// <c>{"user","role","csrf"}</c> and the <see cref="CookieName"/> cookie (<c>HttpOnly; SameSite=Strict; Path=/</c>, plus
+/// <c>{"signedIn":true,"user","role","csrf"}</c> and the <see cref="CookieName"/> cookie (<c>HttpOnly; SameSite=Strict; Path=/</c>, plus
 /// <c>Secure</c> over HTTPS); wrong user or password → 401 <c>{"error":"wrong user name or password"}</c>; throttled
 /// (<see cref="LoginThrottle"/>) → 429 with <c>Retry-After</c>; bad body → 400/413/415.</item>
-/// <item><c>GET /auth/me</c> → <c>{"user","role","csrf"}</c> for the cookie (csrf null for a token).</item>
+/// <item><c>GET /auth/me</c> → <c>{"signedIn":true,"user","role","csrf"}</c> for the cookie (csrf null for a token);
+/// signed out (no credentials, or the cookie of an ended session, which is cleared) → 200 <c>{"signedIn":false}</c>
+/// with the other members null, so a page that asks produces no failed request; a wrong bearer token → 401.</item>
 /// <item><c>POST /auth/logout</c> (CSRF header with the cookie) → 204, session deleted, cookie cleared.</item>
 /// </list>
 /// </summary>
@@ -35,8 +37,11 @@ public static class AuthApi
 
     private static readonly SemaphoreSlim Hashing = new(Math.Max(2, Environment.ProcessorCount));
 
-    /// <summary>What login and me answer.</summary>
-    public sealed record Me(string User, string Role, string? Csrf);
+    /// <summary>What login and me answer; <paramref name="User"/> and <paramref name="Role"/> are null when signed out.</summary>
+    public sealed record Me(bool SignedIn, string? User, string? Role, string? Csrf)
+    {
+        public static Me SignedOut { get; } = new(false, null, null, null);
+    }
 
     /// <summary>A sign-in request, as parsed by <see cref="ParseLogin"/>.</summary>
     public sealed record LoginRequest(string User, string Password);
@@ -45,7 +50,7 @@ public static class AuthApi
     {
         ArgumentNullException.ThrowIfNull(api);
         api.MapPost("/auth/login", LoginAsync).AllowAnonymousCaller();
-        api.MapGet("/auth/me", Current).RequireAnyCaller();
+        api.MapGet("/auth/me", Current).AllowSignedOutCaller();
         api.MapPost("/auth/logout", Logout).RequireAnyCaller();
         return api;
     }
@@ -56,13 +61,13 @@ public static class AuthApi
     /// </summary>
     public static LoginRequest? ParseLogin(ReadOnlySpan<byte> body, out string problem)
     {
-        const string Expected = "expected a JSON object {\"user\":\"...\",\"password\":\"...\"}";
+        const string Expected = "a JSON object {\"user\":\"...\",\"password\":\"...\"}";
         problem = "";
         string? user = null;
         string? password = null;
         if (body.Trim(" \t\r\n"u8).IsEmpty)
         {
-            problem = "body: " + Expected + " (the body is empty)";
+            problem = "body: expected " + Expected + ", got an empty body";
             return null;
         }
 
@@ -71,7 +76,7 @@ public static class AuthApi
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 8 });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                problem = "body: " + Expected;
+                problem = "body: expected " + Expected;
                 return null;
             }
 
@@ -108,13 +113,13 @@ public static class AuthApi
 
             if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
             {
-                problem = "body: " + Expected;
+                problem = "body: expected " + Expected;
                 return null;
             }
         }
         catch (JsonException ex)
         {
-            problem = $"body: not valid JSON ({ex.Message})";
+            problem = JsonBodyProblem.Describe(ex, Expected);
             return null;
         }
         catch (InvalidOperationException ex)
@@ -213,15 +218,19 @@ public static class AuthApi
         var (id, csrf) = sessions.Create(account, remote);
         http.Response.Cookies.Append(CookieName, id, Options(http));
         ServerLog.SignedIn(logger, account.Name, account.Role, remote ?? "?");
-        return TypedResults.Ok(new Me(account.Name, account.Role, csrf));
+        return TypedResults.Ok(new Me(true, account.Name, account.Role, csrf));
     }
 
     private static Microsoft.AspNetCore.Http.HttpResults.Ok<Me> Current(HttpContext http)
     {
         http.Response.Headers.CacheControl = "no-store";
-        var caller = Caller.Of(http)!;
+        if (Caller.Of(http) is not { } caller)
+        {
+            return TypedResults.Ok(Me.SignedOut);
+        }
+
         var session = http.Items.TryGetValue(typeof(WebSession), out var s) ? s as WebSession : null;
-        return TypedResults.Ok(new Me(caller.Name, caller.Role, session?.Csrf));
+        return TypedResults.Ok(new Me(true, caller.Name, caller.Role, session?.Csrf));
     }
 
     private static Microsoft.AspNetCore.Http.HttpResults.NoContent Logout(HttpContext http, WebSessionStore sessions)

@@ -20,10 +20,11 @@ public sealed record Caller(string Name, string Role, long? TokenId)
 /// </summary>
 public sealed class ApiAccess
 {
-    private ApiAccess(string? role, bool anonymous)
+    private ApiAccess(string? role, bool anonymous, bool signedOutToo = false)
     {
         Role = role;
         Anonymous = anonymous;
+        SignedOutToo = signedOutToo;
     }
 
     /// <summary>The minimum role, or null for any authenticated caller (or anyone, with <see cref="Anonymous"/>).</summary>
@@ -32,9 +33,18 @@ public sealed class ApiAccess
     /// <summary>True when no authentication is needed at all (sign-in).</summary>
     public bool Anonymous { get; }
 
+    /// <summary>
+    /// True when a request that names no caller — no Authorization header, and no cookie or the cookie of an ended
+    /// session — passes without a <see cref="Caller"/> instead of getting 401 (<c>GET /auth/me</c>: signed out is an
+    /// answer, not an error). Credentials that are there are still checked: a wrong bearer token is 401.
+    /// </summary>
+    public bool SignedOutToo { get; }
+
     internal static ApiAccess For(string role) => new(role, anonymous: false);
 
     internal static ApiAccess AnyCaller { get; } = new(null, anonymous: false);
+
+    internal static ApiAccess AnyCallerOrSignedOut { get; } = new(null, anonymous: false, signedOutToo: true);
 
     internal static ApiAccess Everyone { get; } = new(null, anonymous: true);
 }
@@ -58,6 +68,10 @@ public static class ApiAccessExtensions
     /// <summary>Any authenticated caller, whatever its role (e.g. <c>GET /auth/me</c>).</summary>
     public static TBuilder RequireAnyCaller<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(ApiAccess.AnyCaller);
+
+    /// <summary>Any authenticated caller, or nobody signed in (see <see cref="ApiAccess.SignedOutToo"/>; <c>GET /auth/me</c> only).</summary>
+    public static TBuilder AllowSignedOutCaller<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(ApiAccess.AnyCallerOrSignedOut);
 
     /// <summary>No authentication (sign-in only).</summary>
     public static TBuilder AllowAnonymousCaller<TBuilder>(this TBuilder builder)

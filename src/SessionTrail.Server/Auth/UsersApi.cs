@@ -29,13 +29,18 @@ public static class UsersApi
         ArgumentNullException.ThrowIfNull(api);
         var users = api.MapGroup("/users").RequireRole(Role.Admin);
         users.MapGet("/", (AccountStore accounts) => TypedResults.Ok(accounts.List().Select(View).ToList()));
-        users.MapPost("/", (NewUser body, AccountStore accounts) => Guard(() =>
+        users.MapPost("/", (NewUser? body, AccountStore accounts) => Guard(() =>
         {
-            var account = accounts.Add(body.User ?? "", body.Role ?? "", body.Password ?? "");
+            body = Present(body, "{\"user\",\"role\",\"password\"}");
+            Require(body.User, "user", "the account name");
+            Require(body.Role, "role", "viewer, auditor or admin");
+            Require(body.Password, "password", $"at least {AccountStore.MinPasswordLength} characters");
+            var account = accounts.Add(body.User!, body.Role!, body.Password!);
             return TypedResults.Created($"/api/v1/users/{Uri.EscapeDataString(account.Name)}", View(account));
         }));
-        users.MapPut("/{name}", (string name, UserChange body, AccountStore accounts) => Guard(() =>
+        users.MapPut("/{name}", (string name, UserChange? body, AccountStore accounts) => Guard(() =>
         {
+            body = Present(body, "{\"role\"?,\"password\"?,\"disabled\"?}");
             if (body.Role is null && body.Password is null && body.Disabled is null)
             {
                 throw new AccountException(400, "nothing to change: send role, password and/or disabled");
@@ -90,8 +95,9 @@ public static class UsersApi
         ArgumentNullException.ThrowIfNull(api);
         var tokens = api.MapGroup("/tokens").RequireRole(Role.Admin);
         tokens.MapGet("/", (TokenStore store) => TypedResults.Ok(store.List().Select(t => new TokenView(t.Id, t.Name, t.Role, NdjsonWriter.FormatTime(t.Created))).ToList()));
-        tokens.MapPost("/", (NewToken body, TokenStore store) => Guard(() =>
+        tokens.MapPost("/", (NewToken? body, TokenStore store) => Guard(() =>
         {
+            body = Present(body, "{\"name\",\"role\"?}");
             var name = body.Name?.Trim() ?? "";
             if (name.Length is 0 or > 200)
             {
@@ -116,6 +122,19 @@ public static class UsersApi
                 ? Results.NoContent()
                 : TypedResults.Json(new ErrorResponse($"no token with id '{id}'"), statusCode: StatusCodes.Status404NotFound));
         return api;
+    }
+
+    /// <summary>The body, or a 400 when it was empty or JSON null (the route handler binds both to null).</summary>
+    private static T Present<T>(T? body, string shape)
+        where T : class =>
+        body ?? throw new AccountException(400, $"body: expected a JSON object {shape}, got an empty body or null");
+
+    private static void Require(string? value, string field, string what)
+    {
+        if (value is null)
+        {
+            throw new AccountException(400, $"{field}: required ({what})");
+        }
     }
 
     private static UserView View(Account a) => new(a.Name, a.Role, NdjsonWriter.FormatTime(a.Created), a.Disabled);

@@ -143,7 +143,7 @@ public static partial class UploadApi
         }
         catch (JsonException e)
         {
-            return Error(StatusCodes.Status400BadRequest, $"the completion body is not JSON {{\"bytes\":N,\"sha256\":\"hex\"}}: {e.Message}");
+            return Error(StatusCodes.Status400BadRequest, "the completion " + JsonBodyProblem.Describe(e, "a JSON object {\"bytes\":N,\"sha256\":\"hex\"}"));
         }
 
         if (request?.Bytes is not { } bytes || bytes < 0)

@@ -188,6 +188,45 @@ public sealed class RoleGateTests
         Assert.True(undeclared.Count == 0, "without RequireRole: " + string.Join(", ", undeclared));
         var anonymous = endpoints.Where(e => e.Metadata.GetMetadata<ApiAccess>()!.Anonymous).Select(e => e.RoutePattern.RawText).ToList();
         Assert.Equal(["/api/v1/auth/login"], anonymous);
+        var signedOut = endpoints.Where(e => e.Metadata.GetMetadata<ApiAccess>()!.SignedOutToo).Select(e => e.RoutePattern.RawText).ToList();
+        Assert.Equal(["/api/v1/auth/me"], signedOut);
+    }
+
+    [Fact]
+    public async Task OnlyMeAnswersASignedOutCallerEveryOtherEndpointSays401()
+    {
+        await using var s = await RecordingServer.StartAsync();
+        string cookie;
+        using (var ended = await s.Server.SignInAsync("gone", Role.Admin))
+        {
+            cookie = ended.Cookies.GetCookies(ended.Client.BaseAddress!)[AuthApi.CookieName]!.Value;
+            Assert.Equal(HttpStatusCode.NoContent, (await ended.SendAsync(HttpMethod.Post, "/api/v1/auth/logout")).StatusCode);
+        }
+
+        var wrong = new List<string>();
+        foreach (var (method, path, _) in Endpoints)
+        {
+            foreach (var how in new[] { "nothing", "an ended session's cookie" })
+            {
+                using var request = Request(method, path);
+                if (how != "nothing")
+                {
+                    request.Headers.Add("Cookie", $"{AuthApi.CookieName}={cookie}");
+                }
+
+                using var response = await s.Server.Anonymous.SendAsync(request);
+                var body = await response.Content.ReadAsStringAsync();
+                var ok = path == "/api/v1/auth/me"
+                    ? response.StatusCode == HttpStatusCode.OK && body.Contains("\"signedIn\":false", StringComparison.Ordinal)
+                    : response.StatusCode == HttpStatusCode.Unauthorized;
+                if (!ok)
+                {
+                    wrong.Add($"{method} {path} with {how} → {(int)response.StatusCode} {body}");
+                }
+            }
+        }
+
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
     }
 
     [Fact]

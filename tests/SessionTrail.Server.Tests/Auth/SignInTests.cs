@@ -141,12 +141,13 @@ public sealed class SignInTests
     }
 
     [Fact]
-    public async Task MeAnswersForTheCookieAndForATokenAnd401Otherwise()
+    public async Task MeAnswersForTheCookieAndForATokenSaysSignedOutToNobodyAnd401ToAWrongToken()
     {
         await using var server = await RunningServer.StartAsync();
         using var alice = await server.SignInAsync("alice", Role.Viewer);
 
         var me = await Json(await alice.Client.GetAsync("/api/v1/auth/me"));
+        Assert.True(me.GetProperty("signedIn").GetBoolean());
         Assert.Equal("alice", me.GetProperty("user").GetString());
         Assert.Equal("viewer", me.GetProperty("role").GetString());
         Assert.Equal(alice.Csrf, me.GetProperty("csrf").GetString());
@@ -156,7 +157,20 @@ public sealed class SignInTests
         Assert.Equal("admin", token.GetProperty("role").GetString());
         Assert.Equal(JsonValueKind.Null, token.GetProperty("csrf").ValueKind);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Anonymous.GetAsync("/api/v1/auth/me")).StatusCode);
+        Assert.True(token.GetProperty("signedIn").GetBoolean());
+
+        // Signed out is an answer, not an error (the web UI asks on every page load).
+        var nobody = await server.Anonymous.GetAsync("/api/v1/auth/me");
+        Assert.Equal(HttpStatusCode.OK, nobody.StatusCode);
+        Assert.Equal("""{"signedIn":false,"user":null,"role":null,"csrf":null}""", await nobody.Content.ReadAsStringAsync());
+        Assert.Equal("no-store", nobody.Headers.CacheControl?.ToString());
+
+        // Credentials that are there are checked: a wrong token is refused.
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, "/api/v1/auth/me");
+        wrong.Headers.Authorization = new("Bearer", "st_not-a-token");
+        var refused = await server.Anonymous.SendAsync(wrong);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("invalid token", (await Json(refused)).GetProperty("error").GetString());
     }
 
     [Fact]
@@ -169,17 +183,20 @@ public sealed class SignInTests
         var noCsrf = await alice.SendAsync(HttpMethod.Post, "/api/v1/auth/logout", csrf: "");
         Assert.Equal(HttpStatusCode.Forbidden, noCsrf.StatusCode);
         Assert.Equal("missing or wrong X-CSRF-Token", (await Json(noCsrf)).GetProperty("error").GetString());
-        Assert.Equal(HttpStatusCode.OK, (await alice.Client.GetAsync("/api/v1/auth/me")).StatusCode);
+        Assert.True(await RunningServer.SignedInAsync(alice.Client));
 
         var logout = await alice.SendAsync(HttpMethod.Post, "/api/v1/auth/logout");
         Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
         Assert.Contains(logout.Headers.GetValues("Set-Cookie"), c => c.StartsWith(AuthApi.CookieName + "=;", StringComparison.Ordinal) && c.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase));
         Assert.Equal(0, server.App.Services.GetRequiredService<WebSessionStore>().Count());
 
-        // The old cookie value, replayed by hand, is dead.
+        // The old cookie value, replayed by hand, is dead: signed out for /auth/me, 401 elsewhere.
         using var replay = new HttpRequestMessage(HttpMethod.Get, "/api/v1/auth/me");
         replay.Headers.Add("Cookie", $"{AuthApi.CookieName}={cookie}");
-        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Anonymous.SendAsync(replay)).StatusCode);
+        Assert.False((await Json(await server.Anonymous.SendAsync(replay))).GetProperty("signedIn").GetBoolean());
+        using var replayElsewhere = new HttpRequestMessage(HttpMethod.Get, "/api/v1/reports/sessions");
+        replayElsewhere.Headers.Add("Cookie", $"{AuthApi.CookieName}={cookie}");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Anonymous.SendAsync(replayElsewhere)).StatusCode);
     }
 
     [Fact]
@@ -218,17 +235,17 @@ public sealed class SignInTests
         for (var i = 0; i < 3; i++)
         {
             clock.Advance(TimeSpan.FromHours(8) - TimeSpan.FromMinutes(1));
-            Assert.Equal(HttpStatusCode.OK, (await busy.Client.GetAsync("/api/v1/auth/me")).StatusCode);
+            Assert.True(await RunningServer.SignedInAsync(busy.Client));
             if (i == 0)
             {
-                Assert.Equal(HttpStatusCode.OK, (await idle.Client.GetAsync("/api/v1/auth/me")).StatusCode);
+                Assert.True(await RunningServer.SignedInAsync(idle.Client));
             }
         }
 
         // 23 h 57 min after sign-in: idle was last used 15 h 58 min ago, busy is still within both limits.
-        Assert.Equal(HttpStatusCode.Unauthorized, (await idle.Client.GetAsync("/api/v1/auth/me")).StatusCode);
+        Assert.False(await RunningServer.SignedInAsync(idle.Client));
         clock.Advance(TimeSpan.FromMinutes(3));
-        var expired = await busy.Client.GetAsync("/api/v1/auth/me");
+        var expired = await busy.Client.GetAsync("/api/v1/reports/sessions");
         Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
         Assert.Contains("expired", (await Json(expired)).GetProperty("error").GetString(), StringComparison.Ordinal);
     }
@@ -240,17 +257,17 @@ public sealed class SignInTests
         var accounts = server.App.Services.GetRequiredService<AccountStore>();
         using var byRole = await server.SignInAsync("alice", Role.Auditor);
         accounts.SetRole("alice", Role.Viewer);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await byRole.Client.GetAsync("/api/v1/auth/me")).StatusCode);
+        Assert.False(await RunningServer.SignedInAsync(byRole.Client));
 
         using var byPassword = await server.SignInAsync("alice", Role.Viewer);
         accounts.SetPassword("alice", "a brand new password");
-        Assert.Equal(HttpStatusCode.Unauthorized, (await byPassword.Client.GetAsync("/api/v1/auth/me")).StatusCode);
+        Assert.False(await RunningServer.SignedInAsync(byPassword.Client));
 
         using var byRemoval = await server.SignInAsync("alice", Role.Viewer, "a brand new password");
         using var admin = await server.SignInAsync("root", Role.Admin);
         Assert.Equal(HttpStatusCode.NoContent, (await admin.SendAsync(HttpMethod.Delete, "/api/v1/users/alice")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await byRemoval.Client.GetAsync("/api/v1/auth/me")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await admin.Client.GetAsync("/api/v1/auth/me")).StatusCode);
+        Assert.False(await RunningServer.SignedInAsync(byRemoval.Client));
+        Assert.True(await RunningServer.SignedInAsync(admin.Client));
     }
 
     [Fact]

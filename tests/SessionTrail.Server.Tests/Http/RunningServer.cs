@@ -69,6 +69,15 @@ public sealed class RunningServer : IAsyncDisposable
         return new SignedIn(client, cookies, csrf);
     }
 
+    /// <summary>What GET /api/v1/auth/me says of <paramref name="client"/>'s caller: signed in or not (it answers 200 either way).</summary>
+    public static async Task<bool> SignedInAsync(HttpClient client)
+    {
+        var response = await client.GetAsync("/api/v1/auth/me");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, $"GET /api/v1/auth/me: {(int)response.StatusCode} {body}");
+        return System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("signedIn").GetBoolean();
+    }
+
     /// <summary>The JSON body of POST /auth/login.</summary>
     public static StringContent LoginBody(string user, string password) =>
         new(System.Text.Json.JsonSerializer.Serialize(new { user, password }), System.Text.Encoding.UTF8, "application/json");

@@ -417,9 +417,9 @@ public sealed class UploadApiTests
     [InlineData("{\"bytes\":-1,\"sha256\":\"00\"}", "bytes")]
     [InlineData("{\"bytes\":10}", "sha256")]
     [InlineData("{\"bytes\":10,\"sha256\":\"zz\"}", "sha256")]
-    [InlineData("{\"bytes\":\"ten\"}", "not JSON")]
-    [InlineData("not json", "not JSON")]
-    [InlineData("", "not JSON")]
+    [InlineData("{\"bytes\":\"ten\"}", "field 'bytes': expected a number, got a string")]
+    [InlineData("not json", "not valid JSON")]
+    [InlineData("", "empty body")]
     public async Task ABadCompletionBodyIs400(string body, string expected)
     {
         await using var server = await RunningServer.StartAsync();

@@ -118,12 +118,11 @@ public sealed partial class JournaldSource(JournaldOptions options, LogSourceCon
         Process process;
         try
         {
-            process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {options.JournalctlPath}");
+            process = Recording.ExternalTool.Start(start);
         }
-        catch (Win32Exception ex)
+        catch (ExternalProgramException ex)
         {
-            throw new InvalidOperationException(
-                $"journalctl could not be started ('{options.JournalctlPath}': {ex.Message}); install systemd's journalctl or set JournalctlPath in the source's config", ex);
+            throw ex.WithHint("install systemd's journalctl or set JournalctlPath in the source's config");
         }
 
         Stats.Starts.Increment();

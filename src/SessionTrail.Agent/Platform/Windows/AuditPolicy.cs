@@ -3,11 +3,15 @@ using Microsoft.Win32;
 
 namespace SessionTrail.Agent.Platform.Windows;
 
-/// <summary>What <see cref="AuditPolicy.Apply"/> needs from Windows (a fake checks the calls on Linux).</summary>
+/// <summary>What <see cref="AuditPolicy.ApplyAsync"/> needs from Windows (a fake checks the calls on Linux).</summary>
 public interface IAuditPolicyHost
 {
-    /// <summary>Runs a program and returns its exit code and combined output.</summary>
-    (int ExitCode, string Output) Run(string fileName, IReadOnlyList<string> arguments);
+    /// <summary>
+    /// Runs a program to its end and returns its exit code and combined output. Throws
+    /// <see cref="ExternalProgramException"/> when the program cannot be started and <see cref="TimeoutException"/>
+    /// when it does not finish in time.
+    /// </summary>
+    Task<(int ExitCode, string Output)> RunAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken);
 
     /// <summary>Creates <c>HKLM\{key}</c> when needed and sets a REG_DWORD value.</summary>
     void SetMachineDword(string key, string name, int value);
@@ -38,18 +42,41 @@ public static class AuditPolicy
         ["/set", "/subcategory:" + ProcessTerminationGuid, "/success:enable"],
     ];
 
+    /// <summary>What to do when auditpol.exe cannot be started.</summary>
+    public const string MissingAuditpolHint =
+        "auditpol.exe is part of Windows (%SystemRoot%\\System32): run this on Windows with System32 on PATH, or leave out --enable-audit-policy and set the policy by Group Policy (docs/appstream.md)";
+
+    /// <summary>How long one auditpol.exe run may take.</summary>
+    public static readonly TimeSpan AuditpolTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>
     /// Applies the policy; returns one line per change made. Throws <see cref="InvalidOperationException"/>
-    /// with auditpol's own message when it fails (typically: not run as an administrator).
+    /// with auditpol's own message when it fails (typically: not run as an administrator), an
+    /// <see cref="ExternalProgramException"/> naming auditpol.exe and what to do when it cannot be started,
+    /// and an <see cref="InvalidOperationException"/> when it does not finish within <see cref="AuditpolTimeout"/>.
     /// </summary>
-    public static IReadOnlyList<string> Apply(IAuditPolicyHost host)
+    public static async Task<IReadOnlyList<string>> ApplyAsync(IAuditPolicyHost host, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(host);
         var done = new List<string>();
         foreach (var arguments in AuditpolArguments)
         {
-            var (exitCode, output) = host.Run("auditpol.exe", arguments);
             var line = "auditpol.exe " + string.Join(' ', arguments);
+            int exitCode;
+            string output;
+            try
+            {
+                (exitCode, output) = await host.RunAsync("auditpol.exe", arguments, cancellationToken);
+            }
+            catch (ExternalProgramException ex)
+            {
+                throw ex.WithHint(MissingAuditpolHint);
+            }
+            catch (TimeoutException ex)
+            {
+                throw new InvalidOperationException($"{line} did not finish within {AuditpolTimeout.TotalSeconds:0} s; nothing after it was changed", ex);
+            }
+
             if (exitCode != 0)
             {
                 throw new InvalidOperationException($"{line} failed with exit code {exitCode} (run as an administrator): {output.Trim()}");
@@ -64,31 +91,19 @@ public static class AuditPolicy
     }
 }
 
-/// <summary>The real <see cref="IAuditPolicyHost"/>: runs auditpol.exe, writes HKLM.</summary>
-[SupportedOSPlatform("windows")]
+/// <summary>
+/// The real <see cref="IAuditPolicyHost"/>: runs auditpol.exe (<see cref="Recording.ExternalTool"/>, so a missing one
+/// is an <see cref="ExternalProgramException"/>; this part runs anywhere), writes HKLM (Windows only).
+/// </summary>
 public sealed class WindowsAuditPolicyHost : IAuditPolicyHost
 {
-    public (int ExitCode, string Output) Run(string fileName, IReadOnlyList<string> arguments)
+    public async Task<(int ExitCode, string Output)> RunAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var start = new System.Diagnostics.ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)
-            ?? throw new InvalidOperationException($"{fileName} could not be started");
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout + stderr.GetAwaiter().GetResult());
+        var result = await Recording.ExternalTool.RunAsync(fileName, arguments, null, AuditPolicy.AuditpolTimeout, cancellationToken);
+        return (result.ExitCode, result.Stdout + result.Stderr);
     }
 
+    [SupportedOSPlatform("windows")]
     public void SetMachineDword(string key, string name, int value)
     {
         using var subKey = Registry.LocalMachine.CreateSubKey(key, writable: true);

@@ -14,10 +14,10 @@ public sealed class WindowsSessionAndPolicyTests
     };
 
     [Fact]
-    public void AuditPolicyRunsAuditpolByGuidThenSetsTheCommandLineValue()
+    public async Task AuditPolicyRunsAuditpolByGuidThenSetsTheCommandLineValue()
     {
         var host = new FakePolicyHost();
-        var done = AuditPolicy.Apply(host);
+        var done = await AuditPolicy.ApplyAsync(host);
         Assert.Equal(
             [
                 "auditpol.exe /set /subcategory:{0CCE922B-69AE-11D9-BED3-505054503030} /success:enable",
@@ -29,13 +29,28 @@ public sealed class WindowsSessionAndPolicyTests
     }
 
     [Fact]
-    public void AFailingAuditpolStopsWithItsMessage()
+    public async Task AFailingAuditpolStopsWithItsMessage()
     {
         var host = new FakePolicyHost { ExitCode = 5, Output = "Error 0x00000005 occurred:\r\nAccess is denied.\r\n" };
-        var e = Assert.Throws<InvalidOperationException>(() => AuditPolicy.Apply(host));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => AuditPolicy.ApplyAsync(host));
         Assert.Contains("exit code 5", e.Message, StringComparison.Ordinal);
         Assert.Contains("Access is denied.", e.Message, StringComparison.Ordinal);
         Assert.Single(host.Calls); // nothing after the failure
+    }
+
+    [Fact]
+    public async Task AMissingAuditpolIsOneClearErrorNamingItAndWhatToDoAndChangesNothing()
+    {
+        // The real host runs the real program; there is no auditpol.exe here, as on a Windows without System32 on PATH.
+        Assert.Null(Environment.GetEnvironmentVariable("PATH")!.Split(Path.PathSeparator).FirstOrDefault(d => File.Exists(Path.Combine(d, "auditpol.exe"))));
+        var host = new RealRunNoRegistry();
+
+        var e = await Assert.ThrowsAsync<ExternalProgramException>(() => AuditPolicy.ApplyAsync(host));
+
+        Assert.Equal("auditpol.exe could not be started ('auditpol.exe': not found); " + AuditPolicy.MissingAuditpolHint, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.IsAssignableFrom<InvalidOperationException>(e); // the CLI prints such errors as one line and exits 1
+        Assert.Empty(host.RegistryWrites);
     }
 
     [Fact]
@@ -113,12 +128,25 @@ public sealed class WindowsSessionAndPolicyTests
 
         public string Output { get; init; } = "The command was successfully executed.\r\n";
 
-        public (int ExitCode, string Output) Run(string fileName, IReadOnlyList<string> arguments)
+        public Task<(int ExitCode, string Output)> RunAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
         {
             Calls.Add(fileName + " " + string.Join(' ', arguments));
-            return (ExitCode, Output);
+            return Task.FromResult((ExitCode, Output));
         }
 
         public void SetMachineDword(string key, string name, int value) => Calls.Add($"HKLM {key} {name}={value}");
+    }
+
+    /// <summary>The real program runner of <see cref="WindowsAuditPolicyHost"/>; the registry (Windows only) is recorded instead.</summary>
+    private sealed class RealRunNoRegistry : IAuditPolicyHost
+    {
+        private readonly WindowsAuditPolicyHost real = new();
+
+        public List<string> RegistryWrites { get; } = [];
+
+        public Task<(int ExitCode, string Output)> RunAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+            real.RunAsync(fileName, arguments, cancellationToken);
+
+        public void SetMachineDword(string key, string name, int value) => RegistryWrites.Add($"{key} {name}={value}");
     }
 }

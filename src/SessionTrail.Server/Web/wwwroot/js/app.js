@@ -82,10 +82,11 @@ async function render() {
   }
 }
 
-/** Sets the signed-in user after sign-in (or null after sign-out). */
+/** Sets the signed-in user after sign-in (or null, or /auth/me's {signedIn:false}, after sign-out). */
 export function setMe(me) {
-  auth.me = me ? { user: me.user, role: me.role } : null;
-  setCsrf(me ? me.csrf : null);
+  const signedIn = !!me && me.signedIn !== false;
+  auth.me = signedIn ? { user: me.user, role: me.role } : null;
+  setCsrf(signedIn ? me.csrf : null);
   showShell();
 }
 
@@ -114,15 +115,18 @@ document.getElementById('signout').addEventListener('click', async () => {
 });
 
 async function boot() {
-  // The sign-in page needs nobody; asking would only log a 401 in the console.
+  // The sign-in page needs nobody. Elsewhere /auth/me answers 200 {signedIn:false} when nobody is signed in (also
+  // for the cookie of an ended session), so opening the page signed out fails no request and logs nothing.
   if (location.pathname === '/signin') { setMe(null); render(); return; }
+  let problem = null;
   try {
     setMe(await get('/auth/me'));
   } catch (e) {
-    if (!(e instanceof ApiError && e.status === 401)) flash(`Cannot ask the server who you are: ${explain(e)}`);
+    problem = `Cannot ask the server who you are: ${explain(e)}`;
     setMe(null);
   }
-  render();
+  render(); // clears the flash synchronously, so the message goes after it
+  if (problem) flash(problem);
 }
 
 boot();
