@@ -213,7 +213,19 @@ internal static class RecordingsCommand
         {
             RedirectStandardError = true,
         };
-        using var process = Process.Start(start)!;
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException("ffmpeg did not start");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            File.Delete(list);
+            Console.Error.WriteLine($"--single: not joined: {ffmpeg} could not be started ({ex.Message}); the segments are exported");
+            return Failure.ExitCode;
+        }
+
+        using var _ = process;
         var error = await process.StandardError.ReadToEndAsync(ct);
         await process.WaitForExitAsync(ct);
         File.Delete(list);

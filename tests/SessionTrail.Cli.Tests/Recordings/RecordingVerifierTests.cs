@@ -313,6 +313,29 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task AnFfmpegThatCannotBeStartedLeavesTheExportAndSaysWhyInOneLine()
+    {
+        var first = await Mp4Async("testsrc", 320, 240, 1);
+        await PutChainAsync("s-x", first);
+        var bin = Path.Combine(outDir, "..", "fake-bin-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(bin);
+        var fake = Path.Combine(bin, "ffmpeg");
+        await File.WriteAllTextAsync(fake, "not a program");
+        File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite); // on PATH, but not executable
+        var token = app!.Services.GetRequiredService<TokenStore>().Create("cli");
+
+        var (code, output) = await RunCliAsync(new Dictionary<string, string> { ["PATH"] = bin + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH") },
+            "recordings", "export", "s-x", "--out", outDir, "--single", "--server", ServerApp.Addresses(app!)[0], "--token", token);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"--single: not joined: {fake} could not be started", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
+        Assert.Equal(first.Length, new FileInfo(Path.Combine(outDir, "000000.mp4")).Length);
+        Assert.False(File.Exists(Path.Combine(outDir, "concat.txt")));
+    }
+
+    [Fact]
     public async Task TheListingTableNamesStatesAndProblems()
     {
         await PutChainAsync("s1", Random(100, 1));
@@ -353,10 +376,17 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>Runs the real `sessiontrail` executable built next to the tests.</summary>
-    internal static async Task<(int Code, string Output)> RunCliAsync(params string[] args)
+    internal static Task<(int Code, string Output)> RunCliAsync(params string[] args) => RunCliAsync(new Dictionary<string, string>(), args);
+
+    internal static async Task<(int Code, string Output)> RunCliAsync(Dictionary<string, string> environment, params string[] args)
     {
         var exe = Path.Combine(AppContext.BaseDirectory, "sessiontrail");
         var start = File.Exists(exe) ? new ProcessStartInfo(exe, args) : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "sessiontrail.dll"), .. args]);
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         using var process = Process.Start(start)!;
