@@ -33,6 +33,12 @@ public sealed class ServerOptions
     /// </summary>
     public int ReportMaxRows { get; set; } = Reports.ReportService.DefaultMaxRows;
 
+    /// <summary>
+    /// Seconds a client is told to wait (<c>Retry-After</c>) when a write found the disk full (507). Default 60;
+    /// 1..3600. The agent keeps the data and retries; writes resume by themselves once space is freed.
+    /// </summary>
+    public int DiskFullRetryAfterSeconds { get; set; } = 60;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -69,6 +75,11 @@ public sealed class ServerOptions
         if (ReportMaxRows < 1)
         {
             throw new ArgumentException($"ServerOptions.ReportMaxRows must be 1 or more, got {ReportMaxRows}.", nameof(ReportMaxRows));
+        }
+
+        if (DiskFullRetryAfterSeconds is < 1 or > 3600)
+        {
+            throw new ArgumentException($"ServerOptions.DiskFullRetryAfterSeconds must be between 1 and 3600, got {DiskFullRetryAfterSeconds}.", nameof(DiskFullRetryAfterSeconds));
         }
 
         if (MaxLineBytes <= 0)
