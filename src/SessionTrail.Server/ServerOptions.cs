@@ -9,7 +9,7 @@ public sealed class ServerOptions
     /// <summary>Where Kestrel listens, ';'-separated. Default "http://127.0.0.1:5080" (loopback only).</summary>
     public string Urls { get; set; } = "http://127.0.0.1:5080";
 
-    /// <summary>Largest ingest body, in bytes after gzip decompression. Default 16 MiB; larger bodies get 413.</summary>
+    /// <summary>Largest ingest body, in bytes, both as sent (chunked too) and after decompression. Default 16 MiB; larger bodies get 413.</summary>
     public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>Longest NDJSON line, in bytes. Default 256 KiB; a longer line is a 400 naming the line.</summary>
