@@ -14,7 +14,8 @@ namespace SessionTrail.Server.Ingest;
 /// <summary>
 /// <c>POST /api/v1/ingest</c>: an NDJSON body (optionally <c>Content-Encoding</c> gzip, deflate or br) stored
 /// whole or not at all. 200 <c>{"accepted":N,"duplicates":M}</c>; 400 <c>{"error","line","field"}</c> for the
-/// first bad line (nothing stored); 400 <c>{"error"}</c> for a body cut short or corrupt in its encoding; 413 over
+/// first bad line — a time outside the <see cref="RecordTimeWindow"/> of the server's clock among them
+/// (nothing stored); 400 <c>{"error"}</c> for a body cut short or corrupt in its encoding; 413 over
 /// <see cref="ServerOptions.MaxBodyBytes"/> as sent or after decompression; 415 for another Content-Encoding
 /// (see <see cref="RequestBody"/>); 507 when the disk is full (see <see cref="DiskFullException"/>).
 /// </summary>
@@ -31,7 +32,7 @@ public static class IngestApi
     }
 
     private static async Task<IResult> HandleAsync(
-        HttpContext http, IRecordStore store, ServerOptions options, ILoggerFactory loggers, CancellationToken ct)
+        HttpContext http, IRecordStore store, ServerOptions options, TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
     {
         var logger = loggers.CreateLogger(typeof(IngestApi));
         PooledBytes body;
@@ -58,7 +59,7 @@ public static class IngestApi
             List<TrailRecord> records;
             try
             {
-                records = NdjsonReader.Parse(body.Span, options.MaxLineBytes);
+                records = NdjsonReader.Parse(body.Span, options.MaxLineBytes, RecordTimeWindow.Of(clock));
             }
             catch (NdjsonFormatException e)
             {
