@@ -124,6 +124,19 @@ public static class ServerApp
         }
 
         var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerApp));
+        if (DiskFullException.IsDiskFull(error))
+        {
+            // Every write path (ingest, uploads, tokens, sign-in) lands here: one answer for a full disk.
+            var options = http.RequestServices.GetRequiredService<ServerOptions>();
+            var where = error is DiskFullException full ? full.Where : options.DataDir;
+            ServerLog.DiskFull(logger, where, http.Request.Method, http.Request.Path);
+            http.Response.StatusCode = StatusCodes.Status507InsufficientStorage;
+            http.Response.Headers.RetryAfter = options.DiskFullRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await http.Response.WriteAsJsonAsync(new ErrorResponse(
+                $"disk full: {where}: no space left on the server's disk; nothing of this request was kept; retry after {options.DiskFullRetryAfterSeconds} s (the server resumes by itself once space is freed)"));
+            return;
+        }
+
         if (error is not null)
         {
             ServerLog.Unhandled(logger, error, http.Request.Method, http.Request.Path);

@@ -20,6 +20,9 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Ingest body larger than {MaxBodyBytes} bytes rejected")]
     public static partial void IngestTooLarge(ILogger logger, long maxBodyBytes);
 
+    [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "Disk full at {Where}: {Method} {Path} answered 507; free space there, writes resume by themselves")]
+    public static partial void DiskFull(ILogger logger, string where, string method, string path);
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Unauthorized request to {Path}: {Reason}")]
     public static partial void Unauthorized(ILogger logger, string path, string reason);
 

@@ -9,7 +9,7 @@ public sealed class ServerOptions
     /// <summary>Where Kestrel listens, ';'-separated. Default "http://127.0.0.1:5080" (loopback only).</summary>
     public string Urls { get; set; } = "http://127.0.0.1:5080";
 
-    /// <summary>Largest ingest body, in bytes after gzip decompression. Default 16 MiB; larger bodies get 413.</summary>
+    /// <summary>Largest ingest body, in bytes, both as sent (chunked too) and after decompression. Default 16 MiB; larger bodies get 413.</summary>
     public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>Longest NDJSON line, in bytes. Default 256 KiB; a longer line is a 400 naming the line.</summary>
@@ -32,6 +32,12 @@ public sealed class ServerOptions
     /// of <c>runs</c> JSON); past it the answer is a 422 naming the number of rows and how to narrow the question.
     /// </summary>
     public int ReportMaxRows { get; set; } = Reports.ReportService.DefaultMaxRows;
+
+    /// <summary>
+    /// Seconds a client is told to wait (<c>Retry-After</c>) when a write found the disk full (507). Default 60;
+    /// 1..3600. The agent keeps the data and retries; writes resume by themselves once space is freed.
+    /// </summary>
+    public int DiskFullRetryAfterSeconds { get; set; } = 60;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
@@ -69,6 +75,11 @@ public sealed class ServerOptions
         if (ReportMaxRows < 1)
         {
             throw new ArgumentException($"ServerOptions.ReportMaxRows must be 1 or more, got {ReportMaxRows}.", nameof(ReportMaxRows));
+        }
+
+        if (DiskFullRetryAfterSeconds is < 1 or > 3600)
+        {
+            throw new ArgumentException($"ServerOptions.DiskFullRetryAfterSeconds must be between 1 and 3600, got {DiskFullRetryAfterSeconds}.", nameof(DiskFullRetryAfterSeconds));
         }
 
         if (MaxLineBytes <= 0)

@@ -160,6 +160,53 @@ public sealed partial class ImportEndToEndTests : IAsyncLifetime, IAsyncDisposab
         Assert.Contains(runs, r => r.GetProperty("session").GetString() == Known.Id);
     }
 
+    /// <summary>
+    /// README "Import": the server's time window applies to import too, by data directory and by server.
+    /// The issue's process from year 1 to year 9999 is refused with its file:line:field, a 2015 seed session
+    /// imports, and the good records are stored either way.
+    /// </summary>
+    [Fact]
+    public async Task RecordsOutsideTheTimeWindowAreRejectedWithTheirPlaceAndOldHistoryImports()
+    {
+        var folder = Path.Combine(trail.Root, "in");
+        Directory.CreateDirectory(folder);
+        var old = new DateTimeOffset(2015, 6, 1, 10, 0, 0, TimeSpan.Zero);
+        var history = new SeedSession("as2-2015", "alice@example.com", old.AddMinutes(-1), old.AddHours(1), [new SeedProcess(Firefox, 400, old, old.AddMinutes(30))]);
+        var seed = SeedCsvGenerator.Write(history, SeedCulture.EnUs);
+        var lines = Encoding.UTF8.GetString(seed).Split("\r\n").ToList();
+        lines.Insert(2, lines[1].Replace(",400,", ",401,", StringComparison.Ordinal).Replace("2015-06-01T10:00:00Z", "1999-12-31T23:59:59Z", StringComparison.Ordinal));
+        var csv = Path.Combine(folder, "as2-2015.csv");
+        await File.WriteAllTextAsync(csv, string.Join("\r\n", lines), new UTF8Encoding(false));
+        var future = NdjsonWriter.FormatTime(DateTimeOffset.UtcNow.AddDays(2));
+        var ndjson = Path.Combine(folder, "agent.ndjson");
+        await File.WriteAllTextAsync(ndjson, string.Join("\n",
+            """{"id":"ok:1","kind":"process","time":"2026-03-04T22:15:07Z","host":"desk-7","type":"start","pid":9,"exe":"/usr/bin/vim","user":"carol"}""",
+            """{"id":"bad:1","kind":"process","time":"0001-01-01T00:00:00Z","host":"desk-7","type":"start","pid":10,"exe":"/usr/bin/top","user":"carol"}""",
+            """{"id":"bad:2","kind":"process","time":"9999-12-31T23:59:59.999Z","host":"desk-7","type":"exit","pid":10}""",
+            $$"""{"id":"bad:3","kind":"log","time":"{{future}}","host":"desk-7","source":"applog","message":"from a fast clock"}""") + "\n");
+
+        await trail.StartServerAsync();
+        var byData = await TrailProcess.RunAsync(Timeout, "import", folder, "--data", Path.Combine(trail.Root, "data"));
+        var byServer = await TrailProcess.RunAsync(Timeout, "import", folder, "--server", trail.Url, "--token", trail.Token!);
+
+        foreach (var result in new[] { byData, byServer })
+        {
+            Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stdout}{result.Stderr}");
+            Assert.Equal(4, Count(result.Stdout, "rejected"));
+            Assert.Contains($"{csv}:3: process_time '1999-12-31T23:59:59.000Z' is before 2000-01-01T00:00:00.000Z", result.Stdout, StringComparison.Ordinal);
+            Assert.Contains($"{ndjson}:2: field 'time': '0001-01-01T00:00:00.000Z' is before 2000-01-01", result.Stdout, StringComparison.Ordinal);
+            Assert.Contains($"{ndjson}:3: field 'time': '9999-12-31T23:59:59.999Z' is more than 24 h ahead", result.Stdout, StringComparison.Ordinal);
+            Assert.Contains($"{ndjson}:4: field 'time': '{future}' is more than 24 h ahead", result.Stdout, StringComparison.Ordinal);
+            Assert.Equal(Count(result.Stdout, "records"), Count(result.Stdout, "stored")); // every record read is stored, the refused ones are not records
+        }
+
+        var runs = (await trail.ReportAsync("runs")).EnumerateArray().ToList();
+        Assert.Equal(["/usr/bin/vim", Firefox], runs.Select(r => r.GetProperty("app").GetString()).Order(StringComparer.Ordinal));
+        var firefox = Assert.Single(runs, r => r.GetProperty("app").GetString() == Firefox);
+        Assert.Equal((NdjsonWriter.FormatTime(old), 1800.0), (firefox.GetProperty("start").GetString(), firefox.GetProperty("seconds").GetDouble()));
+        Assert.Equal(2, (await ReportAsync("runs", Path.Combine(trail.Root, "data"))).Count);
+    }
+
     [Fact]
     public async Task RealWindowsEventFilesImportWithTheirCountsAndTheEvtxAndItsXmlRenderingAreStoredOnce()
     {

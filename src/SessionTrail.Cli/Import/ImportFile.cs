@@ -13,18 +13,34 @@ public readonly record struct ImportRejection(string File, int Line, string Reas
 /// <summary>
 /// What one file gave: its records (handed to the sink as they are read, so a large file is never held
 /// in memory; kept in <see cref="Records"/> when there is no sink), how many rows/lines/events it had,
-/// and what was refused.
+/// and what was refused. A record with a time outside <see cref="Window"/> is refused here, whatever
+/// format it came from, so none reaches the store.
 /// </summary>
-public sealed class ImportFileResult(Action<TrailRecord>? sink = null)
+public sealed class ImportFileResult(string path, RecordTimeWindow window, Action<TrailRecord>? sink = null)
 {
+    /// <summary>The times a record may carry (README "Import": the same window as the server's ingest).</summary>
+    public RecordTimeWindow Window { get; } = window;
+
     /// <summary>The records read, when no sink was given.</summary>
     public List<TrailRecord> Records { get; } = [];
 
     /// <summary>Records read (given to the sink or kept).</summary>
     public int RecordCount { get; private set; }
 
-    public void Add(TrailRecord record)
+    /// <summary>
+    /// Takes <paramref name="record"/>, or rejects it as <c>file:line: field 'time': …</c> when a time field lies
+    /// outside <see cref="Window"/> (<paramref name="where"/> prefixes the reason, e.g. an .evtx record number).
+    /// </summary>
+    public void Add(TrailRecord record, int line = 0, string where = "")
     {
+        ArgumentNullException.ThrowIfNull(record);
+        if (Window.Check(record) is { } outside)
+        {
+            var place = line > 0 || where.Length > 0 ? where : $"record {record.Id}: ";
+            Rejected.Add(new ImportRejection(path, line, $"{place}field '{outside.Field}': {outside.Problem}"));
+            return;
+        }
+
         RecordCount++;
         if (sink is null)
         {
@@ -54,10 +70,14 @@ public sealed class ImportFileResult(Action<TrailRecord>? sink = null)
 /// <summary>Reads one file of any <see cref="ImportFormat"/> into records; never throws for bad content.</summary>
 public static class ImportFile
 {
-    /// <summary>Reads <paramref name="path"/>; records go to <paramref name="sink"/> as they are read (or are kept in the result).</summary>
-    public static ImportFileResult Read(string path, Action<TrailRecord>? sink = null)
+    /// <summary>
+    /// Reads <paramref name="path"/>; records go to <paramref name="sink"/> as they are read (or are kept in the
+    /// result). Records with a time outside <paramref name="window"/> (default: <see cref="RecordTimeWindow"/> of
+    /// this machine's clock now) are rejected with their place.
+    /// </summary>
+    public static ImportFileResult Read(string path, Action<TrailRecord>? sink = null, RecordTimeWindow? window = null)
     {
-        var result = new ImportFileResult(sink);
+        var result = new ImportFileResult(path, window ?? RecordTimeWindow.Of(TimeProvider.System), sink);
         try
         {
             var (format, stream) = ImportInput.Open(path);
@@ -96,7 +116,7 @@ public static class ImportFile
         var name = Path.GetFileName(path);
         name = name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? name[..^3] : name;
         var fileSession = name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? name[..^4] : null;
-        var csv = SeedCsvReader.Read(stream, fileSession);
+        var csv = SeedCsvReader.Read(stream, fileSession, result.Window);
         result.Rows = csv.Rows;
         result.Rejoined = csv.Rejoined;
         result.SessionsWithoutEnd = csv.SessionsWithoutEnd.Count;
@@ -144,7 +164,7 @@ public static class ImportFile
 
             try
             {
-                result.Add(NdjsonReader.ParseLine(span, lineNumber));
+                result.Add(NdjsonReader.ParseLine(span, lineNumber), lineNumber);
             }
             catch (NdjsonFormatException e)
             {

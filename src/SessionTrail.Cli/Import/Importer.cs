@@ -7,12 +7,14 @@ namespace SessionTrail.Cli.Import;
 /// <summary>
 /// Reads files (on a background task) and writes their records to an <see cref="IImportTarget"/> in
 /// batches, counting everything for the summary. A file's content problems never stop the import:
-/// they are collected as rejections. A failure of the target (store, server) does stop it.
+/// they are collected as rejections — records with a time outside the <see cref="RecordTimeWindow"/> of
+/// <paramref name="clock"/> (taken once, at the start) among them. A failure of the target (store, server) does stop it.
 /// </summary>
-public sealed class Importer(IImportTarget target, int batchSize = Importer.DefaultBatchSize, TextWriter? progress = null)
+public sealed class Importer(IImportTarget target, int batchSize = Importer.DefaultBatchSize, TextWriter? progress = null, TimeProvider? clock = null)
 {
     public const int DefaultBatchSize = 5000;
 
+    private readonly RecordTimeWindow window = RecordTimeWindow.Of(clock ?? TimeProvider.System);
     private readonly ImportSummary summary = new();
     private readonly HashSet<string> sessions = new(StringComparer.Ordinal);
     private long lastProgress = -1;
@@ -84,7 +86,7 @@ public sealed class Importer(IImportTarget target, int batchSize = Importer.Defa
             foreach (var file in files)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var result = ImportFile.Read(file, Add);
+                var result = ImportFile.Read(file, Add, window);
                 lock (summary)
                 {
                     summary.Files++;

@@ -64,7 +64,8 @@ public static class WindowsEventImport
         var mapped = SecurityProcessEvents.Map(e);
         if (mapped.Record is { } record)
         {
-            result.Add(record);
+            var (line, where) = result.Window.Check(record) is null ? (0, "") : Place(path, e); // the place only for a rejection
+            result.Add(record, line, where);
         }
         else if (mapped.Skipped is not null)
         {

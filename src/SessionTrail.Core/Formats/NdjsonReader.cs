@@ -58,6 +58,7 @@ public sealed class NdjsonFormatException : FormatException
 /// and <c>message</c> (may be empty); its <c>gapStart</c>/<c>gapEnd</c> are ISO-8601, <c>width</c>/<c>height</c> 1..16384 and <c>segments</c> 0..1000000.
 /// Unknown extra fields are ignored (forward compatible: a newer agent may send more).
 /// Blank lines, CRLF line ends, a UTF-8 BOM and a trailing newline are accepted.
+/// The server and import pass a <see cref="RecordTimeWindow"/>: a time field outside it is a bad field like any other.
 /// On failure: throws <see cref="NdjsonFormatException"/> naming the line and field — and never any
 /// other exception, for any byte input.
 /// </summary>
@@ -69,8 +70,11 @@ public static class NdjsonReader
     /// <summary>Longest accepted record id, in characters.</summary>
     public const int MaxIdLength = 200;
 
-    /// <summary>Parses a whole body. Throws <see cref="NdjsonFormatException"/> on the first bad line.</summary>
-    public static List<TrailRecord> Parse(ReadOnlySpan<byte> body, int maxLineBytes = DefaultMaxLineBytes)
+    /// <summary>
+    /// Parses a whole body. Throws <see cref="NdjsonFormatException"/> on the first bad line — with a
+    /// <paramref name="window"/>, also on the first record with a time field outside it (naming line and field).
+    /// </summary>
+    public static List<TrailRecord> Parse(ReadOnlySpan<byte> body, int maxLineBytes = DefaultMaxLineBytes, RecordTimeWindow? window = null)
     {
         var records = new List<TrailRecord>();
         if (body.StartsWith("\uFEFF"u8))
@@ -100,13 +104,19 @@ public static class NdjsonReader
                 continue;
             }
 
-            records.Add(ParseLine(line, lineNumber));
+            var record = ParseLine(line, lineNumber);
+            if (window?.Check(record) is { } outside)
+            {
+                throw new NdjsonFormatException(lineNumber, outside.Field, outside.Problem);
+            }
+
+            records.Add(record);
         }
 
         return records;
     }
 
-    /// <summary>Reads <paramref name="stream"/> to the end and parses it (see <see cref="Parse(ReadOnlySpan{byte}, int)"/>).</summary>
+    /// <summary>Reads <paramref name="stream"/> to the end and parses it (see <see cref="Parse(ReadOnlySpan{byte}, int, RecordTimeWindow?)"/>).</summary>
     public static List<TrailRecord> Parse(Stream stream, int maxLineBytes = DefaultMaxLineBytes)
     {
         ArgumentNullException.ThrowIfNull(stream);

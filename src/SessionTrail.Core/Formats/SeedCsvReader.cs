@@ -63,17 +63,19 @@ public static class SeedCsvReader
 
     /// <summary>
     /// Reads a whole file. <paramref name="fileSession"/> is the session the file is named after (its name
-    /// without <c>.csv</c>), used when a row's session column is empty.
+    /// without <c>.csv</c>), used when a row's session column is empty. With a <paramref name="window"/>, a row
+    /// whose <c>process_time</c> lies outside it is rejected (and a reservation time outside it is not used as
+    /// the session's start).
     /// </summary>
-    public static SeedCsvReaderResult Read(Stream stream, string? fileSession)
+    public static SeedCsvReaderResult Read(Stream stream, string? fileSession, RecordTimeWindow? window = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var reader = new StreamReader(stream, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true, leaveOpen: true);
-        return Read(reader, fileSession);
+        return Read(reader, fileSession, window);
     }
 
-    /// <summary>Reads a whole file from <paramref name="reader"/> (see <see cref="Read(Stream, string)"/>).</summary>
-    public static SeedCsvReaderResult Read(TextReader reader, string? fileSession)
+    /// <summary>Reads a whole file from <paramref name="reader"/> (see <see cref="Read(Stream, string, RecordTimeWindow?)"/>).</summary>
+    public static SeedCsvReaderResult Read(TextReader reader, string? fileSession, RecordTimeWindow? window = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
         var result = new SeedCsvReaderResult();
@@ -120,7 +122,7 @@ public static class SeedCsvReader
             return result;
         }
 
-        new FileState(result, fileSession, Reference(lines)).ReadAll(lines);
+        new FileState(result, fileSession, Reference(lines), window).ReadAll(lines);
         return result;
     }
 
@@ -232,7 +234,7 @@ public static class SeedCsvReader
     }
 
     /// <summary>The reading of one file's data rows.</summary>
-    private sealed class FileState(SeedCsvReaderResult result, string? fileSession, string[]? reference)
+    private sealed class FileState(SeedCsvReaderResult result, string? fileSession, string[]? reference, RecordTimeWindow? window)
     {
         private readonly Dictionary<string, int> occurrences = new(StringComparer.Ordinal);
         private readonly Dictionary<string, SessionSeen> sessions = new(StringComparer.Ordinal);
@@ -264,7 +266,7 @@ public static class SeedCsvReader
                 }
 
                 var f = seen.Fields;
-                var start = TryParseReservation(f[ReservationTime]) ?? seen.Earliest;
+                var start = TryParseReservation(f[ReservationTime]) is { } reserved && window?.Problem(reserved) is null ? reserved : seen.Earliest;
                 result.Records.Add(new SessionRecord
                 {
                     Id = IdPrefix + "session-start:" + Hash(session),
@@ -352,6 +354,12 @@ public static class SeedCsvReader
 
             if (!TryParseProcessTime(fields[ProcessTime], out var time, out problem))
             {
+                return null;
+            }
+
+            if (window?.Problem(time) is { } outside)
+            {
+                problem = "process_time " + outside;
                 return null;
             }
 

@@ -9,6 +9,8 @@ namespace SessionTrail.Server.Recordings;
 /// Segments on the server's disk: DIR/recordings/{session-dir}/{index:D6}.mp4 while uploading is
 /// "{index}.mp4.part"; completion renames it and writes "{index}.sha256". Folders are 0700 and files 0600
 /// on Unix. Appends to one object are serialised; different objects proceed in parallel.
+/// A full disk is a <see cref="DiskFullException"/> that leaves no partial file: a chunk that did not fit is
+/// cut off again (the .part holds what it held before, or is gone), a hash file that did not fit is removed.
 /// </summary>
 public sealed class FileSystemRecordingStore : IRecordingStore
 {
@@ -87,35 +89,47 @@ public sealed class FileSystemRecordingStore : IRecordingStore
                 throw new UploadOffsetException(0, complete: false);
             }
 
-            CreatePrivateDirectory(Path.GetDirectoryName(part)!);
-            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.Write, Share = FileShare.Read };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            await using var file = new FileStream(part, options);
-            if (file.Length != offset)
-            {
-                throw new UploadOffsetException(file.Length, complete: false);
-            }
-
-            file.Seek(offset, SeekOrigin.Begin);
             try
             {
-                await data.CopyToAsync(file, 81920, ct);
-                await file.FlushAsync(ct);
-                file.Flush(flushToDisk: true);
-            }
-            catch
-            {
-                // A broken request keeps only what arrived whole and flushed; the client asks for the offset again.
-                await file.FlushAsync(CancellationToken.None);
-                file.Flush(flushToDisk: true);
-                throw;
-            }
+                CreatePrivateDirectory(Path.GetDirectoryName(part)!);
 
-            return file.Length;
+                // Unbuffered: every byte written has reached the file when a write returns or fails, so a
+                // failure never leaves bytes in a buffer that a later flush would try (and fail) to write.
+                var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 0 };
+                if (!OperatingSystem.IsWindows())
+                {
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                await using var file = new FileStream(part, options);
+                if (file.Length != offset)
+                {
+                    throw new UploadOffsetException(file.Length, complete: false);
+                }
+
+                file.Seek(offset, SeekOrigin.Begin);
+                try
+                {
+                    await data.CopyToAsync(file, 81920, ct);
+                    file.Flush(flushToDisk: true);
+                }
+                catch (Exception e) when (!DiskFullException.IsDiskFull(e))
+                {
+                    // A broken request keeps what arrived (flushed); the client asks for the offset again.
+                    file.Flush(flushToDisk: true);
+                    throw;
+                }
+
+                return file.Length;
+            }
+            catch (Exception e) when (DiskFullException.IsDiskFull(e))
+            {
+                // Nothing of this chunk is kept: the .part goes back to the bytes held before it (away when
+                // that was none), so no partial file stays and the client resends the chunk from the same
+                // offset once there is room.
+                Truncate(part, offset);
+                throw new DiskFullException(part, e);
+            }
         }
         finally
         {
@@ -175,7 +189,16 @@ public sealed class FileSystemRecordingStore : IRecordingStore
                 throw new UploadVerificationException($"segment {index}: SHA-256 of the {bytes} bytes received is {actual}, not {expected}; the upload was discarded");
             }
 
-            await WritePrivateTextAsync(hash, actual + "\n", ct);
+            try
+            {
+                await WritePrivateTextAsync(hash, actual + "\n", ct);
+            }
+            catch (Exception e) when (DiskFullException.IsDiskFull(e))
+            {
+                File.Delete(hash); // no half-written hash file; the .part stays whole for the next try
+                throw new DiskFullException(hash, e);
+            }
+
             File.Move(part, final);
             return new RecordingObjectInfo(bytes, true, actual, DateTimeOffset.UtcNow);
         }
@@ -254,6 +277,23 @@ public sealed class FileSystemRecordingStore : IRecordingStore
         var dir = Path.Combine(_root, SessionDirectoryName(session));
         var stem = Path.Combine(dir, index.ToString("D6", CultureInfo.InvariantCulture));
         return (stem + ".mp4", stem + ".mp4.part", stem + ".sha256");
+    }
+
+    /// <summary>Cuts <paramref name="part"/> back to <paramref name="length"/> bytes; deletes it when that is 0.</summary>
+    private static void Truncate(string part, long length)
+    {
+        if (length == 0)
+        {
+            if (File.Exists(part))
+            {
+                File.Delete(part);
+            }
+
+            return;
+        }
+
+        using var handle = File.OpenHandle(part, FileMode.Open, FileAccess.Write);
+        RandomAccess.SetLength(handle, length);
     }
 
     private static async Task WritePrivateTextAsync(string path, string text, CancellationToken ct)

@@ -22,6 +22,10 @@ namespace SessionTrail.Server.Store;
 /// after the start), else it is open.
 ///
 /// Thread-safety: ingest is serialized on one writer connection; every reader opens its own connection.
+///
+/// Disk full: SQLITE_FULL in a batch rolls the whole transaction back and surfaces as a
+/// <see cref="DiskFullException"/> naming the database; the connection stays usable, so the same batch is
+/// stored once space is freed (no restart).
 /// </summary>
 public sealed class SqliteStore : IRecordStore, IDisposable
 {
@@ -121,9 +125,14 @@ public sealed class SqliteStore : IRecordStore, IDisposable
                 commands.Committed();
                 return result;
             }
-            catch
+            catch (Exception e)
             {
-                commands.RolledBack();
+                commands.RolledBack(); // the transaction rolls back as tx is disposed (or SQLite did already)
+                if (e is not DiskFullException && DiskFullException.IsDiskFull(e))
+                {
+                    throw new DiskFullException(DatabasePath, e);
+                }
+
                 throw;
             }
         }
@@ -140,9 +149,16 @@ public sealed class SqliteStore : IRecordStore, IDisposable
         lock (writeLock)
         {
             using var tx = writer.BeginTransaction();
-            var result = action(writer, tx);
-            tx.Commit();
-            return result;
+            try
+            {
+                var result = action(writer, tx);
+                tx.Commit();
+                return result;
+            }
+            catch (Exception e) when (e is not DiskFullException && DiskFullException.IsDiskFull(e))
+            {
+                throw new DiskFullException(DatabasePath, e);
+            }
         }
     }
 

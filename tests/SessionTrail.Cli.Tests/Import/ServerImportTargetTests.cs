@@ -39,7 +39,7 @@ public sealed class ServerImportTargetTests : IAsyncLifetime
         [.. Enumerable.Range(0, count).Select(i => (TrailRecord)new ProcessRecord
         {
             Id = $"t:{i}",
-            Time = DateTimeOffset.UnixEpoch.AddSeconds(i),
+            Time = new DateTimeOffset(2026, 3, 4, 8, 0, 0, TimeSpan.Zero).AddSeconds(i),
             Host = "h",
             Type = ProcessEventType.Start,
             Pid = i,

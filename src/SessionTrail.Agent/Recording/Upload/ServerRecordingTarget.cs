@@ -104,7 +104,7 @@ public sealed class ServerRecordingTarget : IRecordingTarget
                 sent += offset - before;
             }
 
-            var (status, body, held) = await PostCompleteAsync(segment, sidecar, ct);
+            var (status, body, held, retryAfter) = await PostCompleteAsync(segment, sidecar, ct);
             switch (status)
             {
                 case HttpStatusCode.OK:
@@ -124,7 +124,7 @@ public sealed class ServerRecordingTarget : IRecordingTarget
                     _restarted.TryRemove(key, out _); // a later retry may restart from 0 once again
                     throw new SegmentFailedException($"the server refused segment {segment.Key} twice (422): {body}");
                 default:
-                    throw Unexpected(status, body, "POST complete");
+                    throw Unexpected(status, body, "POST complete", retryAfter); // 507 (server disk full), 503: retried after Retry-After
             }
         }
 
@@ -219,7 +219,7 @@ public sealed class ServerRecordingTarget : IRecordingTarget
         return offset;
     }
 
-    private async Task<(HttpStatusCode Status, string Body, long? Held)> PostCompleteAsync(SpoolSegment segment, SegmentSidecar sidecar, CancellationToken ct)
+    private async Task<(HttpStatusCode Status, string Body, long? Held, TimeSpan? RetryAfter)> PostCompleteAsync(SpoolSegment segment, SegmentSidecar sidecar, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, Url(segment, "complete"))
         {
@@ -229,7 +229,7 @@ public sealed class ServerRecordingTarget : IRecordingTarget
                 "application/json"),
         };
         using var response = await SendAsync(request, ct);
-        return (response.StatusCode, await ReadBodyAsync(response, ct), OffsetHeader(response));
+        return (response.StatusCode, await ReadBodyAsync(response, ct), OffsetHeader(response), RetryAfter(response));
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
