@@ -13,6 +13,12 @@ namespace SessionTrail.Agent.Delivery;
 /// (retrying with back-off, splitting when too large, dead-lettering when rejected), then acknowledge.
 /// </summary>
 /// <remarks>
+/// A rejected batch of several records is split in halves until each rejected record stands alone: only
+/// the records the sink refuses go to the dead-letter file, and the others of their batch are delivered
+/// (a server stores a batch whole or not at all, so one bad record must not take the good ones with it).
+/// One bad record in n costs about 2·log2(n) extra sends; a batch that is bad throughout, 2n − 1 sends.
+/// </remarks>
+/// <remarks>
 /// Invariant: a batch is acknowledged only after the sink accepted it or it was written to the
 /// dead-letter file; a stop before that leaves it in the queue (resent after the restart).
 /// A sink that implements <see cref="ISinkBatching"/> sets its own batch limits, and its sender lingers:
@@ -182,9 +188,13 @@ public sealed partial class SinkSender
             {
                 case SinkOutcome.Success:
                     return true;
-                case SinkOutcome.Rejected:
+                case SinkOutcome.Rejected when lines.Count == 1:
                     DeadLetter(lines, result.Reason ?? "rejected");
                     return true;
+                case SinkOutcome.Rejected:
+                    var halfOfRejected = lines.Count / 2;
+                    LogSplittingRejected(_logger, _sink.Name, lines.Count, result.Reason ?? "rejected");
+                    return await DeliverAsync(lines.Take(halfOfRejected).ToList(), stop) && await DeliverAsync(lines.Skip(halfOfRejected).ToList(), stop);
                 case SinkOutcome.TooLarge when lines.Count == 1:
                     DeadLetter(lines, "too large even alone: " + result.Reason);
                     return true;
@@ -257,4 +267,7 @@ public sealed partial class SinkSender
 
     [LoggerMessage(EventId = 1203, Level = LogLevel.Information, Message = "Sink {Sink}: batch of {Records} records too large, splitting")]
     private static partial void LogSplitting(ILogger logger, string sink, int records);
+
+    [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "Sink {Sink} rejected a batch of {Records} records ({Reason}); splitting it to deliver the good ones and dead-letter only the rejected")]
+    private static partial void LogSplittingRejected(ILogger logger, string sink, int records, string reason);
 }

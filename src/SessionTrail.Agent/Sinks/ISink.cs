@@ -12,7 +12,8 @@ public interface ISink
     /// <summary>
     /// Delivers a batch of NDJSON lines (each ending in '\n'), all or nothing. Returns how it went:
     /// <see cref="SinkResult.Success"/> acknowledges the batch; <see cref="SinkResult.Retryable"/> retries it
-    /// later with back-off; <see cref="SinkResult.Rejected"/> moves it to the dead-letter file;
+    /// later with back-off; <see cref="SinkResult.Rejected"/> splits it in halves until each rejected record
+    /// stands alone, and moves only those to the dead-letter file;
     /// <see cref="SinkResult.TooLarge"/> splits it in halves. An exception other than cancellation of
     /// <paramref name="cancellationToken"/> counts as retryable.
     /// </summary>

@@ -64,7 +64,7 @@ public sealed class SinkSenderTests : IDisposable
     }
 
     [Fact]
-    public async Task ARejectedBatchGoesToTheDeadLetterFileWithTheReasonAndIsAcknowledged()
+    public async Task ARejectedRecordGoesToTheDeadLetterFileWithTheReasonAndIsAcknowledged()
     {
         using var queue = OpenQueue();
         await Fill(queue, 2);
@@ -73,13 +73,37 @@ public sealed class SinkSenderTests : IDisposable
 
         await Drain(sender).WaitAsync(TimeSpan.FromSeconds(10));
 
+        // Both records are refused: the batch is split, and each goes to the dead-letter file on its own, with the reason.
         var deadLetter = File.ReadAllLines(Path.Combine(_dir.Path, "dead-letter", "srv.ndjson"));
-        Assert.Equal(3, deadLetter.Length);
+        Assert.Equal(4, deadLetter.Length);
         Assert.Contains("line 1: field 'pid'", deadLetter[0], StringComparison.Ordinal);
         Assert.Equal("{\"id\":\"a:0\"}", deadLetter[1]);
+        Assert.Equal("{\"id\":\"a:1\"}", deadLetter[3]);
+        Assert.Equal([2, 1, 1], sink.BatchSizes);
         Assert.Equal(2, sender.DeadLetteredTotal);
         Assert.Equal(0, queue.GetStats().PendingRecords);
-        Assert.Contains("dead-lettered 2", sender.Errors.Snapshot().Single().Message, StringComparison.Ordinal);
+        Assert.All(sender.Errors.Snapshot(), e => Assert.Contains("dead-lettered 1 records", e.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task OneRejectedRecordInABatchDoesNotTakeTheOthersWithIt()
+    {
+        using var queue = OpenQueue();
+        await Fill(queue, 10);
+        // Like the server: the batch is refused whole when any record in it is bad (here a:6).
+        var sink = new FakeSink("srv", (lines, _) => lines.Any(l => l.Contains("a:6", StringComparison.Ordinal))
+            ? SinkResult.Rejected("line N: field 'time': before 2000-01-01")
+            : SinkResult.Success);
+        var sender = Sender(sink, queue);
+
+        await Drain(sender).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([.. Enumerable.Range(0, 10).Where(i => i != 6).Select(i => $"{{\"id\":\"a:{i}\"}}\n")], sink.Accepted);
+        var deadLetter = File.ReadAllLines(Path.Combine(_dir.Path, "dead-letter", "srv.ndjson"));
+        Assert.Equal(["{\"id\":\"a:6\"}"], deadLetter.Skip(1));
+        Assert.Equal([10, 5, 5, 2, 1, 1, 3], sink.BatchSizes); // 6 sends more than one, about 2·log2(10)
+        Assert.Equal(1, sender.DeadLetteredTotal);
+        Assert.Equal(0, queue.GetStats().PendingRecords);
     }
 
     [Fact]
