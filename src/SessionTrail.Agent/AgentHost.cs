@@ -89,7 +89,7 @@ public sealed partial class AgentHost : IDisposable
     public async Task RunAsync(CancellationToken stop)
     {
         var agentDir = DataDirectory.AgentDirectory(_options.DataDir);
-        Directory.CreateDirectory(agentDir);
+        DataAccess.Current.CreateDirectory(agentDir);
         _startedAt = _time.GetUtcNow();
         var ids = RecordIdGenerator.Open(agentDir);
         _agentId = ids.AgentId;

@@ -41,4 +41,13 @@ public static class DataDirectory
 
     /// <summary>The agent's state (queues, bookmarks, current session, status) inside a data directory.</summary>
     public static string AgentDirectory(string dataDir) => Path.Combine(dataDir, "agent");
+
+    /// <summary>The server's private keys (the recording signing key) inside a data directory.</summary>
+    public static string ServerKeysDirectory(string dataDir) => Path.Combine(dataDir, "server-keys");
+
+    /// <summary>The API token of the agent that <c>sessiontrail up</c> runs.</summary>
+    public static string UpTokenPath(string dataDir) => Path.Combine(AgentDirectory(dataDir), "up-token");
+
+    /// <summary>What stays owner-only (0700/0600) even when a group may read the data directory (see <see cref="DataAccess"/>).</summary>
+    public static IReadOnlyCollection<string> Secrets(string dataDir) => [ServerKeysDirectory(dataDir), UpTokenPath(dataDir)];
 }

@@ -5,6 +5,7 @@ using SessionTrail.Agent.Logs;
 using SessionTrail.Agent.Queue;
 using SessionTrail.Agent.Sinks;
 using SessionTrail.Core.Formats;
+using SessionTrail.Core;
 
 namespace SessionTrail.Agent.Delivery;
 
@@ -229,8 +230,8 @@ public sealed partial class SinkSender
     private void DeadLetter(IReadOnlyList<ReadOnlyMemory<byte>> lines, string reason)
     {
         var now = _time.GetUtcNow();
-        Directory.CreateDirectory(Path.GetDirectoryName(_deadLetterPath)!);
-        using (var file = new FileStream(_deadLetterPath, FileMode.Append, FileAccess.Write, FileShare.Read))
+        DataAccess.Current.CreateDirectory(Path.GetDirectoryName(_deadLetterPath)!);
+        using (var file = new FileStream(_deadLetterPath, DataAccess.Current.Options(FileMode.Append, FileAccess.Write)))
         {
             using (var json = new Utf8JsonWriter(file, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using SessionTrail.Agent.Storage;
+using SessionTrail.Core;
 
 namespace SessionTrail.Agent.Ids;
 
@@ -38,7 +39,7 @@ public sealed class RecordIdGenerator
     /// </summary>
     public static RecordIdGenerator Open(string agentDirectory, long blockSize = DefaultBlockSize)
     {
-        Directory.CreateDirectory(agentDirectory);
+        DataAccess.Current.CreateDirectory(agentDirectory);
         var agentId = LoadOrCreateAgentId(Path.Combine(agentDirectory, "agent-id"));
         var sequencePath = Path.Combine(agentDirectory, "sequence");
         long next = 1;

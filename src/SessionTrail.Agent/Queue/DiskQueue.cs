@@ -83,7 +83,7 @@ public sealed partial class DiskQueue : IDisposable
     public static DiskQueue Open(string directory, DiskQueueOptions options, ILogger logger, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Directory.CreateDirectory(directory);
+        DataAccess.Current.CreateDirectory(directory);
         var queue = new DiskQueue(directory, options, logger, time);
         queue.Recover();
         return queue;
@@ -445,6 +445,7 @@ public sealed partial class DiskQueue : IDisposable
         var created = _time.GetUtcNow();
         var segment = new Segment(index, Path.Combine(_directory, SegmentName(index, created)), created);
         _writeHandle = File.OpenHandle(segment.Path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        DataAccess.Current.SetMode(_writeHandle);
         _segments.Add(segment);
         if (_segments.Count == 1)
         {

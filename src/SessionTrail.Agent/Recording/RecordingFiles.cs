@@ -1,34 +1,28 @@
 using System.Text;
 using SessionTrail.Agent.Storage;
+using SessionTrail.Core;
 
 namespace SessionTrail.Agent.Recording;
 
 /// <summary>
-/// Private files of the recorder: folders 0700 and files 0600 (owned by the agent, root), so the session's
-/// user can neither read nor alter a recording. On Windows the data directory's ACL applies.
+/// Private files of the recorder: folders 0700 and files 0600 (owned by the agent, root) — 2750/0640 when the
+/// administrator named a group (<see cref="DataAccess.Current"/>) — so the session's user can neither read nor
+/// alter a recording. On Windows the data directory's ACL applies.
 /// </summary>
 public static class RecordingFiles
 {
-    private const UnixFileMode FolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-    private const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
-    /// <summary>Creates the folder (and parents) and sets it to 0700.</summary>
+    /// <summary>Creates the folder (and parents) and sets it to the data's folder mode (0700).</summary>
     public static void CreatePrivateDirectory(string path)
     {
-        if (OperatingSystem.IsWindows())
+        var access = DataAccess.Current;
+        access.CreateDirectory(path);
+        if (!OperatingSystem.IsWindows() && File.GetUnixFileMode(path) != access.DirectoryMode)
         {
-            Directory.CreateDirectory(path);
-            return;
-        }
-
-        Directory.CreateDirectory(path, FolderMode);
-        if (File.GetUnixFileMode(path) != FolderMode)
-        {
-            File.SetUnixFileMode(path, FolderMode);
+            File.SetUnixFileMode(path, access.DirectoryMode);
         }
     }
 
-    /// <summary>Sets a file to 0600 (no-op on Windows); a file that vanished meanwhile is ignored.</summary>
+    /// <summary>Sets a file to the data's file mode, 0600 (no-op on Windows); a file that vanished meanwhile is ignored.</summary>
     public static void MakePrivate(string path)
     {
         if (OperatingSystem.IsWindows())
@@ -38,9 +32,10 @@ public static class RecordingFiles
 
         try
         {
-            if (File.GetUnixFileMode(path) != FileMode)
+            var mode = DataAccess.Current.FileMode;
+            if (File.GetUnixFileMode(path) != mode)
             {
-                File.SetUnixFileMode(path, FileMode);
+                File.SetUnixFileMode(path, mode);
             }
         }
         catch (FileNotFoundException)
@@ -48,7 +43,7 @@ public static class RecordingFiles
         }
     }
 
-    /// <summary>Atomic replace (temp, fsync, rename) of a 0600 file.</summary>
+    /// <summary>Atomic replace (temp, fsync, rename) of a private file.</summary>
     public static void WritePrivateAtomically(string path, ReadOnlySpan<byte> content)
     {
         AtomicFile.WriteAllBytes(path, content);

@@ -21,7 +21,7 @@ public sealed partial class SessionFileSource(string dataDir, SessionTracker tra
     {
         ArgumentNullException.ThrowIfNull(output);
         var agentDir = DataDirectory.AgentDirectory(dataDir);
-        Directory.CreateDirectory(agentDir);
+        DataAccess.Current.CreateDirectory(agentDir);
         using var changed = new SemaphoreSlim(0, 1);
         void Signal()
         {

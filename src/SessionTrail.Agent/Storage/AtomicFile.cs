@@ -1,8 +1,12 @@
 using System.Text;
+using SessionTrail.Core;
 
 namespace SessionTrail.Agent.Storage;
 
-/// <summary>Replaces a file atomically: write a temp file beside it, flush it to disk, rename over.</summary>
+/// <summary>
+/// Replaces a file atomically: write a temp file beside it, flush it to disk, rename over. The file (and a
+/// folder made for it) gets <see cref="DataAccess.Current"/>'s mode from the start: 0600 unless a group may read.
+/// </summary>
 public static class AtomicFile
 {
     /// <summary>
@@ -12,11 +16,11 @@ public static class AtomicFile
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
+        DataAccess.Current.CreateDirectory(directory);
         var temp = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+            using (var stream = new FileStream(temp, DataAccess.Current.Options(FileMode.CreateNew, FileAccess.Write, FileShare.None, 1)))
             {
                 stream.Write(content);
                 stream.Flush(flushToDisk: true);

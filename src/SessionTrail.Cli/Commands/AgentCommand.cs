@@ -35,6 +35,7 @@ internal static class AgentCommand
             HelpName = "NAME",
         };
         var record = CommonOptions.Record();
+        var group = DataPrivacy.Group();
         var checkConfig = new Option<string?>("--check-config")
         {
             Description = "Check a config file (Agent, Processes, data-lake Sinks, and the log Sources/Sinks/Pipes) without running: print each log source, sink and pipe and every problem with its key path. Exit 0 when it can run, 1 otherwise.",
@@ -49,7 +50,7 @@ internal static class AgentCommand
             Ctrl+C (SIGINT/SIGTERM) stops intake, flushes for up to 10 s and keeps the rest on disk.
             """)
         {
-            data, config, server, token, batch, auditPolicy, service, serviceName, checkConfig, record,
+            data, config, server, token, batch, auditPolicy, service, serviceName, checkConfig, record, group,
         };
         command.SetAction((parse, stop) => Failure.GuardAsync("agent", async () =>
         {
@@ -72,7 +73,9 @@ internal static class AgentCommand
                 await EnableAuditPolicyAsync(stop);
             }
 
+            var access = DataPrivacy.Use(parse.GetValue(group));
             var runner = AgentRunner.Create(parse.GetValue(config), Overrides(parse, data, server, token, batch, record), logs);
+            DataPrivacy.Prepare(access, runner.DataDir, logs.CreateLogger("SessionTrail.DataDirectory"));
             if (asService && OperatingSystem.IsWindows())
             {
                 return RunAsService(parse.GetValue(serviceName)!, runner);

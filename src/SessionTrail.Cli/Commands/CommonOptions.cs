@@ -51,4 +51,15 @@ internal static class CommonOptions
 
     /// <summary>Full path of a --data value (relative paths are relative to the current folder).</summary>
     public static string FullData(string value) => Path.GetFullPath(value);
+
+    /// <summary>
+    /// <see cref="FullData"/> of a directory this command writes into: what it creates there follows the directory's
+    /// access (<see cref="DataAccess.Of"/>: owner only, or the group that server, agent or up --group gave it).
+    /// </summary>
+    public static string DataToWrite(string value)
+    {
+        var dir = FullData(value);
+        DataAccess.Of(dir).UseInThisProcess();
+        return dir;
+    }
 }

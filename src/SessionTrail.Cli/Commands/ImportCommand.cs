@@ -59,7 +59,7 @@ internal static class ImportCommand
             var (files, skipped) = ImportInput.Expand(parse.GetValue(inputs)!);
             await using IImportTarget target = parse.GetValue(server) is { } url
                 ? new ServerImportTarget(url, parse.GetValue(token) ?? throw new ArgumentException("--server needs --token (or $SESSIONTRAIL_TOKEN)"))
-                : new StoreImportTarget(CommonOptions.FullData(parse.GetValue(data)!));
+                : new StoreImportTarget(CommonOptions.DataToWrite(parse.GetValue(data)!));
             var importer = new Importer(target, size, Console.IsErrorRedirected ? null : Console.Error);
             importer.Summary.Skipped.AddRange(skipped);
             try

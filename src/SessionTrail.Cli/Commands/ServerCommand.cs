@@ -20,6 +20,7 @@ internal static class ServerCommand
             HelpName = "N",
         };
         var s3Region = new Option<string>("--recordings-s3-region") { Description = "Region of --recordings-s3.", DefaultValueFactory = _ => "us-east-1", HelpName = "REGION" };
+        var group = DataPrivacy.Group();
         var command = new Command(
             "server",
             """
@@ -29,7 +30,7 @@ internal static class ServerCommand
             `sessiontrail user add NAME --role viewer|auditor|admin --data DIR`.
             """)
         {
-            data, urls, retention, s3, s3Endpoint, s3Region, reportMaxRows,
+            data, urls, retention, s3, s3Endpoint, s3Region, reportMaxRows, group,
         };
         command.SetAction((parse, stop) => Failure.GuardAsync("server", async () =>
         {
@@ -43,6 +44,11 @@ internal static class ServerCommand
                 RecordingsS3Region = parse.GetValue(s3Region)!,
                 ReportMaxRows = parse.GetValue(reportMaxRows),
             };
+            using (var logs = Logging.Create())
+            {
+                DataPrivacy.Prepare(DataPrivacy.Use(parse.GetValue(group)), options.DataDir, logs.CreateLogger("SessionTrail.DataDirectory"));
+            }
+
             await using var app = ServerApp.Build(options);
             await app.StartAsync(CancellationToken.None);
             Console.WriteLine($"sessiontrail server: listening on {string.Join(", ", ServerApp.Addresses(app))}; data in {options.DataDir}");

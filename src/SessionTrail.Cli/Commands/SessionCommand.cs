@@ -28,7 +28,7 @@ internal static class SessionCommand
         };
         start.SetAction((parse, _) => Failure.GuardAsync("session start", () =>
         {
-            var dir = CommonOptions.FullData(parse.GetValue(data)!);
+            var dir = CommonOptions.DataToWrite(parse.GetValue(data)!);
             var session = SessionControl.Start(dir, new SessionStartRequest
             {
                 Id = parse.GetValue(id),
@@ -49,7 +49,7 @@ internal static class SessionCommand
         var end = new Command("end", "End this host's current session. Its runs still open end at this time.") { endData };
         end.SetAction((parse, _) => Failure.GuardAsync("session end", () =>
         {
-            var dir = CommonOptions.FullData(parse.GetValue(endData)!);
+            var dir = CommonOptions.DataToWrite(parse.GetValue(endData)!);
             var ended = SessionControl.End(dir, DateTimeOffset.UtcNow);
             if (ended is null)
             {

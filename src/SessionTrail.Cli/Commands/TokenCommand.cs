@@ -28,7 +28,7 @@ internal static class TokenCommand
         };
         create.SetAction((parse, _) => Failure.GuardAsync("token create", async () =>
         {
-            var dir = CommonOptions.FullData(parse.GetValue(data)!);
+            var dir = CommonOptions.DataToWrite(parse.GetValue(data)!);
             var r = Role.Parse(parse.GetValue(role));
             var token = TokenStore.CreateFor(dir, parse.GetValue(name)!, r);
             await Console.Error.WriteLineAsync($"Created {r} token '{parse.GetValue(name)}' in {dir} (stored hashed; it cannot be shown again):");
@@ -40,7 +40,7 @@ internal static class TokenCommand
         var list = new Command("list", "List the API tokens: id, role, created (UTC), name (the tokens themselves are not stored).") { listData };
         list.SetAction((parse, _) => Failure.GuardAsync("token list", () =>
         {
-            var tokens = TokenStore.With(CommonOptions.FullData(parse.GetValue(listData)!), t => t.List());
+            var tokens = TokenStore.With(CommonOptions.DataToWrite(parse.GetValue(listData)!), t => t.List());
             Console.WriteLine($"{"ID",6}  {"ROLE",-7}  {"CREATED",-20}  NAME");
             foreach (var t in tokens)
             {
@@ -56,7 +56,7 @@ internal static class TokenCommand
         revoke.SetAction((parse, _) => Failure.GuardAsync("token revoke", () =>
         {
             var n = parse.GetValue(id);
-            if (!TokenStore.With(CommonOptions.FullData(parse.GetValue(revokeData)!), t => t.Revoke(n)))
+            if (!TokenStore.With(CommonOptions.DataToWrite(parse.GetValue(revokeData)!), t => t.Revoke(n)))
             {
                 throw new ArgumentException($"no token with id {n}");
             }

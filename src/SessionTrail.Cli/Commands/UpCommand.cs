@@ -17,6 +17,7 @@ internal static class UpCommand
         var urls = CommonOptions.Urls();
         var config = CommonOptions.Config();
         var record = CommonOptions.Record();
+        var group = DataPrivacy.Group();
         var command = new Command(
             "up",
             """
@@ -26,13 +27,13 @@ internal static class UpCommand
             kept on disk for next time), then the server.
             """)
         {
-            data, urls, config, record,
+            data, urls, config, record, group,
         };
         command.SetAction((parse, stop) => Failure.GuardAsync("up", async () =>
         {
             var dir = CommonOptions.FullData(parse.GetValue(data)!);
-            Directory.CreateDirectory(dir);
             using var logs = Logging.Create(agentDiagnostics: true);
+            DataPrivacy.Prepare(DataPrivacy.Use(parse.GetValue(group)), dir, logs.CreateLogger("SessionTrail.DataDirectory"));
             var options = new ServerOptions { DataDir = dir, Urls = parse.GetValue(urls)! };
             await using var app = ServerApp.Build(options);
             await app.StartAsync(CancellationToken.None);
@@ -78,11 +79,11 @@ internal static class UpCommand
 
     /// <summary>
     /// The token of the agent that `up` runs, created once with role agent (ingest and upload only) and kept
-    /// (mode 0600) in DIR/agent/up-token. A token kept from before roles existed stays admin.
+    /// (mode 0600, also when a group may read the data) in DIR/agent/up-token. A token kept from before roles existed stays admin.
     /// </summary>
     private static string LocalAgentToken(string dir)
     {
-        var path = Path.Combine(DataDirectory.AgentDirectory(dir), "up-token");
+        var path = DataDirectory.UpTokenPath(dir);
         if (File.Exists(path))
         {
             var existing = File.ReadAllText(path).Trim();
@@ -92,13 +93,13 @@ internal static class UpCommand
             }
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        DataAccess.Current.CreateDirectory(Path.GetDirectoryName(path)!);
         var token = TokenStore.CreateFor(dir, "up: local agent", Role.Agent);
         var temp = path + ".tmp";
-        File.WriteAllText(temp, token);
-        if (!OperatingSystem.IsWindows())
+        File.Delete(temp); // a stale one would keep its mode
+        using (var file = new StreamWriter(temp, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), DataAccess.Current.Options(FileMode.CreateNew, FileAccess.Write, secret: true)))
         {
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            file.Write(token);
         }
 
         File.Move(temp, path, overwrite: true);

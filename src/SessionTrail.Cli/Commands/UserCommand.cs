@@ -54,7 +54,7 @@ internal static class UserCommand
         var command = new Command("add", "Add a user with a role and a password.") { name, role, stdin, data };
         command.SetAction((parse, _) => Failure.GuardAsync("user add", async () =>
         {
-            var dir = CommonOptions.FullData(parse.GetValue(data)!);
+            var dir = CommonOptions.DataToWrite(parse.GetValue(data)!);
             var user = AccountStore.CheckName(parse.GetValue(name));
             var r = Role.Parse(parse.GetValue(role), forAccount: true);
             var password = await ReadPasswordAsync(user, parse.GetValue(stdin));
@@ -73,7 +73,7 @@ internal static class UserCommand
         var command = new Command("passwd", "Set a user's password (the user is signed out everywhere).") { name, stdin, data };
         command.SetAction((parse, _) => Failure.GuardAsync("user passwd", async () =>
         {
-            var dir = CommonOptions.FullData(parse.GetValue(data)!);
+            var dir = CommonOptions.DataToWrite(parse.GetValue(data)!);
             var user = parse.GetValue(name)!;
             if (AccountStore.With(dir, accounts => accounts.Find(user)) is null)
             {
@@ -96,7 +96,7 @@ internal static class UserCommand
         var command = new Command("role", "Change a user's role (the user is signed out everywhere).") { name, role, data };
         command.SetAction((parse, _) => Failure.GuardAsync("user role", () =>
         {
-            var dir = CommonOptions.FullData(parse.GetValue(data)!);
+            var dir = CommonOptions.DataToWrite(parse.GetValue(data)!);
             var account = AccountStore.With(dir, accounts => accounts.SetRole(parse.GetValue(name)!, parse.GetValue(role)!));
             Console.WriteLine($"'{account.Name}' is now {account.Role}; signed out everywhere.");
             return Task.FromResult(0);
@@ -110,7 +110,7 @@ internal static class UserCommand
         var command = new Command("list", "List the users: name, role, created (UTC), disabled.") { data };
         command.SetAction((parse, _) => Failure.GuardAsync("user list", () =>
         {
-            var dir = CommonOptions.FullData(parse.GetValue(data)!);
+            var dir = CommonOptions.DataToWrite(parse.GetValue(data)!);
             var accounts = AccountStore.With(dir, a => a.List());
             if (accounts.Count == 0)
             {
@@ -139,7 +139,7 @@ internal static class UserCommand
         var command = new Command("remove", "Remove a user and end its sign-in sessions (the last enabled admin cannot be removed).") { name, data };
         command.SetAction((parse, _) => Failure.GuardAsync("user remove", () =>
         {
-            var dir = CommonOptions.FullData(parse.GetValue(data)!);
+            var dir = CommonOptions.DataToWrite(parse.GetValue(data)!);
             var account = AccountStore.With(dir, accounts => accounts.Remove(parse.GetValue(name)!));
             Console.WriteLine($"Removed user '{account.Name}'.");
             return Task.FromResult(0);
@@ -155,7 +155,7 @@ internal static class UserCommand
         var command = new Command(verb, disable ? "Disable a user: it cannot sign in and is signed out everywhere." : "Enable a disabled user again.") { name, data };
         command.SetAction((parse, _) => Failure.GuardAsync("user " + verb, () =>
         {
-            var dir = CommonOptions.FullData(parse.GetValue(data)!);
+            var dir = CommonOptions.DataToWrite(parse.GetValue(data)!);
             var account = AccountStore.With(dir, accounts => accounts.SetDisabled(parse.GetValue(name)!, disable));
             Console.WriteLine($"'{account.Name}' is {verb}d.");
             return Task.FromResult(0);

@@ -97,7 +97,7 @@ internal sealed class ApiAuthMiddleware(RequestDelegate next, TokenStore tokens,
         }
 
         http.Items[typeof(WebSession)] = session;
-        var caller = new Caller(session.User, session.Role, null);
+        var caller = new Caller(session.User, session.Role, null, session.AccountId);
         if (!IsSafe(http.Request.Method) && !Secrets.FixedTimeEquals(http.Request.Headers[AuthApi.CsrfHeader].ToString(), session.Csrf))
         {
             return (caller, $"missing or wrong {AuthApi.CsrfHeader}");

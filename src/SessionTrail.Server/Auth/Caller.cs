@@ -4,10 +4,11 @@ using Microsoft.AspNetCore.Http;
 namespace SessionTrail.Server.Auth;
 
 /// <summary>
-/// Who called an /api/v1 endpoint: a signed-in user (<paramref name="TokenId"/> null) or an API token.
-/// Set on the request by <see cref="ApiAuthMiddleware"/>; the access audit's <c>who</c> is <paramref name="Name"/>.
+/// Who called an /api/v1 endpoint: a signed-in user (<paramref name="AccountId"/> set, <paramref name="TokenId"/> null) or
+/// an API token. Set on the request by <see cref="ApiAuthMiddleware"/>; the access audit's <c>who</c> is <paramref name="Name"/>,
+/// and the ids (never reused, see Schema migration 7) tell apart a token or user of the same name made later.
 /// </summary>
-public sealed record Caller(string Name, string Role, long? TokenId)
+public sealed record Caller(string Name, string Role, long? TokenId, long? AccountId = null)
 {
     /// <summary>The caller of <paramref name="http"/>'s request, when one was authenticated.</summary>
     public static Caller? Of(HttpContext http) =>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using SessionTrail.Core;
 
 namespace SessionTrail.Server.Recordings;
 
@@ -98,7 +99,7 @@ public sealed class FileSystemRecordingStore : IRecordingStore
                 var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 0 };
                 if (!OperatingSystem.IsWindows())
                 {
-                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                    options.UnixCreateMode = DataAccess.Current.FileMode;
                 }
 
                 await using var file = new FileStream(part, options);
@@ -301,7 +302,7 @@ public sealed class FileSystemRecordingStore : IRecordingStore
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            options.UnixCreateMode = DataAccess.Current.FileMode;
         }
 
         await using var file = new FileStream(path, options);
@@ -318,13 +319,6 @@ public sealed class FileSystemRecordingStore : IRecordingStore
 
     private static void CreatePrivateDirectory(string path)
     {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(path);
-        }
-        else
-        {
-            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        DataAccess.Current.CreateDirectory(path);
     }
 }

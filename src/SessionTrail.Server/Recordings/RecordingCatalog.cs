@@ -16,7 +16,7 @@ public sealed record HoldRow(DateTimeOffset Time, string Who);
 
 /// <summary>One access-audit entry. <see cref="Seq"/> orders entries and pages the audit API.</summary>
 public sealed record AccessAuditEntry(
-    long Seq, DateTimeOffset Time, string Who, long? TokenId, string Action, string? Session, int? Index, string? Range, string? Remote, int? Status);
+    long Seq, DateTimeOffset Time, string Who, long? TokenId, string Action, string? Session, int? Index, string? Range, string? Remote, int? Status, long? AccountId = null);
 
 /// <summary>Filter of <see cref="RecordingCatalog.QueryAudit"/>; null members match everything. <see cref="Before"/> is a seq (exclusive).</summary>
 public sealed record AuditQuery(string? Session, string? Who, string? Action, DateTimeOffset? From, DateTimeOffset? To, long? Before, int Limit);
@@ -134,13 +134,14 @@ public sealed class RecordingCatalog(SqliteStore store)
             cmd.Transaction = tx;
             cmd.CommandText =
                 """
-                INSERT INTO access_audit(time, who, token_id, action, session, idx, range, remote, status)
-                VALUES($time, $who, $token, $action, $session, $idx, $range, $remote, $status);
+                INSERT INTO access_audit(time, who, token_id, account_id, action, session, idx, range, remote, status)
+                VALUES($time, $who, $token, $account, $action, $session, $idx, $range, $remote, $status);
                 SELECT last_insert_rowid();
                 """;
             cmd.Parameters.AddWithValue("$time", entry.Time.ToUnixTimeMilliseconds());
             cmd.Parameters.AddWithValue("$who", entry.Who);
             cmd.Parameters.AddWithValue("$token", (object?)entry.TokenId ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$account", (object?)entry.AccountId ?? DBNull.Value);
             cmd.Parameters.AddWithValue("$action", entry.Action);
             cmd.Parameters.AddWithValue("$session", (object?)entry.Session ?? DBNull.Value);
             cmd.Parameters.AddWithValue("$idx", (object?)entry.Index ?? DBNull.Value);
@@ -157,14 +158,15 @@ public sealed class RecordingCatalog(SqliteStore store)
         ArgumentNullException.ThrowIfNull(query);
         return Query(
             """
-            SELECT seq, time, who, token_id, action, session, idx, range, remote, status FROM access_audit
+            SELECT seq, time, who, token_id, action, session, idx, range, remote, status, account_id FROM access_audit
             WHERE ($session IS NULL OR session = $session) AND ($who IS NULL OR who = $who) AND ($action IS NULL OR action = $action)
               AND ($from IS NULL OR time >= $from) AND ($to IS NULL OR time < $to) AND ($before IS NULL OR seq < $before)
             ORDER BY seq DESC LIMIT $limit
             """,
             r => new AccessAuditEntry(
                 r.GetInt64(0), Time(r, 1), r.GetString(2), r.IsDBNull(3) ? null : r.GetInt64(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5),
-                r.IsDBNull(6) ? null : r.GetInt32(6), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), r.IsDBNull(9) ? null : r.GetInt32(9)),
+                r.IsDBNull(6) ? null : r.GetInt32(6), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), r.IsDBNull(9) ? null : r.GetInt32(9),
+                r.IsDBNull(10) ? null : r.GetInt64(10)),
             ("$session", query.Session),
             ("$who", query.Who),
             ("$action", query.Action),

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using SessionTrail.Core;
 
 namespace SessionTrail.Server.Recordings;
 
@@ -38,25 +39,14 @@ public sealed class RecordingSigner : IDisposable
     /// <summary>Loads DIR/server-keys/recording-signing.pem, creating it (0600) when it does not exist. A key file that is not an EC P-256 key is an error naming the file.</summary>
     public static RecordingSigner LoadOrCreate(string dataDir)
     {
-        var folder = Path.Combine(dataDir, "server-keys");
+        var folder = DataDirectory.ServerKeysDirectory(dataDir);
         var path = Path.Combine(folder, KeyFileName);
         if (!File.Exists(path))
         {
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(folder);
-            }
-            else
-            {
-                Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-
+            // A secret: 0700/0600 even when a group may read the data directory.
+            DataAccess.CreateSecretDirectory(folder);
             using var created = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
+            var options = DataAccess.Current.Options(FileMode.CreateNew, FileAccess.Write, FileShare.Read, secret: true);
 
             try
             {

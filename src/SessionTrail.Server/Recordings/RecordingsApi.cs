@@ -180,7 +180,7 @@ public static class RecordingsApi
     public sealed record HoldState(string Session, bool Hold, bool Changed, string? Since, string? By);
 
     /// <summary>One entry of <c>GET /audit/access</c>.</summary>
-    public sealed record AuditView(long Seq, string Time, string Who, long? TokenId, string Action, string? Session, int? Index, string? Range, string? Remote, int? Status);
+    public sealed record AuditView(long Seq, string Time, string Who, long? TokenId, long? AccountId, string Action, string? Session, int? Index, string? Range, string? Remote, int? Status);
 
     private static IResult Audit(HttpContext http, string? session, string? who, string? action, string? from, string? to, string? limit, string? before, RecordingCatalog catalog)
     {
@@ -219,7 +219,7 @@ public static class RecordingsApi
         }
 
         return TypedResults.Json(rows.Select(r => new AuditView(
-            r.Seq, NdjsonWriter.FormatTime(r.Time), r.Who, r.TokenId, r.Action, r.Session, r.Index, r.Range, r.Remote, r.Status)).ToList());
+            r.Seq, NdjsonWriter.FormatTime(r.Time), r.Who, r.TokenId, r.AccountId, r.Action, r.Session, r.Index, r.Range, r.Remote, r.Status)).ToList());
     }
 
     private static string? RangeOf(HttpContext http)
@@ -242,7 +242,8 @@ public static class RecordingsApi
             index,
             range,
             http.Connection.RemoteIpAddress?.ToString(),
-            status));
+            status,
+            who?.AccountId));
     }
 
     private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ErrorResponse> NoRecording(string session) => Error(StatusCodes.Status404NotFound, $"no recording of session '{session}'");

@@ -215,6 +215,48 @@ internal static class Schema
         """
         ALTER TABLE recording_events ADD COLUMN segments INTEGER;
         """,
+
+        // 7: ids that are never reused. A plain INTEGER PRIMARY KEY takes the highest id + 1, so deleting the
+        // newest token (revoke) or account (user remove) hands its id to the next one: the access audit's
+        // token id, and web_sessions.account, would then name two. AUTOINCREMENT ids only grow (SQLite keeps
+        // the highest ever used in sqlite_sequence). Rows and ids are kept; the counters start above every id
+        // a row or the audit log still names (ids deleted before this migration are known only from there).
+        // The audit log names the account too (account_id), since a user name can be removed and added again.
+        // Tables nothing deletes from keep the plain key: their highest id is never deleted, so never reused —
+        // access_audit enforces that with a trigger (the audit log is append-only).
+        """
+        CREATE TABLE tokens_v7(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            hash BLOB NOT NULL UNIQUE,      -- SHA-256 of the token; the token itself is never stored
+            created INTEGER NOT NULL,
+            role TEXT NOT NULL DEFAULT 'admin');
+        INSERT INTO tokens_v7(id, name, hash, created, role) SELECT id, name, hash, created, role FROM tokens;
+        DROP TABLE tokens;
+        ALTER TABLE tokens_v7 RENAME TO tokens;
+
+        CREATE TABLE accounts_v7(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            hash TEXT NOT NULL,             -- ASP.NET Core Identity PasswordHasher V3 (PBKDF2-HMAC-SHA512, salted), base64
+            role TEXT NOT NULL,             -- viewer | auditor | admin
+            created INTEGER NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0);
+        INSERT INTO accounts_v7(id, name, hash, role, created, disabled) SELECT id, name, hash, role, created, disabled FROM accounts;
+        DROP TABLE accounts;
+        ALTER TABLE accounts_v7 RENAME TO accounts;
+
+        ALTER TABLE access_audit ADD COLUMN account_id INTEGER;   -- accounts.id of a signed-in user, else NULL
+        CREATE TRIGGER access_audit_append_only BEFORE DELETE ON access_audit
+        BEGIN
+            SELECT RAISE(ABORT, 'the access audit log is append-only');
+        END;
+
+        DELETE FROM sqlite_sequence WHERE name IN ('tokens', 'accounts');
+        INSERT INTO sqlite_sequence(name, seq) VALUES
+            ('tokens', MAX((SELECT COALESCE(MAX(id), 0) FROM tokens), (SELECT COALESCE(MAX(token_id), 0) FROM access_audit))),
+            ('accounts', MAX((SELECT COALESCE(MAX(id), 0) FROM accounts), (SELECT COALESCE(MAX(account), 0) FROM web_sessions)));
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

@@ -66,8 +66,31 @@ public sealed class SqliteStore : IRecordStore, IDisposable
     /// </summary>
     public static SqliteStore Open(string dataDir)
     {
-        Directory.CreateDirectory(dataDir);
-        return new SqliteStore(DataDirectory.DatabasePath(dataDir), readOnly: false);
+        DataAccess.Current.CreateDirectory(dataDir);
+        var path = DataDirectory.DatabasePath(dataDir);
+        CreatePrivately(path);
+        return new SqliteStore(path, readOnly: false);
+    }
+
+    /// <summary>
+    /// Creates the (empty) database file with the data's file mode (0600) before SQLite opens it: SQLite would create
+    /// it 0644 less the umask, and gives the -wal, -shm and -journal files the database file's mode.
+    /// </summary>
+    private static void CreatePrivately(string path)
+    {
+        if (File.Exists(path))
+        {
+            return; // its mode is what it is: server, agent and up tighten an existing tree at start
+        }
+
+        try
+        {
+            using var _ = new FileStream(path, DataAccess.Current.Options(FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite));
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Another process created it meanwhile.
+        }
     }
 
     /// <summary>

@@ -50,26 +50,39 @@ public static class Machine
     /// <summary>Runs a shell script (read by /bin/sh from stdin) as the test user.</summary>
     public static async Task RunShellAsTestUserAsync(string script)
     {
+        var (exitCode, output) = await TryShellAsTestUserAsync(script);
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"the programs did not all run (exit {exitCode}): {output}");
+        }
+    }
+
+    /// <summary>
+    /// Runs a shell script (read by /bin/sh from stdin) as the test user, with <paramref name="group"/> as its only
+    /// supplementary group (none when null); its exit code and output (stdout, then stderr).
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> TryShellAsTestUserAsync(string script, int? group = null)
+    {
         var psi = new ProcessStartInfo("setpriv")
         {
             RedirectStandardInput = true,
+            RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { $"--reuid={TestUid}", $"--regid={TestUid}", "--clear-groups", "--", "/bin/sh", "-s" })
+        var groups = group is { } g ? "--groups=" + g.ToString(System.Globalization.CultureInfo.InvariantCulture) : "--clear-groups";
+        foreach (var a in new[] { $"--reuid={TestUid}", $"--regid={TestUid}", groups, "--", "/bin/sh", "-s" })
         {
             psi.ArgumentList.Add(a);
         }
 
         using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
         await p.StandardInput.WriteAsync(script);
         p.StandardInput.Close();
-        var err = await p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"the programs did not all run (exit {p.ExitCode}): {err}");
-        }
+        return (p.ExitCode, await stdout + await stderr);
     }
 
     private static void Run(string file, params string[] args)

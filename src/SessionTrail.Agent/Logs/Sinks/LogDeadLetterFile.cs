@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using SessionTrail.Core.Formats;
+using SessionTrail.Core;
 
 namespace SessionTrail.Agent.Logs.Sinks;
 
@@ -33,9 +34,9 @@ public sealed class LogDeadLetterFile(string sinkDirectory, string sinkName, Tim
             return;
         }
 
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        DataAccess.Current.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         var now = NdjsonWriter.FormatTime(time.GetUtcNow());
-        using (var file = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read))
+        using (var file = new FileStream(Path, DataAccess.Current.Options(FileMode.Append, FileAccess.Write)))
         {
             foreach (var entry in entries)
             {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using SessionTrail.Core;
 
 namespace SessionTrail.Agent.Sinks.S3;
 
@@ -37,7 +38,7 @@ public sealed class S3Spool
         _root = root;
         foreach (var state in Enum.GetValues<SpoolState>())
         {
-            Directory.CreateDirectory(DirectoryOf(state));
+            DataAccess.Current.CreateDirectory(DirectoryOf(state));
         }
     }
 
@@ -168,7 +169,7 @@ public sealed class S3Spool
         lock (_lock)
         {
             var failed = Path.Combine(_root, "failed");
-            Directory.CreateDirectory(failed);
+            DataAccess.Current.CreateDirectory(failed);
             var to = Path.Combine(failed, name + "." + DateTime.UtcNow.ToString("yyyyMMddTHHmmssfff", CultureInfo.InvariantCulture) + Extension);
             Move(PathOf(SpoolState.Ready, name), to);
             return to;
@@ -254,7 +255,7 @@ public sealed class S3Spool
     private static void AppendDurably(string path, IReadOnlyList<ReadOnlyMemory<byte>> lines)
     {
         var created = !File.Exists(path);
-        using (var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16))
+        using (var file = new FileStream(path, DataAccess.Current.Options(FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16)))
         {
             foreach (var line in lines)
             {
