@@ -164,7 +164,7 @@ internal static class Schema
             time INTEGER NOT NULL,
             who TEXT NOT NULL,              -- token name, or "system" for the retention sweep
             token_id INTEGER,
-            action TEXT NOT NULL,           -- play|download|export|manifest|hold|release|retention-delete
+            action TEXT NOT NULL,           -- play|head|download|export|manifest|hold|release|retention-delete
             session TEXT,
             idx INTEGER,
             range TEXT,                     -- the Range header as sent, when any
