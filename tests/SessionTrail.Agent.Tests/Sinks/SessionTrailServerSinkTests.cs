@@ -106,7 +106,24 @@ public sealed class SessionTrailServerSinkTests : IAsyncLifetime, IDisposable
         Task.Run(() => sender.RunAsync(new CancellationToken(canceled: true), CancellationToken.None));
 
     [Fact]
-    public async Task ARejectedBatchEndsInTheDeadLetterFile()
+    public async Task RecordsTheServerRefusesEndInTheDeadLetterFileEachOnItsOwn()
+    {
+        _server.Script(Enumerable.Repeat(400, 9).ToArray()); // 5 records, every send refused: 2·5 − 1 sends
+        using var queue = OpenQueue();
+        await Fill(queue, 5);
+        using var sink = Sink();
+
+        await Drain(Sender(sink, queue)).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var deadLetter = File.ReadAllLines(Path.Combine(_dir.Path, "dead-letter", "server.ndjson"));
+        Assert.Equal(10, deadLetter.Length); // a reason line and the record, for each
+        Assert.All(deadLetter.Where((_, i) => i % 2 == 0), l => Assert.Contains("400", l, StringComparison.Ordinal));
+        Assert.Empty(_server.Stored);
+        Assert.Equal(0, queue.GetStats().PendingRecords);
+    }
+
+    [Fact]
+    public async Task ABatchRefusedOnceIsSplitAndItsHalvesThatTheServerTakesAreStored()
     {
         _server.Script(400);
         using var queue = OpenQueue();
@@ -115,10 +132,8 @@ public sealed class SessionTrailServerSinkTests : IAsyncLifetime, IDisposable
 
         await Drain(Sender(sink, queue)).WaitAsync(TimeSpan.FromSeconds(30));
 
-        var deadLetter = File.ReadAllLines(Path.Combine(_dir.Path, "dead-letter", "server.ndjson"));
-        Assert.Equal(6, deadLetter.Length);
-        Assert.Contains("400", deadLetter[0], StringComparison.Ordinal);
-        Assert.Empty(_server.Stored);
+        Assert.Equal(5, _server.Stored.Count);
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "dead-letter", "server.ndjson")));
         Assert.Equal(0, queue.GetStats().PendingRecords);
     }
 
