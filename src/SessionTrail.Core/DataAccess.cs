@@ -174,8 +174,12 @@ public sealed partial class DataAccess
     /// when it is one; links inside are neither followed nor changed) to <see cref="DirectoryMode"/> / <see cref="FileMode"/>
     /// and, with a group, to that group; under <paramref name="secrets"/> to 0700/0600. Returns what it changed, and what
     /// it was refused (an entry of another owner); an entry that vanishes meanwhile is skipped.
+    /// With <paramref name="ownEntry"/>, only the entries directly in <paramref name="root"/> that it accepts are
+    /// touched (and everything below them); when <paramref name="root"/> also holds others, the first is named in the
+    /// result (<see cref="DataAccessChanges.Foreign"/>) and <paramref name="root"/>'s own mode and group are left alone:
+    /// the pass never changes what is not SessionTrail's, whatever folder it is given.
     /// </summary>
-    public DataAccessChanges Tighten(string root, IReadOnlyCollection<string> secrets)
+    public DataAccessChanges Tighten(string root, IReadOnlyCollection<string> secrets, Func<string, bool>? ownEntry = null)
     {
         ArgumentNullException.ThrowIfNull(secrets);
         if (OperatingSystem.IsWindows() || !Directory.Exists(root))
@@ -187,7 +191,20 @@ public sealed partial class DataAccess
         var secretPaths = new HashSet<string>(secrets.Select(p => Path.Combine(top, Path.GetRelativePath(Path.GetFullPath(root), Path.GetFullPath(p)))), StringComparer.Ordinal);
         var changes = DataAccessChanges.None;
         var pending = new Stack<(string Path, bool Secret)>();
-        pending.Push((top, secretPaths.Contains(top)));
+        if (ownEntry is not null && Directory.EnumerateFileSystemEntries(top).FirstOrDefault(e => !ownEntry(Path.GetFileName(e))) is { } foreign)
+        {
+            // Not a folder of SessionTrail's own: only its entries are made private, the folder keeps its mode.
+            changes = changes with { Foreign = foreign };
+            foreach (var own in Directory.EnumerateFileSystemEntries(top).Where(e => ownEntry(Path.GetFileName(e))))
+            {
+                pending.Push((own, secretPaths.Contains(own)));
+            }
+        }
+        else
+        {
+            pending.Push((top, secretPaths.Contains(top)));
+        }
+
         while (pending.TryPop(out var entry))
         {
             var (path, secret) = entry;
@@ -303,6 +320,9 @@ public sealed partial class DataAccess
 /// </summary>
 public sealed record DataAccessChanges(int Count, string? Example, UnixFileMode ExampleBefore, UnixFileMode ExampleAfter, int RefusedCount, string? RefusedExample)
 {
+    /// <summary>An entry of the data directory that is not SessionTrail's (see <see cref="DataAccess.Tighten"/>), or null.</summary>
+    public string? Foreign { get; init; }
+
     public static DataAccessChanges None { get; } = new(0, null, default, default, 0, null);
 
     /// <summary>The example as it reads in a log line: "PATH was 0644, now 0600".</summary>

@@ -48,6 +48,15 @@ public static class DataDirectory
     /// <summary>The API token of the agent that <c>sessiontrail up</c> runs.</summary>
     public static string UpTokenPath(string dataDir) => Path.Combine(AgentDirectory(dataDir), "up-token");
 
+    /// <summary>
+    /// Whether <paramref name="name"/>, an entry directly in a data directory, is one SessionTrail makes there: the
+    /// database and its -wal/-shm/-journal, <c>agent/</c>, <c>server-keys/</c>, <c>recordings/</c>. The start-up pass
+    /// that makes a data directory private touches only these (a --data that names a folder holding other things,
+    /// a home directory or /srv, keeps everything else as it is).
+    /// </summary>
+    public static bool IsOwnEntry(string name) =>
+        name is "agent" or "server-keys" or "recordings" || name.StartsWith("sessiontrail.db", StringComparison.Ordinal);
+
     /// <summary>What stays owner-only (0700/0600) even when a group may read the data directory (see <see cref="DataAccess"/>).</summary>
     public static IReadOnlyCollection<string> Secrets(string dataDir) => [ServerKeysDirectory(dataDir), UpTokenPath(dataDir)];
 }

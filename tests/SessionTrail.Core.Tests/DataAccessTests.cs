@@ -99,6 +99,30 @@ public sealed class DataAccessTests : IDisposable
     }
 
     [Fact]
+    public void In_a_folder_that_holds_other_things_only_sessiontrails_own_entries_are_touched()
+    {
+        MakeLooseTree();
+        var script = Path.Combine(Data, "bin", "tool.sh");
+        Directory.CreateDirectory(Path.GetDirectoryName(script)!);
+        File.WriteAllText(script, "#!/bin/sh\n");
+        File.SetUnixFileMode(script, Loose);
+        File.SetUnixFileMode(Path.GetDirectoryName(script)!, Loose);
+
+        var changes = DataAccess.OwnerOnly.Tighten(Data, DataDirectory.Secrets(Data), DataDirectory.IsOwnEntry);
+
+        Assert.Equal(Path.Combine(Data, "bin"), changes.Foreign);
+        Assert.Equal(9, changes.Count); // the 10 of a tree of its own, less the folder itself
+        Assert.Equal((Loose, Loose, Loose), (File.GetUnixFileMode(Data), File.GetUnixFileMode(Path.Combine(Data, "bin")), File.GetUnixFileMode(script)));
+        Assert.Equal(DataAccess.OwnerFileMode, File.GetUnixFileMode(Path.Combine(Data, "sessiontrail.db")));
+        Assert.Equal(DataAccess.OwnerDirectoryMode, File.GetUnixFileMode(Path.Combine(Data, "agent", "queues", "server")));
+
+        // A folder of SessionTrail's own alone is tightened itself too.
+        Directory.Delete(Path.Combine(Data, "bin"), recursive: true);
+        Assert.Null(DataAccess.OwnerOnly.Tighten(Data, DataDirectory.Secrets(Data), DataDirectory.IsOwnEntry).Foreign);
+        Assert.Equal(DataAccess.OwnerDirectoryMode, File.GetUnixFileMode(Data));
+    }
+
+    [Fact]
     public void A_directory_that_does_not_exist_yet_is_owner_only()
     {
         Assert.Same(DataAccess.OwnerOnly, DataAccess.Of(Path.Combine(_root, "missing")));

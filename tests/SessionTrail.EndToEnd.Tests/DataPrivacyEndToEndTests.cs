@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using SessionTrail.Agent.Tests.Recording;
+using SessionTrail.Core;
 using SessionTrail.EndToEnd.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -181,6 +182,35 @@ public sealed partial class DataPrivacyEndToEndTests(ITestOutputHelper log) : IA
     }
 
     [RootFact]
+    public async Task ADataDirectoryThatHoldsOtherThingsKeepsThemAsTheyAreAndSaysSo()
+    {
+        // --data given a folder that is not SessionTrail's own (a home directory, /srv, the checkout): its other
+        // files and folders, and its own mode, are left alone — only what SessionTrail makes there is private.
+        Directory.CreateDirectory(Path.Combine(trail.ServerData, "tools"));
+        var script = Path.Combine(trail.ServerData, "tools", "run.sh");
+        await File.WriteAllTextAsync(script, "#!/bin/sh\necho hello\n");
+        var notes = Path.Combine(trail.ServerData, "notes.txt");
+        await File.WriteAllTextAsync(notes, "mine");
+        File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(notes, (UnixFileMode)0b110_100_100);
+        File.SetUnixFileMode(Path.Combine(trail.ServerData, "tools"), (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(trail.ServerData, (UnixFileMode)0b111_101_101);
+
+        await trail.StartServerAsync();
+        await AddUserAsync(trail.ServerData);
+        await trail.StopServerAsync();
+        await trail.StartServerAsync(); // a second start finds the folder as the first left it
+
+        var line = Assert.Single(trail.Server!.Output.Split('\n'), l => l.Contains($"data directory {trail.ServerData} also holds", StringComparison.Ordinal));
+        log.WriteLine(line);
+        Assert.Contains("Give SessionTrail a folder of its own", line, StringComparison.Ordinal);
+        var modes = Find(trail.ServerData).ToDictionary(e => Path.GetRelativePath(trail.ServerData, e.Path), e => e.Mode);
+        Assert.Equal(("755", "755", "755", "644"), (modes["."], modes["tools"], modes["tools/run.sh"], modes["notes.txt"]));
+        Assert.Equal("600", modes["sessiontrail.db"]);
+        Assert.All(modes.Where(m => DataDirectory.IsOwnEntry(m.Key.Split('/')[0])), m => Assert.True(m.Value is "600" or "700", $"{m.Key} is {m.Value}"));
+    }
+
+    [RootFact]
     public async Task AnotherLocalUserCannotReadTheDatabase()
     {
         Machine.EnsureTestUser();
@@ -207,13 +237,17 @@ public sealed partial class DataPrivacyEndToEndTests(ITestOutputHelper log) : IA
         Directory.CreateDirectory(data);
         File.SetUnixFileMode(data, (UnixFileMode)0b111_101_101);
         Assert.Equal(0, Run("chown", $"{Machine.TestUid}:{Machine.TestUid}", data).ExitCode);
-        var rootOwned = Path.Combine(data, "left-by-root.txt");
+        var agent = Path.Combine(data, "agent");
+        Directory.CreateDirectory(agent);
+        File.SetUnixFileMode(agent, (UnixFileMode)0b111_101_101);
+        Assert.Equal(0, Run("chown", $"{Machine.TestUid}:{Machine.TestUid}", agent).ExitCode);
+        var rootOwned = Path.Combine(agent, "left-by-root.txt");
         await File.WriteAllTextAsync(rootOwned, "x");
         File.SetUnixFileMode(rootOwned, (UnixFileMode)0b110_100_100);
 
         var psi = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var uid = Machine.TestUid.ToString(CultureInfo.InvariantCulture);
-        foreach (var a in new[] { $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--", "env", "HOME=/tmp", "dotnet", TrailProcess.ExecutablePath, "server", "--data", data, "--urls", trail.Url })
+        foreach (var a in new[] { $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--", "env", "HOME=/tmp", "dotnet", Machine.ExecutableForTestUser, "server", "--data", data, "--urls", trail.Url })
         {
             psi.ArgumentList.Add(a);
         }
@@ -230,7 +264,7 @@ public sealed partial class DataPrivacyEndToEndTests(ITestOutputHelper log) : IA
             var listening = await Trail.EventuallyAsync(() => Task.FromResult(Output()), o => o.Contains("listening on", StringComparison.Ordinal) || server.HasExited, Timeout);
             Assert.True(listening.Contains("listening on", StringComparison.Ordinal), listening);
             Assert.Contains($"data directory {data}: 1 files and folders of another owner could not be made owner only (0700/0600), e.g. {rootOwned} (0644); change them as root", listening, StringComparison.Ordinal);
-            Assert.Contains($"data directory {data}: changed 1 files and folders to owner only (0700/0600), e.g. {data} was 0755, now 0700", listening, StringComparison.Ordinal);
+            Assert.Contains($"data directory {data}: changed 2 files and folders to owner only (0700/0600), e.g. {data} was 0755, now 0700", listening, StringComparison.Ordinal);
             Assert.Equal("600", Find(data).Single(e => e.Path.EndsWith("/sessiontrail.db", StringComparison.Ordinal)).Mode);
         }
         finally

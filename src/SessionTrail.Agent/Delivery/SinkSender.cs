@@ -14,10 +14,13 @@ namespace SessionTrail.Agent.Delivery;
 /// (retrying with back-off, splitting when too large, dead-lettering when rejected), then acknowledge.
 /// </summary>
 /// <remarks>
-/// A rejected batch of several records is split in halves until each rejected record stands alone: only
-/// the records the sink refuses go to the dead-letter file, and the others of their batch are delivered
-/// (a server stores a batch whole or not at all, so one bad record must not take the good ones with it).
-/// One bad record in n costs about 2·log2(n) extra sends; a batch that is bad throughout, 2n − 1 sends.
+/// A batch refused because of a record in it (<see cref="SinkOutcome.RecordRejected"/>: a server stores a batch
+/// whole or not at all, so one bad record must not take the good ones with it) is taken apart: when the sink
+/// names the record (the server's 400 gives its line), the records before it — read and found good — are sent
+/// on, the named one is dead-lettered, and the rest is sent in two halves; when it does not, the batch is sent
+/// in halves, down to single records. One bad record costs 3 more sends; a batch that is bad throughout about
+/// n sends (each half of the work of the one before), never n² bytes. A request refused as such
+/// (<see cref="SinkOutcome.Rejected"/>, e.g. a malformed body) is dead-lettered whole, since splitting cannot help.
 /// </remarks>
 /// <remarks>
 /// Invariant: a batch is acknowledged only after the sink accepted it or it was written to the
@@ -189,13 +192,12 @@ public sealed partial class SinkSender
             {
                 case SinkOutcome.Success:
                     return true;
-                case SinkOutcome.Rejected when lines.Count == 1:
+                case SinkOutcome.Rejected:
+                case SinkOutcome.RecordRejected when lines.Count == 1:
                     DeadLetter(lines, result.Reason ?? "rejected");
                     return true;
-                case SinkOutcome.Rejected:
-                    var halfOfRejected = lines.Count / 2;
-                    LogSplittingRejected(_logger, _sink.Name, lines.Count, result.Reason ?? "rejected");
-                    return await DeliverAsync(lines.Take(halfOfRejected).ToList(), stop) && await DeliverAsync(lines.Skip(halfOfRejected).ToList(), stop);
+                case SinkOutcome.RecordRejected:
+                    return await DeliverAroundRejectedAsync(lines, result, stop);
                 case SinkOutcome.TooLarge when lines.Count == 1:
                     DeadLetter(lines, "too large even alone: " + result.Reason);
                     return true;
@@ -225,6 +227,29 @@ public sealed partial class SinkSender
                     break;
             }
         }
+    }
+
+    /// <summary>Delivers a batch refused for a record in it: the good records on, the refused ones to the dead-letter file.</summary>
+    private async Task<bool> DeliverAroundRejectedAsync(IReadOnlyList<ReadOnlyMemory<byte>> lines, SinkResult result, CancellationToken stop)
+    {
+        var reason = result.Reason ?? "rejected";
+        LogSplittingRejected(_logger, _sink.Name, lines.Count, reason);
+        var rest = lines;
+        if (result.Line is int line && line >= 1 && line <= lines.Count)
+        {
+            var before = lines.Take(line - 1).ToList();
+            if (before.Count > 0 && !await DeliverAsync(before, stop))
+            {
+                return false;
+            }
+
+            DeadLetter([lines[line - 1]], reason);
+            rest = lines.Skip(line).ToList();
+        }
+
+        var half = (rest.Count + 1) / 2;
+        return rest.Count == 0
+            || (await DeliverAsync(rest.Take(half).ToList(), stop) && (rest.Count == half || await DeliverAsync(rest.Skip(half).ToList(), stop)));
     }
 
     private void DeadLetter(IReadOnlyList<ReadOnlyMemory<byte>> lines, string reason)

@@ -70,10 +70,13 @@ public sealed partial class SessionTrailServerSink : ISink, IDisposable
                 return SinkResult.Success;
             }
 
-            var body = await ReadBodyAsync(response, cancellationToken);
+            var answer = await ReadBodyAsync(response, cancellationToken);
+            var body = answer.Length > 500 ? answer[..500] : answer;
             var retryAfter = RetryAfter(response);
             switch (response.StatusCode)
             {
+                case HttpStatusCode.BadRequest when BadLine(answer) is { } line:
+                    return SinkResult.RecordRejected("server rejected the batch (400): " + body, line);
                 case HttpStatusCode.BadRequest:
                     return SinkResult.Rejected("server rejected the batch (400): " + body);
                 case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
@@ -88,6 +91,22 @@ public sealed partial class SessionTrailServerSink : ISink, IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>The line a 400 names (<c>{"error","line","field"}</c>: a record of the batch is bad), or null (the body as a whole is).</summary>
+    internal static int? BadLine(string body)
+    {
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            return json.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && json.RootElement.TryGetProperty("line", out var line) && line.ValueKind == System.Text.Json.JsonValueKind.Number
+                && line.TryGetInt32(out var n) && n >= 1 ? n : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 
     internal static byte[] Gzip(IReadOnlyList<ReadOnlyMemory<byte>> lines)
     {
@@ -107,8 +126,7 @@ public sealed partial class SessionTrailServerSink : ISink, IDisposable
     {
         try
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            return body.Length > 500 ? body[..500] : body;
+            return await response.Content.ReadAsStringAsync(cancellationToken);
         }
         catch (HttpRequestException)
         {

@@ -37,7 +37,12 @@ internal static partial class DataPrivacy
     public static void Prepare(DataAccess access, string dataDir, ILogger logger)
     {
         access.CreateDirectory(dataDir);
-        var changes = access.Tighten(dataDir, DataDirectory.Secrets(dataDir));
+        var changes = access.Tighten(dataDir, DataDirectory.Secrets(dataDir), DataDirectory.IsOwnEntry);
+        if (changes.Foreign is { } foreign)
+        {
+            LogForeign(logger, dataDir, foreign, access.Description);
+        }
+
         if (changes.Count > 0)
         {
             LogChanged(logger, dataDir, changes.Count, access.Description, changes.ExampleText);
@@ -51,6 +56,9 @@ internal static partial class DataPrivacy
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "data directory {DataDir}: changed {Count} files and folders to {Access}, e.g. {Example}")]
     private static partial void LogChanged(ILogger logger, string dataDir, int count, string access, string example);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "data directory {DataDir} also holds what is not SessionTrail's (e.g. {Foreign}): only SessionTrail's own files and folders in it were made {Access}; the folder itself and everything else keep their modes. Give SessionTrail a folder of its own (--data)")]
+    private static partial void LogForeign(ILogger logger, string dataDir, string foreign, string access);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "data directory {DataDir}: {Count} files and folders of another owner could not be made {Access}, e.g. {Example}; change them as root")]
     private static partial void LogRefused(ILogger logger, string dataDir, int count, string access, string example);

@@ -18,11 +18,15 @@ namespace SessionTrail.Server.Auth;
 /// slashes (<c>%2F</c>) or backslashes (a proxy that decodes them would resolve it);</item>
 /// <item>an empty segment (<c>//</c>, or a trailing <c>/</c>);</item>
 /// <item>a percent-encoded unreserved character (<c>A–Z a–z 0–9 - . _ ~</c>), which no client needs to encode;</item>
+/// <item>a percent-encoding in lowercase hex (<c>%2f</c>): RFC 3986 §2.1 asks for uppercase, which every client sends;</item>
 /// <item>a fixed word of the matched route in another case than the route's (<c>/API/v1</c>, <c>/api/v1/Sessions</c>).</item>
 /// </list>
 /// Runs after routing (it needs the matched route for the case check) and before the auth gate and every
 /// endpoint. An encoded slash inside a segment stays valid: on this server it is data (a session id may hold
-/// a '/'), never a separator. Other paths (the web UI's files) are not checked.
+/// a '/'), never a separator. A reserved character may be sent as it is or percent-encoded (<c>a:b</c>,
+/// <c>a%3Ab</c>): clients differ there (.NET encodes every reserved character, a browser's encodeURIComponent
+/// leaves <c>!'()*</c>), so both name the same session and a proxy rule must match the decoded path (as nginx's
+/// <c>location</c> does). Other paths (the web UI's files) are not checked.
 /// </summary>
 internal sealed partial class CanonicalTargetMiddleware(RequestDelegate next, ILogger<CanonicalTargetMiddleware> logger)
 {
@@ -62,6 +66,11 @@ internal sealed partial class CanonicalTargetMiddleware(RequestDelegate next, IL
             if (EncodedUnreserved(raw) is { } encoded)
             {
                 return $"'{encoded}' in segment '{Shorten(raw)}' encodes '{Unescape(encoded)}', which is sent as it is";
+            }
+
+            if (LowercaseHex(raw) is { } lowercase)
+            {
+                return $"'{lowercase}' in segment '{Shorten(raw)}' is spelt '{lowercase.ToUpperInvariant()}' (uppercase hex)";
             }
         }
 
@@ -121,6 +130,20 @@ internal sealed partial class CanonicalTargetMiddleware(RequestDelegate next, IL
                 {
                     return raw.Substring(at, 3);
                 }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The first "%xx" in <paramref name="raw"/> with a lowercase hex digit, or null.</summary>
+    private static string? LowercaseHex(string raw)
+    {
+        for (var at = raw.IndexOf('%', StringComparison.Ordinal); at >= 0 && at + 2 < raw.Length; at = raw.IndexOf('%', at + 1))
+        {
+            if (char.IsAsciiHexDigit(raw[at + 1]) && char.IsAsciiHexDigit(raw[at + 2]) && (char.IsAsciiLetterLower(raw[at + 1]) || char.IsAsciiLetterLower(raw[at + 2])))
+            {
+                return raw.Substring(at, 3);
             }
         }
 

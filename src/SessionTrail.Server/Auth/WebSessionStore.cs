@@ -96,7 +96,15 @@ public sealed class WebSessionStore(SqliteStore store, TimeProvider clock)
 
         if (now - session.LastSeen >= TouchEvery)
         {
-            Execute("UPDATE web_sessions SET seen = $now WHERE hash = $hash", hash, now.ToUnixTimeMilliseconds());
+            try
+            {
+                Execute("UPDATE web_sessions SET seen = $now WHERE hash = $hash", hash, now.ToUnixTimeMilliseconds());
+            }
+            catch (Exception e) when (DiskFullException.IsDiskFull(e))
+            {
+                // A full disk must not turn a signed-in user's reads into 507s: the idle clock is touched again
+                // on a later request, once there is room (at worst the session ends TouchEvery early).
+            }
         }
 
         return session;

@@ -117,9 +117,9 @@ public static class RecordingsApi
             return BadSession();
         }
 
-        if (!int.TryParse(index, NumberStyles.None, CultureInfo.InvariantCulture, out var i) || i > NdjsonReader.MaxSegmentIndex)
+        if (!int.TryParse(index, NumberStyles.None, CultureInfo.InvariantCulture, out var i) || i > NdjsonReader.MaxSegmentIndex || (index.Length > 1 && index[0] == '0'))
         {
-            return Error(StatusCodes.Status400BadRequest, $"the segment index must be a whole number from 0 to {NdjsonReader.MaxSegmentIndex}, got '{index}'");
+            return Error(StatusCodes.Status400BadRequest, $"the segment index must be a whole number from 0 to {NdjsonReader.MaxSegmentIndex} without leading zeros, got '{index}'");
         }
 
         var action = purpose switch
@@ -250,19 +250,107 @@ public static class RecordingsApi
 
     private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ErrorResponse> Error(int status, string message) => TypedResults.Json(new ErrorResponse(message), statusCode: status);
 
-    /// <summary>Runs the inner result, then writes the audit entry with the status actually answered (also when the client went away).</summary>
+    /// <summary>
+    /// Runs the inner result and writes the audit entry with the status actually answered before the first byte of the
+    /// response goes out: the response body is wrapped so that its first write (which is what makes the server send the
+    /// headers) audits first. When the entry cannot be written (a full disk), no header and no byte has gone out and the
+    /// request fails as a whole (507) — a recording is never served unaudited. A response without a body (HEAD, 304,
+    /// 416) and a request that ends before anything was written (the client went away) are audited when the result ends.
+    /// </summary>
+    /// <remarks>
+    /// <c>Response.OnStarting</c> is not used for this: an exception there is turned into a 500 by the server itself.
+    /// </remarks>
     private sealed class AuditedResult(IResult inner, Action<HttpContext> audit) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
+            var audited = false;
+            void AuditOnce()
+            {
+                if (!audited)
+                {
+                    audited = true;
+                    audit(httpContext);
+                }
+            }
+
+            var original = httpContext.Features.Get<IHttpResponseBodyFeature>()!;
+            var wrapped = new StreamResponseBodyFeature(new AuditFirstStream(original.Stream, AuditOnce), original);
+            httpContext.Features.Set<IHttpResponseBodyFeature>(wrapped);
             try
             {
                 await inner.ExecuteAsync(httpContext);
+                if (!httpContext.Response.HasStarted)
+                {
+                    AuditOnce();
+                }
+
+                await wrapped.CompleteAsync();
             }
             finally
             {
-                audit(httpContext);
+                httpContext.Features.Set(original);
+                if (!httpContext.Response.HasStarted && !audited)
+                {
+                    // Failed or abandoned before a byte went out: still recorded, with the status as it stood.
+                    AuditOnce();
+                }
             }
         }
+    }
+
+    /// <summary>Calls <c>beforeFirstWrite</c> once, before anything reaches the inner stream (and so before the headers go out).</summary>
+    private sealed class AuditFirstStream(Stream inner, Action beforeFirstWrite) : Stream
+    {
+        private bool first = true;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        private void Before()
+        {
+            if (first)
+            {
+                first = false;
+                beforeFirstWrite();
+            }
+        }
+
+        public override void Flush()
+        {
+            Before();
+            inner.Flush();
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken)
+        {
+            Before();
+            return inner.FlushAsync(cancellationToken);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Before();
+            inner.Write(buffer, offset, count);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Before();
+            return inner.WriteAsync(buffer, offset, count, cancellationToken);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Before();
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

@@ -54,14 +54,14 @@ public static class UploadHeaders
         return long.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The segment index from its route value: 0 … <see cref="MaxIndex"/>, digits only.</summary>
+    /// <summary>The segment index from its route value: 0 … <see cref="MaxIndex"/>, digits only, no leading zero (one spelling per segment).</summary>
     public static int? ParseIndex(string? value, out string? error)
     {
         error = null;
-        if (string.IsNullOrEmpty(value) || value.Length > 7 || !value.All(char.IsAsciiDigit)
+        if (string.IsNullOrEmpty(value) || value.Length > 7 || !value.All(char.IsAsciiDigit) || (value.Length > 1 && value[0] == '0')
             || !int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var index) || index > MaxIndex)
         {
-            error = $"the segment index must be an integer from 0 to {MaxIndex}, got '{Printable(value ?? "")}'";
+            error = $"the segment index must be an integer from 0 to {MaxIndex} without leading zeros, got '{Printable(value ?? "")}'";
             return null;
         }
 

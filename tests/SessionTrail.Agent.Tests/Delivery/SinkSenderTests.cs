@@ -68,7 +68,7 @@ public sealed class SinkSenderTests : IDisposable
     {
         using var queue = OpenQueue();
         await Fill(queue, 2);
-        var sink = new FakeSink("srv", (_, _) => SinkResult.Rejected("line 1: field 'pid': expected a number"));
+        var sink = new FakeSink("srv", (_, _) => SinkResult.RecordRejected("a record is bad", line: null));
         var sender = Sender(sink, queue);
 
         await Drain(sender).WaitAsync(TimeSpan.FromSeconds(10));
@@ -76,7 +76,7 @@ public sealed class SinkSenderTests : IDisposable
         // Both records are refused: the batch is split, and each goes to the dead-letter file on its own, with the reason.
         var deadLetter = File.ReadAllLines(Path.Combine(_dir.Path, "dead-letter", "srv.ndjson"));
         Assert.Equal(4, deadLetter.Length);
-        Assert.Contains("line 1: field 'pid'", deadLetter[0], StringComparison.Ordinal);
+        Assert.Contains("a record is bad", deadLetter[0], StringComparison.Ordinal);
         Assert.Equal("{\"id\":\"a:0\"}", deadLetter[1]);
         Assert.Equal("{\"id\":\"a:1\"}", deadLetter[3]);
         Assert.Equal([2, 1, 1], sink.BatchSizes);
@@ -92,7 +92,7 @@ public sealed class SinkSenderTests : IDisposable
         await Fill(queue, 10);
         // Like the server: the batch is refused whole when any record in it is bad (here a:6).
         var sink = new FakeSink("srv", (lines, _) => lines.Any(l => l.Contains("a:6", StringComparison.Ordinal))
-            ? SinkResult.Rejected("line N: field 'time': before 2000-01-01")
+            ? SinkResult.RecordRejected("a record is bad: before 2000-01-01", line: null)
             : SinkResult.Success);
         var sender = Sender(sink, queue);
 
@@ -101,9 +101,59 @@ public sealed class SinkSenderTests : IDisposable
         Assert.Equal([.. Enumerable.Range(0, 10).Where(i => i != 6).Select(i => $"{{\"id\":\"a:{i}\"}}\n")], sink.Accepted);
         var deadLetter = File.ReadAllLines(Path.Combine(_dir.Path, "dead-letter", "srv.ndjson"));
         Assert.Equal(["{\"id\":\"a:6\"}"], deadLetter.Skip(1));
-        Assert.Equal([10, 5, 5, 2, 1, 1, 3], sink.BatchSizes); // 6 sends more than one, about 2·log2(10)
+        Assert.Equal([10, 5, 5, 3, 2, 1, 1, 1, 2], sink.BatchSizes); // no line named: halves, down to the one record
         Assert.Equal(1, sender.DeadLetteredTotal);
         Assert.Equal(0, queue.GetStats().PendingRecords);
+    }
+
+    [Fact]
+    public async Task WhenTheSinkNamesTheRefusedLineTheRecordsBeforeItGoOnTheRecordIsDeadLetteredAndTheRestGoesInHalves()
+    {
+        using var queue = OpenQueue();
+        await Fill(queue, 10);
+        // Like the server: it reads in order and names the first bad line of what it was sent (a:6 here).
+        var sink = new FakeSink("srv", (lines, _) => lines.ToList().FindIndex(l => l.Contains("a:6", StringComparison.Ordinal)) is var at and >= 0
+            ? SinkResult.RecordRejected($"line {at + 1}: field 'time': before 2000-01-01", at + 1)
+            : SinkResult.Success);
+        var sender = Sender(sink, queue);
+
+        await Drain(sender).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([.. Enumerable.Range(0, 10).Where(i => i != 6).Select(i => $"{{\"id\":\"a:{i}\"}}\n")], sink.Accepted);
+        Assert.Equal([10, 6, 2, 1], sink.BatchSizes); // refused; the 6 before it; the 3 after it in halves
+        var deadLetter = File.ReadAllLines(Path.Combine(_dir.Path, "dead-letter", "srv.ndjson"));
+        Assert.Contains("line 7: field 'time'", deadLetter[0], StringComparison.Ordinal);
+        Assert.Equal(["{\"id\":\"a:6\"}"], deadLetter.Skip(1));
+    }
+
+    [Fact]
+    public async Task ABatchWhoseEveryRecordIsRefusedCostsAboutOneSendPerRecordNotTheSquare()
+    {
+        using var queue = OpenQueue();
+        await Fill(queue, 1000);
+        var sink = new FakeSink("srv", (lines, _) => SinkResult.RecordRejected("line 1: field 'time': more than 24 h ahead", 1));
+        var sender = Sender(sink, queue, maxRecords: 1000);
+
+        await Drain(sender).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1000, sender.DeadLetteredTotal);
+        Assert.InRange(sink.Calls, 1000, 1000); // each send dead-letters one record and halves the rest
+        Assert.InRange(sink.BatchSizes.Sum(), 1000, 1000 * 11); // about n·log2(n) records sent in all, not n²/2
+    }
+
+    [Fact]
+    public async Task ARequestRefusedAsSuchIsDeadLetteredWholeWithoutSplitting()
+    {
+        using var queue = OpenQueue();
+        await Fill(queue, 8);
+        var sink = new FakeSink("os", (_, _) => SinkResult.Rejected("400: no such index"));
+        var sender = Sender(sink, queue);
+
+        await Drain(sender).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([8], sink.BatchSizes);
+        Assert.Equal(9, File.ReadAllLines(Path.Combine(_dir.Path, "dead-letter", "os.ndjson")).Length);
+        Assert.Equal(8, sender.DeadLetteredTotal);
     }
 
     [Fact]

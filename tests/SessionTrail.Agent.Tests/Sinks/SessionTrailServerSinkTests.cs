@@ -49,7 +49,7 @@ public sealed class SessionTrailServerSinkTests : IAsyncLifetime, IDisposable
         using var sink = Sink();
         var result = await sink.SendAsync(Lines(1), CancellationToken.None);
 
-        Assert.Equal(SinkOutcome.Rejected, result.Outcome);
+        Assert.Equal((SinkOutcome.RecordRejected, 1), (result.Outcome, result.Line)); // the server's 400 names the bad line
         Assert.Contains("field 'pid'", result.Reason, StringComparison.Ordinal);
     }
 
@@ -108,7 +108,7 @@ public sealed class SessionTrailServerSinkTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task RecordsTheServerRefusesEndInTheDeadLetterFileEachOnItsOwn()
     {
-        _server.Script(Enumerable.Repeat(400, 9).ToArray()); // 5 records, every send refused: 2·5 − 1 sends
+        _server.Script(Enumerable.Repeat(400, 5).ToArray()); // 5 records, every send refused naming line 1: one send each
         using var queue = OpenQueue();
         await Fill(queue, 5);
         using var sink = Sink();
@@ -123,19 +123,29 @@ public sealed class SessionTrailServerSinkTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task ABatchRefusedOnceIsSplitAndItsHalvesThatTheServerTakesAreStored()
+    public async Task TheLineTheServerRefusesIsDeadLetteredAndTheRestOfTheBatchIsStored()
     {
-        _server.Script(400);
+        _server.Script(400); // names line 1 of the first send
         using var queue = OpenQueue();
         await Fill(queue, 5);
         using var sink = Sink();
 
         await Drain(Sender(sink, queue)).WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.Equal(5, _server.Stored.Count);
-        Assert.False(File.Exists(Path.Combine(_dir.Path, "dead-letter", "server.ndjson")));
+        Assert.Equal(4, _server.Stored.Count);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(_dir.Path, "dead-letter", "server.ndjson")).Length); // the reason, then the record
         Assert.Equal(0, queue.GetStats().PendingRecords);
     }
+
+    [Theory]
+    [InlineData("""{"error":"line 3: field 'time': before 2000-01-01","line":3,"field":"time"}""", 3)]
+    [InlineData("""{"error":"the body is not valid gzip"}""", null)]
+    [InlineData("""{"error":"x","line":0}""", null)]
+    [InlineData("""{"error":"x","line":"3"}""", null)]
+    [InlineData("""{"error":"cut sho""", null)]
+    [InlineData("""[3]""", null)]
+    [InlineData("", null)]
+    public void A400NamesARecordOnlyWhenItsBodyGivesALine(string body, int? line) => Assert.Equal(line, SessionTrailServerSink.BadLine(body));
 
     [Fact]
     public async Task A413SplitsTheBatchUntilTheServerTakesIt()

@@ -23,6 +23,53 @@ public static class Machine
         Run("useradd", "--no-create-home", "--uid", TestUid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--shell", "/bin/sh", TestUserName);
     }
 
+    private static readonly Lazy<string> ExecutableForOthers = new(CopyExecutableForOthers);
+
+    /// <summary>
+    /// The path of <c>sessiontrail.dll</c> that another user (the test user) can run: the test's own when every
+    /// folder above it lets others through, else a copy of the test's output folder in a new folder everyone can
+    /// read (a clone made under a 0700 folder, as <c>mktemp -d</c> makes, is closed to other users).
+    /// </summary>
+    public static string ExecutableForTestUser => ExecutableForOthers.Value;
+
+    private static string CopyExecutableForOthers()
+    {
+        var own = TrailProcess.ExecutablePath;
+        var open = true;
+        for (var dir = new DirectoryInfo(Path.GetDirectoryName(own)!); dir is not null && open; dir = dir.Parent)
+        {
+            open = File.GetUnixFileMode(dir.FullName).HasFlag(UnixFileMode.OtherExecute);
+        }
+
+        if (open && File.GetUnixFileMode(own).HasFlag(UnixFileMode.OtherRead))
+        {
+            return own;
+        }
+
+        var from = Path.GetDirectoryName(own)!;
+        var to = Directory.CreateTempSubdirectory("st-e2e-bin-").FullName;
+        File.SetUnixFileMode(to, (UnixFileMode)0b111_101_101);
+        foreach (var path in Directory.EnumerateFileSystemEntries(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, path));
+            if (Directory.Exists(path))
+            {
+                Directory.CreateDirectory(target);
+                File.SetUnixFileMode(target, (UnixFileMode)0b111_101_101);
+            }
+            else
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.SetUnixFileMode(Path.GetDirectoryName(target)!, (UnixFileMode)0b111_101_101);
+                File.Copy(path, target);
+                File.SetUnixFileMode(target, (UnixFileMode)0b110_100_100);
+            }
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(to, recursive: true);
+        return Path.Combine(to, Path.GetFileName(own));
+    }
+
     /// <summary>
     /// <paramref name="count"/> distinct copies of /bin/true in a new folder everyone can read and run.
     /// Names are prefix-000, prefix-001, ...

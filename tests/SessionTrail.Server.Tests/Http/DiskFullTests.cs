@@ -178,6 +178,48 @@ public sealed class DiskFullTests
         }
     }
 
+    [SmallDiskFact]
+    public async Task ReadsGoOnForASignedInUserWhoseIdleClockIsDueAndARecordingIsNeverViewedUnaudited()
+    {
+        var clock = new Auth.MovableClock();
+        var disk = SmallDisk.Mount(8 << 20);
+        using (disk)
+        await using (var server = await RunningServer.StartAsync(o => { o.DataDir = Path.Combine(disk.Path, "data"); o.DiskFullRetryAfterSeconds = RetryAfter; }, s => s.AddSingleton<TimeProvider>(clock)))
+        {
+            var video = new byte[4096];
+            new Random(3).NextBytes(video);
+            var url = "/api/v1/sessions/s-read/recordings/0";
+            Assert.Equal(HttpStatusCode.NoContent, (await UploadApiTests.PatchAsync(server.Client, UploadApiTests.Url("s-read", 0), 0, video)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await UploadApiTests.CompleteAsync(server.Client, UploadApiTests.Url("s-read", 0, "complete"), video.Length, Sha(video))).StatusCode);
+            using var auditor = await server.SignInAsync("aude", "auditor");
+            clock.Advance(TimeSpan.FromMinutes(5)); // the session's "last seen" is due to be written on the next request
+            disk.Fill();
+
+            using var sessions = await auditor.Client.GetAsync("/api/v1/sessions");
+            using var me = await auditor.Client.GetAsync("/api/v1/auth/me");
+            Assert.True(sessions.StatusCode == HttpStatusCode.OK, $"{(int)sessions.StatusCode} {await sessions.Content.ReadAsStringAsync()}");
+            Assert.Contains("\"signedIn\":true", await me.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+            // Viewing a recording is written to the access audit log before a byte is sent: the view is either
+            // served and audited (SQLite found room in its write-ahead log) or a 507 with no bytes — never unaudited.
+            using var view = await auditor.Client.GetAsync(url);
+            if (view.StatusCode == HttpStatusCode.OK)
+            {
+                Assert.Equal(video, await view.Content.ReadAsByteArrayAsync());
+                Assert.Equal(1L, Scalar(server, "SELECT count(*) FROM access_audit WHERE session = 's-read' AND action = 'play'"));
+            }
+            else
+            {
+                await AssertDiskFullAsync(view, "sessiontrail.db");
+                Assert.Equal(0L, Scalar(server, "SELECT count(*) FROM access_audit WHERE session = 's-read'"));
+            }
+
+            disk.Free();
+            using var later = await auditor.Client.GetAsync(url);
+            Assert.Equal(video, await later.Content.ReadAsByteArrayAsync());
+        }
+    }
+
     private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     [Fact]

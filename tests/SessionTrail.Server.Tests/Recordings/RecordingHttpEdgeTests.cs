@@ -108,6 +108,8 @@ public sealed class RecordingHttpEdgeTests : IAsyncLifetime
     [InlineData("/API/v1/sessions/A/recordings/0", "'API' is spelt 'api'")]
     [InlineData("/api/v1/Sessions/A/recordings/0", "'Sessions' is spelt 'sessions'")]
     [InlineData("/api/v1/sessions/A/RECORDINGS/0?purpose=play", "'RECORDINGS' is spelt 'recordings'")]
+    [InlineData("/api/v1/sessions/a%2fb/recordings/0", "'%2f' in segment 'a%2fb' is spelt '%2F'")]
+    [InlineData("/api/v1/sessions/%c3%a9/recordings/0", "'%c3' in segment '%c3%a9' is spelt '%C3'")]
     public async Task AnAliasedRequestPathIs400BeforeAnyEndpointRuns(string target, string reason)
     {
         var (status, head, body) = await RawAsync(target);
@@ -117,6 +119,18 @@ public sealed class RecordingHttpEdgeTests : IAsyncLifetime
         Assert.Contains("not in canonical form", error, StringComparison.Ordinal);
         Assert.Contains(reason, error, StringComparison.Ordinal);
         Assert.Empty(Catalog.QueryAudit(new AuditQuery(null, null, null, null, null, null, 100))); // no endpoint ran
+    }
+
+    [Theory]
+    [InlineData("/api/v1/sessions/A/recordings/00")]
+    [InlineData("/api/v1/sessions/A/recordings/0000000")]
+    public async Task ASegmentIndexHasOneSpellingLeadingZerosAre400(string target)
+    {
+        var (status, head, body) = await RawAsync(target);
+
+        Assert.True(status == 400, head);
+        Assert.Contains("without leading zeros", System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("error").GetString()!, StringComparison.Ordinal);
+        Assert.Empty(Catalog.QueryAudit(new AuditQuery(null, null, null, null, null, null, 100)));
     }
 
     [Fact]

@@ -69,7 +69,7 @@ public sealed partial class S3Sink : IBackgroundSink, IDisposable
             }
             catch (NdjsonFormatException ex)
             {
-                return Task.FromResult(SinkResult.Rejected("not a SessionTrail record: " + ex.Message));
+                return Task.FromResult(SinkResult.RecordRejected("not a SessionTrail record: " + ex.Message, i + 1));
             }
 
             var name = record.Session is { } session

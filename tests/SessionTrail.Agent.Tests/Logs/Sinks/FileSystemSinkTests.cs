@@ -97,6 +97,19 @@ public sealed class FileSystemSinkTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task FileModeGivesTheFilesItCreatesThatModeWhateverTheUmask()
+    {
+        // The default (owner only) comes from the CLI's umask 077: DataPrivacyEndToEndTests checks it on a real agent.
+        var open = Sink(Path.Combine(_dir.Path, "shared", "day", "app.log"), ",\"FileMode\":\"0640\"");
+
+        await open.SendAsync(Lines(1, 2), CancellationToken.None);
+
+        Assert.Equal((UnixFileMode)0b110_100_000, File.GetUnixFileMode(Path.Combine(_dir.Path, "shared", "day", "app.log")));
+        Assert.Equal((UnixFileMode)0b111_101_000, File.GetUnixFileMode(Path.Combine(_dir.Path, "shared", "day"))); // x where r is
+    }
+
+    [Fact]
     public async Task AnUnwritableFileIsRetryableNotLost()
     {
         var blocker = Path.Combine(_dir.Path, "blocker");
@@ -112,6 +125,9 @@ public sealed class FileSystemSinkTests : IDisposable
     [InlineData("{\"FilePath\":\"relative/app.log\"}", "Sinks:0:FilePath", "absolute path")]
     [InlineData("{\"FilePath\":\"/tmp/app-{yyyy.log\"}", "Sinks:0:FilePath", "without its '}'")]
     [InlineData("{\"FilePath\":\"/tmp/app.log\",\"Format\":\"xml\"}", "Sinks:0:Format", "must be json")]
+    [InlineData("{\"FilePath\":\"/tmp/app.log\",\"FileMode\":\"640x\"}", "Sinks:0:FileMode", "octal file mode")]
+    [InlineData("{\"FilePath\":\"/tmp/app.log\",\"FileMode\":\"4755\"}", "Sinks:0:FileMode", "permission bits only")]
+    [InlineData("{\"FilePath\":\"/tmp/app.log\",\"FileMode\":\"0440\"}", "Sinks:0:FileMode", "let the owner write")]
     public void BadSettingsNameTheKey(string json, string path, string problem)
     {
         var ex = Assert.Throws<LogConfigException>(() => new FileSystemSinkFactory().Create(Node(json), Context(_dir.Path)));

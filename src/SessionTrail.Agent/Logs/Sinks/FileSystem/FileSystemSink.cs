@@ -14,6 +14,12 @@ public sealed record FileSystemSinkOptions
     public int BufferSize { get; init; } = 1000;
 
     public TimeSpan BufferInterval { get; init; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// The mode of the files (and, with x where r is, of the folders) it creates, e.g. 0640 for a log forwarder
+    /// of the file's group; null: the owner's alone (0600/0700), like everything the agent writes. Linux only.
+    /// </summary>
+    public UnixFileMode? FileMode { get; init; }
 }
 
 /// <summary>
@@ -104,12 +110,33 @@ public sealed partial class FileSystemSink : ISink, ISinkBatching
         new AppendJournal(firstId, lastId, appended).Save(_journalPath);
         foreach (var file in appended)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(file.Path)!);
-            using var stream = new FileStream(file.Path, FileMode.Append, FileAccess.Write, FileShare.Read);
+            var folder = Path.GetDirectoryName(file.Path)!;
+            var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read };
+            if (_options.FileMode is { } mode && !OperatingSystem.IsWindows())
+            {
+                if (!Directory.Exists(folder))
+                {
+                    Directory.CreateDirectory(folder, FolderMode(mode));
+                }
+
+                options.UnixCreateMode = mode;
+            }
+            else
+            {
+                Directory.CreateDirectory(folder);
+            }
+
+            using var stream = new FileStream(file.Path, options);
             files[file.Path].WriteTo(stream);
             stream.Flush(flushToDisk: true);
         }
     }
+
+    /// <summary>A folder's mode for files of <paramref name="mode"/>: search (x) wherever read (r) is given.</summary>
+    internal static UnixFileMode FolderMode(UnixFileMode mode) => mode
+        | (mode.HasFlag(UnixFileMode.UserRead) ? UnixFileMode.UserExecute : 0)
+        | (mode.HasFlag(UnixFileMode.GroupRead) ? UnixFileMode.GroupExecute : 0)
+        | (mode.HasFlag(UnixFileMode.OtherRead) ? UnixFileMode.OtherExecute : 0);
 
     /// <summary>When this batch is the journal's (not acknowledged before a stop), cuts its earlier append off again.</summary>
     private void UndoRepeatedBatch(string firstId, List<LogEntry> entries)
@@ -152,11 +179,35 @@ public sealed partial class FileSystemSink : ISink, ISinkBatching
 /// <c>SinkType: "FileSystem"</c>. Keys: <c>FilePath</c> (required; time tokens such as <c>{yyyy-MM-dd}</c>
 /// or <c>{timestamp:yyyy-MM-dd}</c> make one file per day of the record's UTC time), <c>Format</c> (json
 /// default, or "" for the message text), <c>BufferSize</c> (records per append, default 1000),
-/// <c>BufferInterval</c> (seconds a partial batch may wait, default 0).
+/// <c>BufferInterval</c> (seconds a partial batch may wait, default 0), <c>FileMode</c> (octal, e.g. "0640": the
+/// mode of the files it creates; default the owner's alone, 0600, like all the agent writes; Linux only).
 /// </summary>
 public sealed class FileSystemSinkFactory : ILogSinkFactory
 {
-    private static readonly string[] Keys = ["FilePath"];
+    /// <summary><c>FileMode</c>: 3 or 4 octal digits, permission bits only (no setuid/setgid/sticky), the owner able to write.</summary>
+    internal static UnixFileMode? ParseMode(ConfigNode config)
+    {
+        if (config.Optional("FileMode") is not { } text)
+        {
+            return null;
+        }
+
+        var digits = text.StartsWith("0o", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
+        if (digits.Length is < 3 or > 4 || !digits.All(c => c is >= '0' and <= '7') || (digits.Length == 4 && digits[0] != '0'))
+        {
+            throw new LogConfigException(config.KeyPath("FileMode"), $"must be an octal file mode such as \"0640\" (permission bits only), not '{text}'");
+        }
+
+        var mode = (UnixFileMode)Convert.ToInt32(digits, 8);
+        if (!mode.HasFlag(UnixFileMode.UserWrite))
+        {
+            throw new LogConfigException(config.KeyPath("FileMode"), $"must let the owner write (the sink appends): '{text}'");
+        }
+
+        return mode;
+    }
+
+    private static readonly string[] Keys = ["FilePath", "FileMode"];
 
     public string SinkType => "FileSystem";
 
@@ -184,6 +235,7 @@ public sealed class FileSystemSinkFactory : ILogSinkFactory
                 Format = LogDocument.ParseFormat(config),
                 BufferSize = config.Int("BufferSize", 1000, 1, 1_000_000),
                 BufferInterval = config.Seconds("BufferInterval", TimeSpan.Zero),
+                FileMode = ParseMode(config),
             },
             context);
     }
