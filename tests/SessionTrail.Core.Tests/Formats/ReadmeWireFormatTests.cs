@@ -6,13 +6,17 @@ using SessionTrail.Core.Formats;
 namespace SessionTrail.Core.Tests.Formats;
 
 /// <summary>
-/// The README's wire format against the real reader: every example record of "Ingest API" and "Logs (server side)"
-/// is accepted, and the fields the README says every record needs, and a log record needs, are exactly the fields
-/// the reader refuses to do without (found by leaving each field of each example out).
+/// The documented wire format (docs/reports-and-api.md, where the README sends a reader) against the real reader:
+/// every example record of "Ingest API" and "Logs (server side)" is accepted, and the fields the page says every
+/// record needs, and a log record needs, are exactly the fields the reader refuses to do without (found by leaving
+/// each field of each example out).
 /// </summary>
 public sealed partial class ReadmeWireFormatTests
 {
-    private static readonly string Readme = File.ReadAllText(Path.Combine(RepoRoot(), "README.md"));
+    /// <summary>The page that documents the ingest API and log records.</summary>
+    private const string Page = "reports-and-api.md";
+
+    private static readonly string PageText = File.ReadAllText(Path.Combine(RepoRoot(), "docs", Page));
 
     private static string RepoRoot()
     {
@@ -25,13 +29,13 @@ public sealed partial class ReadmeWireFormatTests
         return dir;
     }
 
-    /// <summary>The README section under "## <paramref name="heading"/>", up to the next "## ".</summary>
+    /// <summary>The page's section under "## <paramref name="heading"/>", up to the next "## ".</summary>
     private static string Section(string heading)
     {
-        var start = Readme.IndexOf("\n## " + heading, StringComparison.Ordinal);
-        Assert.True(start >= 0, $"README has no section '## {heading}'");
-        var end = Readme.IndexOf("\n## ", start + 4, StringComparison.Ordinal);
-        return Readme[start..(end < 0 ? Readme.Length : end)];
+        var start = PageText.IndexOf("\n## " + heading, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"docs/{Page} has no section '## {heading}'");
+        var end = PageText.IndexOf("\n## ", start + 4, StringComparison.Ordinal);
+        return PageText[start..(end < 0 ? PageText.Length : end)];
     }
 
     /// <summary>The example NDJSON records of a section (lines of its code blocks that are JSON objects with an id).</summary>
@@ -59,12 +63,12 @@ public sealed partial class ReadmeWireFormatTests
         return required;
     }
 
-    /// <summary>The field names in backticks of the README sentence that starts with <paramref name="start"/> (in <paramref name="heading"/>).</summary>
+    /// <summary>The field names in backticks of the page's sentence that starts with <paramref name="start"/> (in <paramref name="heading"/>).</summary>
     private static SortedSet<string> Named(string heading, string start)
     {
         var text = Regex.Replace(Section(heading), @"\s+", " ");
         var at = text.IndexOf(start, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"README section '{heading}' has no sentence starting '{start}'");
+        Assert.True(at >= 0, $"docs/{Page} section '{heading}' has no sentence starting '{start}'");
         var sentence = text[at..(text.IndexOf(". ", at, StringComparison.Ordinal) + 1)];
         return new SortedSet<string>(FieldName().Matches(sentence).Select(m => m.Groups[1].Value), StringComparer.Ordinal);
     }
