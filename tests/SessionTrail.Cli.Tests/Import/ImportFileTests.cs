@@ -117,7 +117,7 @@ public sealed class ImportFileTests : IDisposable
     }
 
     /// <summary>A stream whose reads fail after <c>failAfter</c> bytes (a disk or network error mid-file).</summary>
-    /// <summary>README "Import": the server's time window, applied to every format with the file's line (or record).</summary>
+    /// <summary>docs/import.md "Import": the server's time window, applied to every format with the file's line (or record).</summary>
     private static readonly RecordTimeWindow Window = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
 
     private static string SeedRow(string process, int pid, string processTime, string eventType = "4688") =>
