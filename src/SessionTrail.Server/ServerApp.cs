@@ -32,7 +32,9 @@ public static class ServerApp
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
+        // The content root is the program's folder, not the working directory: a service user started from a folder it may
+        // not enter (sudo -u from /root, a test runner's folder) would otherwise stop at start with that folder's name.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(options.Urls);
 
         // The caller owns Ctrl+C / SIGTERM (the CLI stops the agent first, then the server), so the

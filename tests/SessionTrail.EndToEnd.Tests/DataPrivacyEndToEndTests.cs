@@ -245,7 +245,11 @@ public sealed partial class DataPrivacyEndToEndTests(ITestOutputHelper log) : IA
         await File.WriteAllTextAsync(rootOwned, "x");
         File.SetUnixFileMode(rootOwned, (UnixFileMode)0b110_100_100);
 
-        var psi = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Started from a folder the service user may not enter (as `sudo -u` from /root does, or a test runner in a 0700 clone).
+        var closedCwd = Path.Combine(Directory.CreateTempSubdirectory("st-e2e-closed-").FullName, "inner");
+        Directory.CreateDirectory(closedCwd);
+        File.SetUnixFileMode(Path.GetDirectoryName(closedCwd)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var psi = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = closedCwd };
         var uid = Machine.TestUid.ToString(CultureInfo.InvariantCulture);
         foreach (var a in new[] { $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--", "env", "HOME=/tmp", "dotnet", Machine.ExecutableForTestUser, "server", "--data", data, "--urls", trail.Url })
         {
@@ -271,6 +275,7 @@ public sealed partial class DataPrivacyEndToEndTests(ITestOutputHelper log) : IA
         {
             server.Kill(entireProcessTree: true);
             await server.WaitForExitAsync();
+            Directory.Delete(Path.GetDirectoryName(closedCwd)!, recursive: true);
         }
     }
 
