@@ -20,7 +20,7 @@ internal static class CommonOptions
     {
         Description = "Record the screen of each session started with `sessiontrail session start` (ffmpeg: x11grab of $DISPLAY on Linux, " +
                       "gdigrab on Windows) into DIR/agent/recordings as 5-minute fragmented MP4 segments with a SHA-256 chain. " +
-                      "Settings (fps, quality, policy, notice …) in the config section Agent:Recording; see the README's Screen recording.",
+                      "Settings (fps, quality, policy, notice …) in the config section Agent:Recording; see docs/recording.md.",
     };
 
     public static Option<string> Urls() => new("--urls")
@@ -45,7 +45,7 @@ internal static class CommonOptions
 
     public static Option<string?> Config() => new("--config")
     {
-        Description = "JSON configuration file (see README \"Configuration\").",
+        Description = "JSON configuration file (see docs/agent-configuration.md).",
         HelpName = "FILE",
     };
 
