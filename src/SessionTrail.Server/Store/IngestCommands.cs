@@ -5,8 +5,9 @@ namespace SessionTrail.Server.Store;
 
 /// <summary>
 /// The prepared statements of one writer connection and the pairing logic (see <see cref="SqliteStore"/>).
-/// Invariant after every batch: each start's run holds the first exit at or after it that comes before
-/// the pid's next start on that host; an exit no start owns is kept only in process_events.
+/// Invariant after every batch: the runs are those <see cref="Core.Records.ProcessRuns"/> pairs from every
+/// stored event (each start's run holds the first exit at or after it that comes before the pid's next start on
+/// that host; an exit no start owns is kept only in process_events); StoreAndExportPairingTests checks it.
 /// Invariant: a record id names one stored record whatever its kind — a record whose id came earlier in its
 /// batch or is stored (as any kind) is a duplicate and changes nothing, like a resent record.
 /// Not thread-safe: used under the store's writer lock.
