@@ -95,8 +95,12 @@ public static class ExportBench
 
         var session = new SessionTrail.Core.Formats.AthenaSession
         {
-            Id = Guid.NewGuid().ToString(), End = t0.AddHours(8), User = "user1", Stack = "stack-main", Fleet = "fleet-main", AccessMode = "userpool",
-            ReservationTime = "2026-08-01T00:00:00Z", InstanceType = "stream.standard.medium", Region = "us-east-1", ImageArn = "arn:aws:appstream:us-east-1:123456789012:image/office-2026",
+            Id = Guid.NewGuid().ToString(), End = t0.AddHours(8),
+            Fields = new()
+            {
+                User = "user1", Stack = "stack-main", Fleet = "fleet-main", AccessMode = "userpool",
+                ReservationTime = "2026-08-01T00:00:00Z", InstanceType = "stream.standard.medium", Region = "us-east-1", ImageArn = "arn:aws:appstream:us-east-1:123456789012:image/office-2026",
+            },
         };
         var sessions = Math.Max(1, count / RunsPerSession);
         long rows = 0;

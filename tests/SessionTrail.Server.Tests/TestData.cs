@@ -75,6 +75,17 @@ public sealed class StoreFixture : IDisposable
 
     public IngestResult Ingest(params TrailRecord[] records) => Store.Ingest(records);
 
+    /// <summary>Ingests <paramref name="records"/> in order, cut into batches of 1 to <paramref name="batchLimit"/> records at random.</summary>
+    public void IngestInBatches(List<TrailRecord> records, Random random, int batchLimit)
+    {
+        for (var i = 0; i < records.Count;)
+        {
+            var n = Math.Min(records.Count - i, 1 + random.Next(batchLimit));
+            Ingest(records.Skip(i).Take(n).ToArray());
+            i += n;
+        }
+    }
+
     public List<T> Report<T>(string name, ReportFilter? filter = null) =>
         Reports.Run(name, filter ?? ReportFilter.None).Rows.Cast<T>().ToList();
 

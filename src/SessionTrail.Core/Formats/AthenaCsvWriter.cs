@@ -112,15 +112,16 @@ public static class AthenaCsvWriter
     /// <summary>The columns that are the same on every row of the session.</summary>
     private static void FillSession(string[] f, AthenaSession session)
     {
-        f[6] = session.Stack ?? "";
+        var fields = session.Fields;
+        f[6] = fields.Stack ?? "";
         f[7] = session.Id;
-        f[8] = session.User ?? "";
-        f[9] = session.ReservationTime ?? "";
-        f[10] = session.InstanceType ?? "";
-        f[11] = session.Region ?? "";
-        f[12] = session.ImageArn ?? "";
-        f[13] = session.Fleet ?? "";
-        f[14] = session.AccessMode ?? "";
+        f[8] = fields.User ?? "";
+        f[9] = fields.ReservationTime ?? "";
+        f[10] = fields.InstanceType ?? "";
+        f[11] = fields.Region ?? "";
+        f[12] = fields.ImageArn ?? "";
+        f[13] = fields.Fleet ?? "";
+        f[14] = fields.AccessMode ?? "";
     }
 
     /// <summary>The script's <c>ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')</c>.</summary>

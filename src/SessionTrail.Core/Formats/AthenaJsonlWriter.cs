@@ -42,6 +42,7 @@ public static class AthenaJsonlWriter
         ArgumentNullException.ThrowIfNull(session);
         options ??= AthenaWriteOptions.Default;
         var rows = AthenaRows.Build(session, events);
+        var known = session.Fields;
         var buffer = new ArrayBufferWriter<byte>(256 + (rows.Count * 300));
         foreach (var row in rows)
         {
@@ -55,15 +56,15 @@ public static class AthenaJsonlWriter
                 json.WriteString(Fields[3], row.Process);
                 json.WriteString(Fields[4], row.Host);
                 json.WriteNumber(Fields[5], row.Pid);
-                json.WriteString(Fields[6], session.Stack);
+                json.WriteString(Fields[6], known.Stack);
                 json.WriteString(Fields[7], session.Id);
-                json.WriteString(Fields[8], session.User);
-                json.WriteString(Fields[9], session.ReservationTime);
-                json.WriteString(Fields[10], session.InstanceType);
-                json.WriteString(Fields[11], session.Region);
-                json.WriteString(Fields[12], session.ImageArn);
-                json.WriteString(Fields[13], session.Fleet);
-                json.WriteString(Fields[14], session.AccessMode);
+                json.WriteString(Fields[8], known.User);
+                json.WriteString(Fields[9], known.ReservationTime);
+                json.WriteString(Fields[10], known.InstanceType);
+                json.WriteString(Fields[11], known.Region);
+                json.WriteString(Fields[12], known.ImageArn);
+                json.WriteString(Fields[13], known.Fleet);
+                json.WriteString(Fields[14], known.AccessMode);
                 json.WriteString(Fields[15], row.UserId);
                 json.WriteString(Fields[16], AthenaCsvWriter.IsoSeconds(row.Time));
                 json.WriteString(Fields[17], row.RunStart is { } s ? NdjsonWriter.FormatTime(s) : null);

@@ -18,9 +18,7 @@ public sealed record AthenaRow(
 /// The rows of one session in the seed script's order: every start (4688) newest first, then every
 /// exit (4689) newest first (Get-WinEvent reads the log newest first), then the session_end pseudo-row
 /// (4689, pid -1). Events at the same time keep the reverse of their given (arrival) order.
-/// Starts and exits are paired as the server pairs them: per host and pid, a start owns the first exit
-/// at or after it that comes before the pid's next start; events are ordered by time, starts before
-/// exits at the same time, then arrival.
+/// Starts and exits are paired by <see cref="ProcessRuns"/>, the rule the server's store keeps too.
 /// </summary>
 public static class AthenaRows
 {
@@ -38,7 +36,7 @@ public static class AthenaRows
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(events);
-        var (startOf, endOf) = Pair(events);
+        var pairs = ProcessRuns.Pair(events);
         var rows = new List<AthenaRow>(events.Count + 1);
         foreach (var type in new[] { ProcessEventType.Start, ProcessEventType.Exit })
         {
@@ -55,12 +53,12 @@ public static class AthenaRows
                 rows.Add(new AthenaRow(
                     isStart ? StartEvent : ExitEvent,
                     e.Time,
-                    e.Executable ?? (endOf.TryGetValue(i, out var partner) || startOf.TryGetValue(i, out partner) ? events[partner].Executable ?? "" : ""),
+                    e.Executable ?? (pairs.TryGetExit(i, out var partner) || pairs.TryGetStart(i, out partner) ? events[partner].Executable ?? "" : ""),
                     e.Host,
                     e.Pid,
-                    UserOf(e) ?? (!isStart && startOf.TryGetValue(i, out var owner) ? UserOf(events[owner]) : null) ?? "",
-                    isStart ? e.Time : startOf.TryGetValue(i, out var s) ? events[s].Time : null,
-                    isStart ? (endOf.TryGetValue(i, out var x) ? events[x].Time : session.End >= e.Time ? session.End : null) : e.Time));
+                    UserOf(e) ?? (!isStart && pairs.TryGetStart(i, out var owner) ? UserOf(events[owner]) : null) ?? "",
+                    isStart ? e.Time : pairs.TryGetStart(i, out var s) ? events[s].Time : null,
+                    isStart ? ProcessRuns.End(e.Time, pairs.TryGetExit(i, out var x) ? events[x].Time : null, session.End) : e.Time));
             }
         }
 
@@ -71,39 +69,4 @@ public static class AthenaRows
     /// <summary>The userid column: the user as recorded, else the uid. An exit without one (Linux exits carry
     /// no user) takes its start's, as the seed's 4689 rows carry the user.</summary>
     private static string? UserOf(ProcessRecord e) => e.User ?? e.Uid?.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>For each exit index its start index, and for each start index its exit index.</summary>
-    private static (Dictionary<int, int> StartOfExit, Dictionary<int, int> ExitOfStart) Pair(IReadOnlyList<ProcessRecord> events)
-    {
-        var startOf = new Dictionary<int, int>();
-        var endOf = new Dictionary<int, int>();
-        var order = Enumerable.Range(0, events.Count).ToList();
-        order.Sort((a, b) =>
-        {
-            var byTime = events[a].Time.CompareTo(events[b].Time);
-            if (byTime != 0)
-            {
-                return byTime;
-            }
-
-            var byType = events[a].Type.CompareTo(events[b].Type); // Start (0) before Exit (1)
-            return byType != 0 ? byType : a.CompareTo(b);
-        });
-        var open = new Dictionary<(string Host, int Pid), int>();
-        foreach (var i in order)
-        {
-            var key = (events[i].Host, events[i].Pid);
-            if (events[i].Type == ProcessEventType.Start)
-            {
-                open[key] = i;
-            }
-            else if (open.Remove(key, out var start))
-            {
-                startOf[i] = start;
-                endOf[start] = i;
-            }
-        }
-
-        return (startOf, endOf);
-    }
 }

@@ -20,29 +20,12 @@ public sealed record AthenaSession
     /// <summary>Session start when known (only the JSON-lines format writes it, on the session_end row).</summary>
     public DateTimeOffset? Start { get; init; }
 
-    /// <summary>AppStream_UserName (the <c>username</c> column).</summary>
-    public string? User { get; init; }
-
-    /// <summary>AppStream_Stack_Name.</summary>
-    public string? Stack { get; init; }
-
-    /// <summary>AppStream_Resource_Name (the <c>fleet</c> column).</summary>
-    public string? Fleet { get; init; }
-
-    /// <summary>AppStream_User_Access_Mode (the <c>auth_type</c> column).</summary>
-    public string? AccessMode { get; init; }
-
-    /// <summary>AppStream_Session_Reservation_DateTime, as given (the DDL's <c>process_start_time</c> column).</summary>
-    public string? ReservationTime { get; init; }
-
-    /// <summary>AppStream_Instance_Type.</summary>
-    public string? InstanceType { get; init; }
-
-    /// <summary>AWS_REGION.</summary>
-    public string? Region { get; init; }
-
-    /// <summary>AppStream_Image_Arn.</summary>
-    public string? ImageArn { get; init; }
+    /// <summary>
+    /// The session variables: the columns username (<see cref="SessionFields.User"/>), stack, fleet, auth_type
+    /// (<see cref="SessionFields.AccessMode"/>), process_start_time (<see cref="SessionFields.ReservationTime"/>,
+    /// as given), instance_type, region and image_arn.
+    /// </summary>
+    public SessionFields Fields { get; init; }
 
     /// <summary>The metadata of a session record (start or end record: the fields are the same), ending at <paramref name="end"/>.</summary>
     public static AthenaSession From(SessionRecord record, DateTimeOffset end, DateTimeOffset? start = null)
@@ -53,14 +36,7 @@ public sealed record AthenaSession
             Id = record.Session ?? throw new ArgumentException("The session record has no session id.", nameof(record)),
             End = end,
             Start = start,
-            User = record.User,
-            Stack = record.Stack,
-            Fleet = record.Fleet,
-            AccessMode = record.AccessMode,
-            ReservationTime = record.ReservationTime,
-            InstanceType = record.InstanceType,
-            Region = record.Region,
-            ImageArn = record.ImageArn,
+            Fields = record.Fields,
         };
     }
 }

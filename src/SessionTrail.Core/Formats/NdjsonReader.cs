@@ -529,14 +529,17 @@ public static class NdjsonReader
                         Host = host,
                         Session = session,
                         Type = sessionType,
-                        User = Str(Field.User),
-                        Stack = Str(Field.Stack),
-                        Fleet = Str(Field.Fleet),
-                        AccessMode = Str(Field.AccessMode),
-                        ReservationTime = Str(Field.ReservationTime),
-                        InstanceType = Str(Field.InstanceType),
-                        Region = Str(Field.Region),
-                        ImageArn = Str(Field.ImageArn),
+                        Fields = new SessionFields
+                        {
+                            User = Str(Field.User),
+                            Stack = Str(Field.Stack),
+                            Fleet = Str(Field.Fleet),
+                            AccessMode = Str(Field.AccessMode),
+                            ReservationTime = Str(Field.ReservationTime),
+                            InstanceType = Str(Field.InstanceType),
+                            Region = Str(Field.Region),
+                            ImageArn = Str(Field.ImageArn),
+                        },
                     };
                 case RecordKinds.Log:
                     return new LogRecord

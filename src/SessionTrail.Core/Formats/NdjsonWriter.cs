@@ -46,14 +46,15 @@ public static class NdjsonWriter
                     break;
                 case SessionRecord s:
                     json.WriteString("type", s.Type == SessionEventType.Start ? "start" : "end");
-                    WriteOptional(json, "user", s.User);
-                    WriteOptional(json, "stack", s.Stack);
-                    WriteOptional(json, "fleet", s.Fleet);
-                    WriteOptional(json, "accessMode", s.AccessMode);
-                    WriteOptional(json, "reservationTime", s.ReservationTime);
-                    WriteOptional(json, "instanceType", s.InstanceType);
-                    WriteOptional(json, "region", s.Region);
-                    WriteOptional(json, "imageArn", s.ImageArn);
+                    var f = s.Fields;
+                    WriteOptional(json, "user", f.User);
+                    WriteOptional(json, "stack", f.Stack);
+                    WriteOptional(json, "fleet", f.Fleet);
+                    WriteOptional(json, "accessMode", f.AccessMode);
+                    WriteOptional(json, "reservationTime", f.ReservationTime);
+                    WriteOptional(json, "instanceType", f.InstanceType);
+                    WriteOptional(json, "region", f.Region);
+                    WriteOptional(json, "imageArn", f.ImageArn);
                     break;
                 case LogRecord l:
                     json.WriteString("source", l.Source);

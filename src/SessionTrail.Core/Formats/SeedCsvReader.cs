@@ -274,14 +274,17 @@ public static class SeedCsvReader
                     Time = start,
                     Host = HostOf(session),
                     Session = session,
-                    User = Blank(f[UserName]),
-                    Stack = Blank(f[Stack]),
-                    Fleet = Blank(f[Fleet]),
-                    AccessMode = Blank(f[AuthType]),
-                    ReservationTime = Blank(f[ReservationTime]),
-                    InstanceType = Blank(f[InstanceType]),
-                    Region = Blank(f[Region]),
-                    ImageArn = Blank(f[ImageArn]),
+                    Fields = new SessionFields
+                    {
+                        User = Blank(f[UserName]),
+                        Stack = Blank(f[Stack]),
+                        Fleet = Blank(f[Fleet]),
+                        AccessMode = Blank(f[AuthType]),
+                        ReservationTime = Blank(f[ReservationTime]),
+                        InstanceType = Blank(f[InstanceType]),
+                        Region = Blank(f[Region]),
+                        ImageArn = Blank(f[ImageArn]),
+                    },
                 });
             }
         }

@@ -68,30 +68,33 @@ public enum SessionEventType
     End,
 }
 
-/// <summary>A session began or ended. The fields of DESIGN.md "Session".</summary>
+/// <summary>A session began or ended, with what is known of it (<see cref="Fields"/>).</summary>
 public sealed record SessionRecord : TrailRecord
 {
     public override string Kind => RecordKinds.Session;
 
     public required SessionEventType Type { get; init; }
 
-    public string? User { get; init; }
+    /// <summary>The session's fields. The properties below read and set them one by one.</summary>
+    public SessionFields Fields { get; init; }
 
-    public string? Stack { get; init; }
+    public string? User { get => Fields.User; init => Fields = Fields with { User = value }; }
 
-    public string? Fleet { get; init; }
+    public string? Stack { get => Fields.Stack; init => Fields = Fields with { Stack = value }; }
+
+    public string? Fleet { get => Fields.Fleet; init => Fields = Fields with { Fleet = value }; }
 
     /// <summary>AppStream_User_Access_Mode (the seed's auth_type).</summary>
-    public string? AccessMode { get; init; }
+    public string? AccessMode { get => Fields.AccessMode; init => Fields = Fields with { AccessMode = value }; }
 
     /// <summary>AppStream_Session_Reservation_DateTime, as given.</summary>
-    public string? ReservationTime { get; init; }
+    public string? ReservationTime { get => Fields.ReservationTime; init => Fields = Fields with { ReservationTime = value }; }
 
-    public string? InstanceType { get; init; }
+    public string? InstanceType { get => Fields.InstanceType; init => Fields = Fields with { InstanceType = value }; }
 
-    public string? Region { get; init; }
+    public string? Region { get => Fields.Region; init => Fields = Fields with { Region = value }; }
 
-    public string? ImageArn { get; init; }
+    public string? ImageArn { get => Fields.ImageArn; init => Fields = Fields with { ImageArn = value }; }
 }
 
 /// <summary>

@@ -153,19 +153,16 @@ public sealed class AthenaExporter(SqliteStore store)
     {
         using var cmd = connection.CreateCommand();
         cmd.CommandText =
-            """
-            SELECT id, user, stack, fleet, access_mode, reservation_time, instance_type, region, image_arn, start, end
-            FROM sessions
-            """;
+            $"SELECT id, start, end, {SessionColumns.Names} FROM sessions";
         var sessions = new Dictionary<string, AthenaSession>(StringComparer.Ordinal);
         var openSkipped = 0;
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
         {
             DateTimeOffset end;
-            if (!reader.IsDBNull(10))
+            if (!reader.IsDBNull(2))
             {
-                end = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10));
+                end = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2));
             }
             else if (request.IncludeOpen)
             {
@@ -182,7 +179,6 @@ public sealed class AthenaExporter(SqliteStore store)
                 continue;
             }
 
-            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
             var id = reader.GetString(0);
             if (id.Length == 0)
             {
@@ -193,15 +189,8 @@ public sealed class AthenaExporter(SqliteStore store)
             {
                 Id = id,
                 End = end,
-                Start = reader.IsDBNull(9) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
-                User = Text(1),
-                Stack = Text(2),
-                Fleet = Text(3),
-                AccessMode = Text(4),
-                ReservationTime = Text(5),
-                InstanceType = Text(6),
-                Region = Text(7),
-                ImageArn = Text(8),
+                Start = reader.IsDBNull(1) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+                Fields = SessionColumns.Read(reader, 3),
             };
         }
 

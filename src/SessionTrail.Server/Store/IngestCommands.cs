@@ -5,8 +5,9 @@ namespace SessionTrail.Server.Store;
 
 /// <summary>
 /// The prepared statements of one writer connection and the pairing logic (see <see cref="SqliteStore"/>).
-/// Invariant after every batch: each start's run holds the first exit at or after it that comes before
-/// the pid's next start on that host; an exit no start owns is kept only in process_events.
+/// Invariant after every batch: the runs are those <see cref="Core.Records.ProcessRuns"/> pairs from every
+/// stored event (each start's run holds the first exit at or after it that comes before the pid's next start on
+/// that host; an exit no start owns is kept only in process_events); StoreAndExportPairingTests checks it.
 /// Invariant: a record id names one stored record whatever its kind — a record whose id came earlier in its
 /// batch or is stored (as any kind) is a duplicate and changes nothing, like a resent record.
 /// Not thread-safe: used under the store's writer lock.
@@ -135,32 +136,29 @@ internal sealed class IngestCommands : IDisposable
                             AND n.time >= runs.start AND n.time <= runs.end AND (n.time > runs.start OR n.seq > runs.start_seq))
             """,
             "$before");
+        var sessionParameters = string.Join(", ", SessionColumns.Parameters);
         insertSessionEvent = Cmd(
-            """
-            INSERT OR IGNORE INTO session_events(id, session, host, type, time, user, stack, fleet, access_mode, reservation_time, instance_type, region, image_arn)
-            VALUES($id, $session, $host, $type, $time, $user, $stack, $fleet, $accessMode, $reservationTime, $instanceType, $region, $imageArn)
+            $"""
+            INSERT OR IGNORE INTO session_events(id, session, host, type, time, {SessionColumns.Names})
+            VALUES($id, $session, $host, $type, $time, {sessionParameters})
             """,
-            "$id", "$session", "$host", "$type", "$time", "$user", "$stack", "$fleet", "$accessMode", "$reservationTime", "$instanceType", "$region", "$imageArn");
-        const string SessionFields = """
-            host = COALESCE(excluded.host, host), user = COALESCE(excluded.user, user), stack = COALESCE(excluded.stack, stack),
-            fleet = COALESCE(excluded.fleet, fleet), access_mode = COALESCE(excluded.access_mode, access_mode),
-            reservation_time = COALESCE(excluded.reservation_time, reservation_time),
-            instance_type = COALESCE(excluded.instance_type, instance_type), region = COALESCE(excluded.region, region),
-            image_arn = COALESCE(excluded.image_arn, image_arn)
-            """;
-        string[] sessionParams = ["$id", "$host", "$user", "$stack", "$fleet", "$accessMode", "$reservationTime", "$instanceType", "$region", "$imageArn", "$time"];
+            ["$id", "$session", "$host", "$type", "$time", .. SessionColumns.Parameters]);
+        // A session's row keeps what any of its records said; a later record's non-null value replaces an earlier one.
+        var mergeSession = string.Join(
+            ", ", $"host, {SessionColumns.Names}".Split(", ").Select(c => $"{c} = COALESCE(excluded.{c}, {c})"));
+        string[] sessionParams = ["$id", "$host", .. SessionColumns.Parameters, "$time"];
         upsertSessionStart = Cmd(
             $"""
-            INSERT INTO sessions(id, host, user, stack, fleet, access_mode, reservation_time, instance_type, region, image_arn, start)
-            VALUES($id, $host, $user, $stack, $fleet, $accessMode, $reservationTime, $instanceType, $region, $imageArn, $time)
-            ON CONFLICT(id) DO UPDATE SET {SessionFields}, start = MIN(COALESCE(start, excluded.start), excluded.start)
+            INSERT INTO sessions(id, host, {SessionColumns.Names}, start)
+            VALUES($id, $host, {sessionParameters}, $time)
+            ON CONFLICT(id) DO UPDATE SET {mergeSession}, start = MIN(COALESCE(start, excluded.start), excluded.start)
             """,
             sessionParams);
         upsertSessionEnd = Cmd(
             $"""
-            INSERT INTO sessions(id, host, user, stack, fleet, access_mode, reservation_time, instance_type, region, image_arn, end)
-            VALUES($id, $host, $user, $stack, $fleet, $accessMode, $reservationTime, $instanceType, $region, $imageArn, $time)
-            ON CONFLICT(id) DO UPDATE SET {SessionFields}, end = MAX(COALESCE(end, excluded.end), excluded.end)
+            INSERT INTO sessions(id, host, {SessionColumns.Names}, end)
+            VALUES($id, $host, {sessionParameters}, $time)
+            ON CONFLICT(id) DO UPDATE SET {mergeSession}, end = MAX(COALESCE(end, excluded.end), excluded.end)
             """,
             sessionParams);
         fillRunUsers = Cmd("UPDATE runs SET user_id = $user WHERE session = $session AND user_id IS NULL", "$user", "$session");
@@ -519,28 +517,15 @@ internal sealed class IngestCommands : IDisposable
     {
         var session = s.Session ?? "";
         var time = SqliteStore.ToMillis(s.Time);
-        Set(
-            insertSessionEvent,
-            s.Id,
-            session,
-            s.Host,
-            s.Type == SessionEventType.Start ? 0 : 1,
-            time,
-            s.User,
-            s.Stack,
-            s.Fleet,
-            s.AccessMode,
-            s.ReservationTime,
-            s.InstanceType,
-            s.Region,
-            s.ImageArn);
+        var fields = SessionColumns.Values(s.Fields);
+        Set(insertSessionEvent, [s.Id, session, s.Host, s.Type == SessionEventType.Start ? 0 : 1, time, .. fields]);
         if (insertSessionEvent.ExecuteNonQuery() == 0)
         {
             return false;
         }
 
         var upsert = s.Type == SessionEventType.Start ? upsertSessionStart : upsertSessionEnd;
-        Set(upsert, session, s.Host, s.User, s.Stack, s.Fleet, s.AccessMode, s.ReservationTime, s.InstanceType, s.Region, s.ImageArn, time);
+        Set(upsert, [session, s.Host, .. fields, time]);
         upsert.ExecuteNonQuery();
         if (s.User is not null)
         {

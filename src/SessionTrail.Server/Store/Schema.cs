@@ -29,7 +29,7 @@ internal static class Schema
         CREATE INDEX process_events_pairing ON process_events(host, pid, type, time);
 
         -- A new exit goes to the latest start of its pid on its host at or before it, unless that run
-        -- already has an earlier exit (runs are inserted by the ingest code; see SqliteStore).
+        -- already has an earlier exit (runs are inserted by the ingest code; see SqliteStore). The rule: Core ProcessRuns.
         CREATE TRIGGER process_exit_pairs AFTER INSERT ON process_events WHEN NEW.type = 1
         BEGIN
             UPDATE runs SET exit_seq = NEW.seq, end = NEW.time, ended_by = 1

@@ -50,8 +50,7 @@ public class AthenaWriterRandomTests
             {
                 Id = "s" + round,
                 End = t0.AddSeconds(40_000),
-                User = RandomText(random, 2),
-                Stack = random.Next(3) == 0 ? null : RandomText(random, 2),
+                Fields = new() { User = RandomText(random, 2), Stack = random.Next(3) == 0 ? null : RandomText(random, 2) },
             };
             CheckCsv(session, events);
             CheckJsonl(session, events);
@@ -86,7 +85,7 @@ public class AthenaWriterRandomTests
 
         // The warnings name exactly the rows and fields that hold a comma or a line break.
         var expected = rows.Select((r, i) => (Line: i + 2, Row: r))
-            .Where(x => new[] { x.Row.Process, x.Row.Host, x.Row.UserId, session.Stack ?? "", session.User ?? "" }.Any(v => v.Contains(',') || v.Contains('\n') || v.Contains('\r')))
+            .Where(x => new[] { x.Row.Process, x.Row.Host, x.Row.UserId, session.Fields.Stack ?? "", session.Fields.User ?? "" }.Any(v => v.Contains(',') || v.Contains('\n') || v.Contains('\r')))
             .Select(x => x.Line).ToHashSet();
         Assert.Equal(expected.Order(), broken.Order());
 
@@ -112,8 +111,8 @@ public class AthenaWriterRandomTests
             var json = JsonDocument.Parse(lines[i]).RootElement;
             Assert.Equal(rows[i].Process, json.GetProperty("process").GetString());
             Assert.Equal(rows[i].Host, json.GetProperty("host").GetString());
-            Assert.Equal(session.User, json.GetProperty("username").GetString());
-            Assert.Equal(session.Stack, json.GetProperty("stack").GetString());
+            Assert.Equal(session.Fields.User, json.GetProperty("username").GetString());
+            Assert.Equal(session.Fields.Stack, json.GetProperty("stack").GetString());
             if (rows[i].EventType == 4688 && json.GetProperty("end").GetString() is { } end)
             {
                 Assert.True(DateTimeOffset.Parse(end, System.Globalization.CultureInfo.InvariantCulture) >= rows[i].Time);

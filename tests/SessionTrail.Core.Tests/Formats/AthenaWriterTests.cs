@@ -14,14 +14,17 @@ public class AthenaWriterTests
         Id = "c0ffee00-1111-2222-3333-444455556666",
         End = T0.AddHours(2).AddSeconds(5),
         Start = T0.AddMinutes(-1),
-        User = "alice",
-        Stack = "stack1",
-        Fleet = "fleet1",
-        AccessMode = "userpool",
-        ReservationTime = "2026-11-30T07:58:00Z",
-        InstanceType = "stream.standard.medium",
-        Region = "us-east-1",
-        ImageArn = "arn:aws:appstream:us-east-1:123456789012:image/img1",
+        Fields = new()
+        {
+            User = "alice",
+            Stack = "stack1",
+            Fleet = "fleet1",
+            AccessMode = "userpool",
+            ReservationTime = "2026-11-30T07:58:00Z",
+            InstanceType = "stream.standard.medium",
+            Region = "us-east-1",
+            ImageArn = "arn:aws:appstream:us-east-1:123456789012:image/img1",
+        },
     };
 
     private const string Sid = "S-1-5-21-1-2-3-1001";
@@ -117,7 +120,7 @@ public class AthenaWriterTests
             P(ProcessEventType.Start, 1, 10, @"C:\Apps\Smith, Jones\tool.exe"),
             P(ProcessEventType.Start, 2, 11, "C:\\odd\nname.exe"),
         ];
-        var obj = AthenaCsvWriter.Write(Session with { Stack = "a,b" }, events);
+        var obj = AthenaCsvWriter.Write(Session with { Fields = Session.Fields with { Stack = "a,b" } }, events);
         Assert.Contains(@",C:\Apps\Smith, Jones\tool.exe,", Encoding.UTF8.GetString(obj.Content), StringComparison.Ordinal);
         Assert.Equal(
             [

@@ -177,7 +177,7 @@ public sealed class AthenaExportTests : IDisposable
         Assert.Equal(["s1.csv", "s2.csv"], Directory.GetFiles(day).Select(Path.GetFileName).Order());
         var first = File.ReadAllBytes(Path.Combine(day, "s1.csv"));
         Assert.Equal(first, AthenaCsvWriter.Write(
-            new AthenaSession { Id = "s1", End = R.At(120), User = "alice", Stack = "stack", Fleet = "fleet" },
+            new AthenaSession { Id = "s1", End = R.At(120), Fields = new() { User = "alice", Stack = "stack", Fleet = "fleet" } },
             [
                 R.Start("a", 100, 10, Notepad, user: null),
                 R.Start("b", 200, 20, Excel, user: null),

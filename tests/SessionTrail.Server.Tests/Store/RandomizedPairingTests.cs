@@ -29,12 +29,7 @@ public sealed class RandomizedPairingTests
             arrival.AddRange(arrival.Where(_ => random.Next(10) == 0).ToList()); // some sent twice
             var batchLimit = trial switch { 0 => arrival.Count, 1 => 1, _ => 1 + random.Next(12) };
             using var store = new StoreFixture();
-            for (var i = 0; i < arrival.Count;)
-            {
-                var n = Math.Min(arrival.Count - i, 1 + random.Next(batchLimit));
-                store.Ingest(arrival.Skip(i).Take(n).ToArray());
-                i += n;
-            }
+            store.IngestInBatches(arrival, random, batchLimit);
 
             var actual = store.Runs()
                 .Select(r => $"{r.Host}/{r.Pid}@{r.Start}-{r.End ?? "open"}:{r.EndedBy}:{r.User ?? "-"}")
