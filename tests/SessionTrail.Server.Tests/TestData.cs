@@ -23,14 +23,6 @@ public sealed class TempDataDir : IDisposable
     }
 }
 
-/// <summary>A clock that always says <see cref="Now"/>.</summary>
-public sealed class FixedClock(DateTimeOffset now) : TimeProvider
-{
-    public DateTimeOffset Now { get; set; } = now;
-
-    public override DateTimeOffset GetUtcNow() => Now;
-}
-
 /// <summary>Record builders; times are minutes after <see cref="T0"/> (2026-11-01 08:00 UTC).</summary>
 public static class R
 {
