@@ -4,33 +4,6 @@ using SessionTrail.Server.Store;
 
 namespace SessionTrail.Server.Tests;
 
-/// <summary>A data directory under /tmp, deleted on dispose.</summary>
-public sealed class TempDataDir : IDisposable
-{
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "st-test-" + Guid.NewGuid().ToString("N"));
-
-    public TempDataDir() => Directory.CreateDirectory(Path);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
-
-/// <summary>A clock that always says <see cref="Now"/>.</summary>
-public sealed class FixedClock(DateTimeOffset now) : TimeProvider
-{
-    public DateTimeOffset Now { get; set; } = now;
-
-    public override DateTimeOffset GetUtcNow() => Now;
-}
-
 /// <summary>Record builders; times are minutes after <see cref="T0"/> (2026-11-01 08:00 UTC).</summary>
 public static class R
 {

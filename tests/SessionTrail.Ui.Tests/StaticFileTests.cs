@@ -1,34 +1,21 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Microsoft.AspNetCore.Builder;
-using SessionTrail.Server;
 using SessionTrail.Server.Web;
+using SessionTrail.TestKit;
 
 namespace SessionTrail.Ui.Tests;
 
 /// <summary>The static-file endpoint over a real server: types, ETag/304, security headers, page fallback, never for /api.</summary>
-public sealed class StaticFileTests : IAsyncLifetime, IDisposable
+public sealed class StaticFileTests : IAsyncLifetime
 {
-    private readonly string dir = Path.Combine(Path.GetTempPath(), "st-web-" + Guid.NewGuid().ToString("N")[..8]);
-    private WebApplication app = null!;
-    private HttpClient client = null!;
+    private RunningServer server = null!;
 
-    public async Task InitializeAsync()
-    {
-        Directory.CreateDirectory(dir);
-        app = ServerApp.Build(new ServerOptions { DataDir = dir, Urls = "http://127.0.0.1:0" }, ["--Logging:LogLevel:Default=Warning"]);
-        await app.StartAsync();
-        client = new HttpClient { BaseAddress = new Uri(ServerApp.Addresses(app)[0]) };
-    }
+    /// <summary>A client without credentials, as a browser before sign-in.</summary>
+    private HttpClient Client => server.Anonymous;
 
-    public void Dispose() => client.Dispose();
+    public async Task InitializeAsync() => server = await RunningServer.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await app.StopAsync();
-        await app.DisposeAsync();
-        Directory.Delete(dir, recursive: true);
-    }
+    public async Task DisposeAsync() => await server.DisposeAsync();
 
     [Theory]
     [InlineData("/", "text/html")]
@@ -39,7 +26,7 @@ public sealed class StaticFileTests : IAsyncLifetime, IDisposable
     [InlineData("/favicon.svg", "image/svg+xml")]
     public async Task Files_are_served_with_their_type_and_the_security_headers(string path, string type)
     {
-        var response = await client.GetAsync(path);
+        var response = await Client.GetAsync(path);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(type, response.Content.Headers.ContentType!.MediaType);
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
@@ -58,7 +45,7 @@ public sealed class StaticFileTests : IAsyncLifetime, IDisposable
     [InlineData("/api/v1/dashboard")]
     public async Task Refusals_of_the_auth_middleware_carry_the_security_headers_too(string path)
     {
-        var response = await client.GetAsync(path);
+        var response = await Client.GetAsync(path);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
@@ -67,20 +54,20 @@ public sealed class StaticFileTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task A_known_ETag_answers_304_without_a_body_and_another_200()
     {
-        var first = await client.GetAsync("/js/app.js");
+        var first = await Client.GetAsync("/js/app.js");
         var etag = first.Headers.ETag!;
         Assert.True(etag.Tag.Length > 10 && !etag.IsWeak);
         using var again = new HttpRequestMessage(HttpMethod.Get, "/js/app.js");
         again.Headers.IfNoneMatch.Add(etag);
-        var cached = await client.SendAsync(again);
+        var cached = await Client.SendAsync(again);
         Assert.Equal(HttpStatusCode.NotModified, cached.StatusCode);
         Assert.Empty(await cached.Content.ReadAsByteArrayAsync());
         Assert.Equal(etag, cached.Headers.ETag);
 
         using var other = new HttpRequestMessage(HttpMethod.Get, "/js/app.js");
         other.Headers.IfNoneMatch.Add(new EntityTagHeaderValue("\"something-else\""));
-        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(other)).StatusCode);
-        Assert.NotEqual(etag, (await client.GetAsync("/app.css")).Headers.ETag);
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(other)).StatusCode);
+        Assert.NotEqual(etag, (await Client.GetAsync("/app.css")).Headers.ETag);
     }
 
     [Theory]
@@ -91,7 +78,7 @@ public sealed class StaticFileTests : IAsyncLifetime, IDisposable
     [InlineData("/users")]
     public async Task Page_routes_get_the_page(string path)
     {
-        var response = await client.GetAsync(path);
+        var response = await Client.GetAsync(path);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/html", response.Content.Headers.ContentType!.MediaType);
         Assert.Contains("<script type=\"module\" src=\"/js/app.js\"></script>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -102,7 +89,7 @@ public sealed class StaticFileTests : IAsyncLifetime, IDisposable
     [InlineData("/nothing.css")]
     public async Task A_missing_file_is_404_not_the_page(string path)
     {
-        var response = await client.GetAsync(path);
+        var response = await Client.GetAsync(path);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.DoesNotContain("<html", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
@@ -113,7 +100,7 @@ public sealed class StaticFileTests : IAsyncLifetime, IDisposable
     [InlineData("/api")]
     public async Task Api_paths_never_fall_back_to_the_page(string path)
     {
-        var response = await client.GetAsync(path);
+        var response = await Client.GetAsync(path);
         Assert.True(response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Unauthorized, $"{path}: {(int)response.StatusCode}");
         Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
         Assert.DoesNotContain("<html", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
@@ -122,8 +109,8 @@ public sealed class StaticFileTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Existing_endpoints_still_answer()
     {
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/reports/top-apps")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Client.GetAsync("/api/v1/reports/top-apps")).StatusCode);
     }
 
     [Fact]

@@ -168,15 +168,15 @@ public sealed partial class FfmpegRun : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "ffmpeg {Pid} started: {Path} {Arguments}")]
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Information, Message = "ffmpeg {Pid} started: {Path} {Arguments}")]
     private static partial void LogStarted(ILogger logger, int pid, string path, string arguments);
 
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "ffmpeg {Pid}: {Line}")]
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "ffmpeg {Pid}: {Line}")]
     private static partial void LogStderrWarning(ILogger logger, int pid, string line);
 
-    [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "ffmpeg {Pid}: {Line}")]
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Error, Message = "ffmpeg {Pid}: {Line}")]
     private static partial void LogStderrError(ILogger logger, int pid, string line);
 
-    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "ffmpeg {Pid} did not finish within {Timeout} of 'q'; killing its process tree")]
+    [LoggerMessage(EventId = 2014, Level = LogLevel.Warning, Message = "ffmpeg {Pid} did not finish within {Timeout} of 'q'; killing its process tree")]
     private static partial void LogStopTimeout(ILogger logger, int pid, TimeSpan timeout);
 }

@@ -151,6 +151,6 @@ public sealed partial class SessionTrailServerSink : ISink, IDisposable
         return null;
     }
 
-    [LoggerMessage(EventId = 1601, Level = LogLevel.Error, Message = "TOKEN REJECTED by the server ({Status}) at {Url}; records stay queued until a valid token is configured")]
+    [LoggerMessage(EventId = 1610, Level = LogLevel.Error, Message = "TOKEN REJECTED by the server ({Status}) at {Url}; records stay queued until a valid token is configured")]
     private static partial void LogTokenRejected(ILogger logger, int status, Uri url);
 }

@@ -330,7 +330,7 @@ internal sealed partial class AgentRunner : IAgentRun
         _ => mode.ToString(),
     };
 
-    [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "{Warning}")]
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "{Warning}")]
     private static partial void LogConfigWarning(ILogger logger, string warning);
 
     /// <summary>A run under the reloader: the first prints "capturing"; each is disposed when replaced.</summary>

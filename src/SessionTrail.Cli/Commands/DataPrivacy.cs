@@ -54,12 +54,12 @@ internal static partial class DataPrivacy
         }
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "data directory {DataDir}: changed {Count} files and folders to {Access}, e.g. {Example}")]
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "data directory {DataDir}: changed {Count} files and folders to {Access}, e.g. {Example}")]
     private static partial void LogChanged(ILogger logger, string dataDir, int count, string access, string example);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "data directory {DataDir} also holds what is not SessionTrail's (e.g. {Foreign}): only SessionTrail's own files and folders in it were made {Access}; the folder itself and everything else keep their modes. Give SessionTrail a folder of its own (--data)")]
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "data directory {DataDir} also holds what is not SessionTrail's (e.g. {Foreign}): only SessionTrail's own files and folders in it were made {Access}; the folder itself and everything else keep their modes. Give SessionTrail a folder of its own (--data)")]
     private static partial void LogForeign(ILogger logger, string dataDir, string foreign, string access);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "data directory {DataDir}: {Count} files and folders of another owner could not be made {Access}, e.g. {Example}; change them as root")]
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "data directory {DataDir}: {Count} files and folders of another owner could not be made {Access}, e.g. {Example}; change them as root")]
     private static partial void LogRefused(ILogger logger, string dataDir, int count, string access, string example);
 }

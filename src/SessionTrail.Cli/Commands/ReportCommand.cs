@@ -84,22 +84,26 @@ internal static class ReportCommand
             }
             else
             {
-                var dir = CommonOptions.FullData(parse.GetValue(data)!);
-                if (!File.Exists(Core.DataDirectory.DatabasePath(dir)))
-                {
-                    throw new FileNotFoundException($"no SessionTrail database in {dir}: run `sessiontrail up` (or `server`) first, or give --data DIR or --server URL");
-                }
-
-                using var store = SqliteStore.OpenReadOnly(dir);
-                var table = new ReportService(store, maxRows: parse.GetValue(maxRows)).Run(report, filter);
-                rows = JsonSerializer.SerializeToElement(table.RowsAsObjects, Web);
-                columns = table.Columns;
+                (rows, columns) = FromData(CommonOptions.FullData(parse.GetValue(data)!), report, filter, parse.GetValue(maxRows));
             }
 
             ReportRenderer.Render(rows, columns, parse.GetValue(format), Console.Out);
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The report from DIR/sessiontrail.db, as the API's JSON rows and the report's columns; <paramref name="clock"/> is "now" for open runs.</summary>
+    internal static (JsonElement Rows, IReadOnlyList<string> Columns) FromData(string dir, string report, ReportFilter filter, int maxRows, TimeProvider? clock = null)
+    {
+        if (!File.Exists(Core.DataDirectory.DatabasePath(dir)))
+        {
+            throw new FileNotFoundException($"no SessionTrail database in {dir}: run `sessiontrail up` (or `server`) first, or give --data DIR or --server URL");
+        }
+
+        using var store = SqliteStore.OpenReadOnly(dir);
+        var table = new ReportService(store, clock, maxRows).Run(report, filter);
+        return (JsonSerializer.SerializeToElement(table.RowsAsObjects, Web), table.Columns);
     }
 
     /// <summary>A date (midnight UTC) or an ISO-8601 time; an error names the option.</summary>

@@ -1,5 +1,6 @@
 using SessionTrail.Agent.Platform.Linux;
 using SessionTrail.Agent.Tests.Fakes;
+using SessionTrail.TestKit;
 
 namespace SessionTrail.Agent.Tests.Sessions;
 
@@ -31,19 +32,41 @@ public sealed class LinuxSessionProbeTests : IDisposable
         Assert.Equal([3, 7], new LinuxSessionProbe(_proc.Path).LiveSessions().Order());
     }
 
-    [Fact]
-    public void TheRealProcCanBeRead()
+    [LinuxFact]
+    public void TheRealProcCanBeRead() => Assert.DoesNotContain(4294967295L, new LinuxSessionProbe().LiveSessions());
+
+    [AuditSessionFact]
+    public void OurOwnAuditSessionIsLive() =>
+        Assert.Contains(long.Parse(AuditSessionFactAttribute.OwnSessionId()!, System.Globalization.CultureInfo.InvariantCulture), new LinuxSessionProbe().LiveSessions());
+}
+
+/// <summary>A test on the real /proc: skipped, saying why, unless Linux with an audit session id set for this process.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class AuditSessionFactAttribute : FactAttribute
+{
+    public AuditSessionFactAttribute()
     {
         if (!OperatingSystem.IsLinux())
         {
-            return;
+            Skip = "needs Linux (/proc/PID/sessionid)";
         }
-
-        var live = new LinuxSessionProbe().LiveSessions();
-        var mine = File.ReadAllText("/proc/self/sessionid").Trim();
-        if (mine != "4294967295")
+        else if (OwnSessionId() is null)
         {
-            Assert.Contains(long.Parse(mine, System.Globalization.CultureInfo.InvariantCulture), live);
+            Skip = "needs an audit session: /proc/self/sessionid is unset (4294967295) or missing, as in a container or a service started without a login; run from a login shell";
+        }
+    }
+
+    /// <summary>This process's audit session id, or null when it has none.</summary>
+    public static string? OwnSessionId()
+    {
+        try
+        {
+            var id = File.ReadAllText("/proc/self/sessionid").Trim();
+            return id is "" or "4294967295" ? null : id;
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 }

@@ -1,38 +1,31 @@
-using Microsoft.Extensions.DependencyInjection;
 using SessionTrail.Cli.Import;
 using SessionTrail.Core.Records;
 using SessionTrail.Server;
-using SessionTrail.Server.Auth;
+using SessionTrail.TestKit;
 
 namespace SessionTrail.Cli.Tests.Import;
 
 /// <summary>The --server path of import against a real in-process server (Kestrel on 127.0.0.1).</summary>
 public sealed class ServerImportTargetTests : IAsyncLifetime
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("st-import-server-").FullName;
-    private Microsoft.AspNetCore.Builder.WebApplication? app;
+    private RunningServer? server;
     private string url = "";
     private string token = "";
 
     public async Task InitializeAsync()
     {
         // A small body limit, so that a 5,000-record batch is refused with 413 and must be split.
-        app = ServerApp.Build(
-            new ServerOptions { DataDir = dir, Urls = "http://127.0.0.1:0", MaxBodyBytes = 64 * 1024 },
-            ["--Logging:LogLevel:Default=Warning"]);
-        await app.StartAsync();
-        token = app.Services.GetRequiredService<TokenStore>().Create("test");
-        url = ServerApp.Addresses(app)[0];
+        server = await RunningServer.StartAsync(o => o.MaxBodyBytes = 64 * 1024);
+        token = server.Token;
+        url = ServerApp.Addresses(server.App)[0];
     }
 
     public async Task DisposeAsync()
     {
-        if (app is not null)
+        if (server is not null)
         {
-            await app.DisposeAsync();
+            await server.DisposeAsync();
         }
-
-        Directory.Delete(dir, recursive: true);
     }
 
     private static List<TrailRecord> Batch(int count) =>

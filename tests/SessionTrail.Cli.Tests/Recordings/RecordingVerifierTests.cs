@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using SessionTrail.Cli.Recordings;
 using SessionTrail.Core.Records;
@@ -7,36 +8,38 @@ using SessionTrail.Server;
 using SessionTrail.Server.Auth;
 using SessionTrail.Server.Recordings;
 using SessionTrail.Server.Store;
+using SessionTrail.TestKit;
 
 namespace SessionTrail.Cli.Tests.Recordings;
 
 /// <summary>`recordings verify|export` against a real in-process server holding segments put through its store.</summary>
 public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("st-rec-cli-").FullName;
     private readonly string outDir = Directory.CreateTempSubdirectory("st-rec-out-").FullName;
-    private Microsoft.AspNetCore.Builder.WebApplication? app;
+    private RunningServer? server;
     private RecordingsClient? client;
 
     private static readonly DateTimeOffset T0 = new(2026, 11, 1, 8, 0, 0, TimeSpan.Zero);
 
+    private WebApplication App => server!.App;
+
+    private string Dir => server!.DataDir;
+
     public async Task InitializeAsync()
     {
-        app = ServerApp.Build(new ServerOptions { DataDir = dir, Urls = "http://127.0.0.1:0" }, ["--Logging:LogLevel:Default=Warning"]);
-        await app.StartAsync();
-        var token = app.Services.GetRequiredService<TokenStore>().Create("auditor-1");
-        client = new RecordingsClient(ServerApp.Addresses(app)[0], token);
+        server = await RunningServer.StartAsync();
+        var token = App.Services.GetRequiredService<TokenStore>().Create("auditor-1");
+        client = new RecordingsClient(ServerApp.Addresses(App)[0], token);
     }
 
     public async Task DisposeAsync()
     {
         client?.Dispose();
-        if (app is not null)
+        if (server is not null)
         {
-            await app.DisposeAsync();
+            await server.DisposeAsync();
         }
 
-        Directory.Delete(dir, recursive: true);
         Directory.Delete(outDir, recursive: true);
     }
 
@@ -44,7 +47,7 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
 
     private RecordingsClient Client => client!;
 
-    private IRecordingStore Bytes => app!.Services.GetRequiredService<IRecordingStore>();
+    private IRecordingStore Bytes => App.Services.GetRequiredService<IRecordingStore>();
 
     private static byte[] Random(int length, int seed)
     {
@@ -80,7 +83,7 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
         await Bytes.CompleteAsync(session, index, bytes.Length, Sha(bytes), CancellationToken.None);
     }
 
-    private void Ingest(params TrailRecord[] records) => app!.Services.GetRequiredService<SqliteStore>().Ingest(records);
+    private void Ingest(params TrailRecord[] records) => App.Services.GetRequiredService<SqliteStore>().Ingest(records);
 
     private async Task PutChainAsync(string session, params byte[][] contents)
     {
@@ -94,7 +97,7 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
     }
 
     private string SegmentPath(string session, int index) =>
-        Path.Combine(dir, "recordings", FileSystemRecordingStore.SessionDirectoryName(session), $"{index:D6}.mp4");
+        Path.Combine(Dir, "recordings", FileSystemRecordingStore.SessionDirectoryName(session), $"{index:D6}.mp4");
 
     private Task<VerifyResult> VerifyAsync(string session, string? key = null, string? into = null) =>
         new RecordingVerifier(Client).RunAsync(session, key, into, CancellationToken.None);
@@ -119,7 +122,7 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
         Assert.Empty((await RecordingVerifier.VerifyExportAsync(outDir, null, CancellationToken.None)).Problems);
 
         // Every download went through the audited endpoint, with who.
-        var audit = app!.Services.GetRequiredService<RecordingCatalog>().QueryAudit(new AuditQuery("s/1", null, null, null, null, null, 100));
+        var audit = App.Services.GetRequiredService<RecordingCatalog>().QueryAudit(new AuditQuery("s/1", null, null, null, null, null, 100));
         Assert.Equal(3, audit.Count(a => a.Action == AuditActions.Download));
         Assert.Equal(3, audit.Count(a => a.Action == AuditActions.Export));
         Assert.All(audit, a => Assert.Equal("auditor-1", a.Who));
@@ -129,10 +132,10 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
     public async Task TheVerifyCommandExitsZeroWhenVerifiedAndOneNamingEachProblem()
     {
         await PutChainAsync("s1", Random(500, 1), Random(500, 2));
-        var url = ServerApp.Addresses(app!)[0];
-        var token = app!.Services.GetRequiredService<TokenStore>().Create("cli");
+        var url = ServerApp.Addresses(App)[0];
+        var token = App.Services.GetRequiredService<TokenStore>().Create("cli");
         var key = Path.Combine(outDir, "pinned.pem");
-        File.WriteAllText(key, app.Services.GetRequiredService<RecordingSigner>().PublicKeyPem);
+        File.WriteAllText(key, App.Services.GetRequiredService<RecordingSigner>().PublicKeyPem);
 
         var (ok, okOutput) = await RunCliAsync("recordings", "verify", "s1", "--public-key", key, "--server", url, "--token", token);
         Assert.True(ok == 0, okOutput);
@@ -247,7 +250,7 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
         var result = await VerifyAsync("s1", other.ExportSubjectPublicKeyInfoPem());
 
         Assert.Equal([$"manifest: the signature is not valid for the public key {RecordingVerifier.Fingerprint(other.ExportSubjectPublicKeyInfoPem())} (pinned)"], result.Problems);
-        var pinnedRight = await VerifyAsync("s1", app!.Services.GetRequiredService<RecordingSigner>().PublicKeyPem);
+        var pinnedRight = await VerifyAsync("s1", App.Services.GetRequiredService<RecordingSigner>().PublicKeyPem);
         Assert.Empty(pinnedRight.Problems);
     }
 
@@ -268,8 +271,8 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
         Assert.Empty(result.Problems);
         Assert.Null(RecordingVerifier.WhyNotSingle(result.Listing));
 
-        var (code, output) = await RunCliAsync("recordings", "export", "s1", "--out", outDir, "--single", "--server", ServerApp.Addresses(app!)[0], "--token",
-            app!.Services.GetRequiredService<TokenStore>().Create("cli"));
+        var (code, output) = await RunCliAsync("recordings", "export", "s1", "--out", outDir, "--single", "--server", ServerApp.Addresses(App)[0], "--token",
+            App.Services.GetRequiredService<TokenStore>().Create("cli"));
         Assert.True(code == 0, output);
         var probe = await RunAsync("ffprobe", outDir, "-v", "error", "-show_entries", "format=duration:stream=width,height", "-of", "csv=p=0", "recording.mp4");
         Assert.Contains("320,240", probe, StringComparison.Ordinal);
@@ -288,8 +291,8 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
         var first = await Mp4Async("testsrc", 320, 240, 2);
         var third = await Mp4Async("smptebars", 320, 240, 2);
         await PutChainAsync("s-e", first, [], third); // segment 1: closed by a crash before ffmpeg wrote a byte
-        var url = ServerApp.Addresses(app!)[0];
-        var token = app!.Services.GetRequiredService<TokenStore>().Create("cli");
+        var url = ServerApp.Addresses(App)[0];
+        var token = App.Services.GetRequiredService<TokenStore>().Create("cli");
 
         var verified = await VerifyAsync("s-e");
         var (code, output) = await RunCliAsync("recordings", "export", "s-e", "--out", outDir, "--single", "--server", url, "--token", token);
@@ -323,10 +326,10 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
         var fake = Path.Combine(bin, "ffmpeg");
         await File.WriteAllTextAsync(fake, "not a program");
         File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite); // on PATH, but not executable
-        var token = app!.Services.GetRequiredService<TokenStore>().Create("cli");
+        var token = App.Services.GetRequiredService<TokenStore>().Create("cli");
 
         var (code, output) = await RunCliAsync(new Dictionary<string, string> { ["PATH"] = bin + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH") },
-            "recordings", "export", "s-x", "--out", outDir, "--single", "--server", ServerApp.Addresses(app!)[0], "--token", token);
+            "recordings", "export", "s-x", "--out", outDir, "--single", "--server", ServerApp.Addresses(App)[0], "--token", token);
 
         Assert.Equal(1, code);
         Assert.Contains($"--single: not joined: {fake} could not be started", output, StringComparison.Ordinal);
@@ -351,7 +354,7 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
         Assert.Contains("chain: BROKEN", text, StringComparison.Ordinal);
         Assert.Contains("segment 1: missing: no record and no bytes for index 1", text, StringComparison.Ordinal);
 
-        var local = await Commands.RecordingsCommand.LocalListingAsync(dir, "s1", CancellationToken.None);
+        var local = await Commands.RecordingsCommand.LocalListingAsync(Dir, "s1", CancellationToken.None);
         Assert.Equal(
             string.Join(",", listing.GetProperty("segments").EnumerateArray().Select(s => s.GetProperty("state").GetString())),
             string.Join(",", local.GetProperty("segments").EnumerateArray().Select(s => s.GetProperty("state").GetString())));
@@ -359,8 +362,8 @@ public sealed class RecordingVerifierTests : IAsyncLifetime, IDisposable
 
     private async Task<byte[]> Mp4Async(string source, int width, int height, int seconds)
     {
-        var path = Path.Combine(dir, $"{source}-{width}-{seconds}.mp4");
-        await RunAsync("ffmpeg", dir, "-v", "error", "-y", "-f", "lavfi", "-i", $"{source}=size={width}x{height}:rate=5", "-t", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        var path = Path.Combine(Dir, $"{source}-{width}-{seconds}.mp4");
+        await RunAsync("ffmpeg", Dir, "-v", "error", "-y", "-f", "lavfi", "-i", $"{source}=size={width}x{height}:rate=5", "-t", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+frag_keyframe+empty_moov+default_base_moof", path);
         return File.ReadAllBytes(path);
     }

@@ -91,7 +91,7 @@ public sealed class SignInTests
     [Fact]
     public async Task RepeatedFailuresForAUserAreThrottledWithRetryAfterEvenWithTheRightPassword()
     {
-        var clock = new MovableClock();
+        var clock = new FixedClock(DateTimeOffset.UtcNow);
         await using var server = await RunningServer.StartAsync(services: s => s.AddSingleton<TimeProvider>(clock));
         AddUser(server, "alice", Role.Viewer);
 
@@ -116,7 +116,7 @@ public sealed class SignInTests
     [Fact]
     public async Task ThrottlingGrowsWithFurtherFailures()
     {
-        var clock = new MovableClock();
+        var clock = new FixedClock(DateTimeOffset.UtcNow);
         var throttle = new LoginThrottle(clock);
         for (var i = 0; i < LoginThrottle.UserLimit; i++)
         {
@@ -226,7 +226,7 @@ public sealed class SignInTests
     [Fact]
     public async Task ASessionEndsAfterEightIdleHoursAndAfterTwentyFourHoursInAnyCase()
     {
-        var clock = new MovableClock();
+        var clock = new FixedClock(DateTimeOffset.UtcNow);
         await using var server = await RunningServer.StartAsync(services: s => s.AddSingleton<TimeProvider>(clock));
         using var idle = await server.SignInAsync("alice", Role.Viewer);
         using var busy = await server.SignInAsync("alice", Role.Viewer);

@@ -181,7 +181,7 @@ public sealed class DiskFullTests
     [SmallDiskFact]
     public async Task ReadsGoOnForASignedInUserWhoseIdleClockIsDueAndARecordingIsNeverViewedUnaudited()
     {
-        var clock = new Auth.MovableClock();
+        var clock = new FixedClock(DateTimeOffset.UtcNow);
         var disk = SmallDisk.Mount(8 << 20);
         using (disk)
         await using (var server = await RunningServer.StartAsync(o => { o.DataDir = Path.Combine(disk.Path, "data"); o.DiskFullRetryAfterSeconds = RetryAfter; }, s => s.AddSingleton<TimeProvider>(clock)))

@@ -12,6 +12,11 @@ namespace SessionTrail.Server.Tests.Recordings;
 /// <summary>A real server plus helpers to put segment bytes (through its <see cref="IRecordingStore"/>) and records (through its store).</summary>
 public sealed class RecordingServer : IAsyncDisposable
 {
+    private static readonly Lock CredentialsLock = new();
+    private static int credentialUsers;
+    private static (string? Key, string? Secret) savedCredentials;
+    private bool usesCredentials;
+
     private RecordingServer(RunningServer server) => Server = server;
 
     public RunningServer Server { get; }
@@ -22,19 +27,63 @@ public sealed class RecordingServer : IAsyncDisposable
 
     public static async Task<RecordingServer> StartAsync(Action<ServerOptions>? configure = null) => new(await RunningServer.StartAsync(configure));
 
-    /// <summary>A server keeping recording bytes in <paramref name="s3"/> at <paramref name="location"/> (BUCKET[/PREFIX]), with credentials from the environment as in production.</summary>
+    /// <summary>
+    /// A server keeping recording bytes in <paramref name="s3"/> at <paramref name="location"/> (BUCKET[/PREFIX]), with credentials
+    /// from the environment as in production: the AWS_* variables are set while any such server runs (they are process-wide and
+    /// these tests may run in parallel) and put back as they were when the last one is disposed.
+    /// </summary>
     public static async Task<RecordingServer> StartOnS3Async(S3rverServer s3, string location)
     {
         ArgumentNullException.ThrowIfNull(s3);
-        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", S3rverServer.AccessKey);
-        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", S3rverServer.SecretKey);
-        var server = await StartAsync(o =>
+        UseS3rverCredentials();
+        RecordingServer server;
+        try
         {
-            o.RecordingsS3 = location;
-            o.RecordingsS3Endpoint = s3.Url;
-        });
-        Assert.IsType<S3RecordingStore>(server.Bytes);
+            server = await StartAsync(o =>
+            {
+                o.RecordingsS3 = location;
+                o.RecordingsS3Endpoint = s3.Url;
+            });
+        }
+        catch
+        {
+            ReleaseS3rverCredentials();
+            throw;
+        }
+
+        server.usesCredentials = true;
+        if (server.Bytes is not S3RecordingStore)
+        {
+            await server.DisposeAsync();
+            Assert.Fail($"the server keeps recordings in {server.Bytes.GetType().Name}, not S3");
+        }
+
         return server;
+    }
+
+    private static void UseS3rverCredentials()
+    {
+        lock (CredentialsLock)
+        {
+            if (credentialUsers++ == 0)
+            {
+                savedCredentials = (Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID"), Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"));
+                Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", S3rverServer.AccessKey);
+                Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", S3rverServer.SecretKey);
+            }
+        }
+    }
+
+    private static void ReleaseS3rverCredentials()
+    {
+        lock (CredentialsLock)
+        {
+            if (--credentialUsers == 0)
+            {
+                Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", savedCredentials.Key);
+                Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", savedCredentials.Secret);
+            }
+        }
     }
 
     public void Ingest(params TrailRecord[] records) => Server.App.Services.GetRequiredService<SqliteStore>().Ingest(records);
@@ -75,5 +124,13 @@ public sealed class RecordingServer : IAsyncDisposable
     public static string States(JsonElement listing) =>
         string.Join(",", listing.GetProperty("segments").EnumerateArray().Select(s => s.GetProperty("state").GetString()));
 
-    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        if (usesCredentials)
+        {
+            usesCredentials = false;
+            ReleaseS3rverCredentials();
+        }
+    }
 }

@@ -103,7 +103,7 @@ public sealed class LogCountsApiTests(UiServerFixture fixture) : IClassFixture<U
     [Fact]
     public async Task FieldFacetsCountTheNewestTenThousandMatchingRecords()
     {
-        await using var server = await Http.RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync();
         var records = Enumerable.Range(0, 10_050).Select(i => (Core.Records.TrailRecord)new Core.Records.LogRecord
         {
             Id = $"f:{i}", Time = T0.AddSeconds(i), Host = i < 50 ? "old-host" : $"host-{i % 3}", Source = "winlog", Message = "m",

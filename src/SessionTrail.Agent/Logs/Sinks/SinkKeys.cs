@@ -37,6 +37,6 @@ public static partial class SinkKeys
         }
     }
 
-    [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "Config '{Path}' is not a key this sink knows; ignored")]
+    [LoggerMessage(EventId = 1450, Level = LogLevel.Warning, Message = "Config '{Path}' is not a key this sink knows; ignored")]
     private static partial void LogUnknownKey(ILogger logger, string path);
 }

@@ -1,9 +1,11 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using SessionTrail.Server;
 using SessionTrail.Server.Auth;
+using Xunit;
 
-namespace SessionTrail.Server.Tests.Http;
+namespace SessionTrail.TestKit;
 
 /// <summary>A real Kestrel server on 127.0.0.1 (port 0) over its own temp data directory; a client with a valid token.</summary>
 public sealed class RunningServer : IAsyncDisposable
