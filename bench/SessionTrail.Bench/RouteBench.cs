@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using SessionTrail.Agent.Ids;
-using SessionTrail.Agent.Logs.Pipes;
 using SessionTrail.Agent.Pipeline;
 using SessionTrail.Agent.Pipes;
 using SessionTrail.Agent.Queue;

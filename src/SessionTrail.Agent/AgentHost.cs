@@ -2,8 +2,6 @@ using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Delivery;
 using SessionTrail.Agent.Ids;
-using SessionTrail.Agent.Logs.Config;
-using SessionTrail.Agent.Logs.Pipes;
 using SessionTrail.Agent.Pipeline;
 using SessionTrail.Agent.Pipes;
 using SessionTrail.Agent.Platform.Linux;

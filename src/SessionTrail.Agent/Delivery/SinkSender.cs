@@ -1,11 +1,13 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using SessionTrail.Agent.Logs;
+using SessionTrail.Agent.Config;
+using SessionTrail.Agent.Ids;
 using SessionTrail.Agent.Queue;
 using SessionTrail.Agent.Sinks;
-using SessionTrail.Core.Formats;
+using SessionTrail.Agent.Sources;
 using SessionTrail.Core;
+using SessionTrail.Core.Formats;
 
 namespace SessionTrail.Agent.Delivery;
 

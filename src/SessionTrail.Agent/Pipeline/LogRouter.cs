@@ -1,4 +1,4 @@
-using SessionTrail.Agent.Logs.Pipes;
+using SessionTrail.Agent.Pipes;
 using SessionTrail.Agent.Queue;
 using SessionTrail.Agent.Sessions;
 

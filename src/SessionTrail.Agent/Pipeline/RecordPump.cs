@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Ids;
-using SessionTrail.Agent.Logs.Pipes;
 using SessionTrail.Agent.Pipes;
 using SessionTrail.Agent.Queue;
 using SessionTrail.Agent.Sessions;

@@ -1,6 +1,8 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using SessionTrail.Agent.Logs;
+using SessionTrail.Agent.Config;
+using SessionTrail.Agent.Ids;
+using SessionTrail.Agent.Sinks;
 using SessionTrail.Agent.Sources;
 using SessionTrail.Core.Windows;
 

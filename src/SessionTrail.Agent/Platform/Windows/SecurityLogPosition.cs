@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using SessionTrail.Agent.Logs.Windows;
+using SessionTrail.Agent.Sources.WindowsEventLog;
 using SessionTrail.Agent.Storage;
 using SessionTrail.Core;
 using SessionTrail.Core.Windows;

@@ -6,7 +6,7 @@ using SessionTrail.Agent.Platform.Windows;
 using SessionTrail.Agent.Queue;
 using SessionTrail.Agent.Sources;
 using SessionTrail.Agent.Tests.Fakes;
-using SessionTrail.Agent.Tests.Logs;
+using SessionTrail.Agent.Tests.Sources;
 using SessionTrail.Core.Records;
 using SessionTrail.Core.Tests.Windows;
 
