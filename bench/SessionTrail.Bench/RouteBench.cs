@@ -127,7 +127,7 @@ public static class RouteBench
         var targets = queues.Select((q, i) => new RouteTarget("sink" + i.ToString(CultureInfo.InvariantCulture), q, decoration)).ToList();
         var routes = new Dictionary<string, IReadOnlyList<RoutePipe>>
         {
-            ["files"] = [.. targets.Select((t, i) => new RoutePipe("p" + i.ToString(CultureInfo.InvariantCulture), i, filter))],
+            ["files"] = [.. targets.Select((t, i) => new RoutePipe("p" + i.ToString(CultureInfo.InvariantCulture), t.SinkId, filter))],
         };
         return new LogRouter([], targets, routes, () => tracker.Explicit);
     }
