@@ -13,8 +13,10 @@ namespace SessionTrail.Agent.Pipes;
 /// (<see cref="LogRecordText.Render"/>) unless <c>Field</c> (our extension) names one field.
 /// A match that runs longer than the match timeout counts as no match (and is counted in
 /// <see cref="Timeouts"/>), so a pathological pattern cannot hang the pump.
+/// As an <see cref="IRecordPipe"/> it drops the log records that do not pass and lets every other record
+/// through; the pump's log routing calls <see cref="Passes"/> per pipe of a source (one filter per sink).
 /// </summary>
-public sealed class RegexFilterPipe
+public sealed class RegexFilterPipe : IRecordPipe
 {
     /// <summary>The pipe "Type" value.</summary>
     public const string TypeName = "RegexFilterPipe";
@@ -70,6 +72,9 @@ public sealed class RegexFilterPipe
     public long Passed => Interlocked.Read(ref _passed);
 
     public long Blocked => Interlocked.Read(ref _blocked);
+
+    /// <summary>A log record that does not pass is dropped (null); any other record is returned as is.</summary>
+    public TrailRecord? Process(TrailRecord record) => record is not LogRecord log || Passes(log) ? record : null;
 
     /// <summary>True when the record passes this filter. A missing field is matched as "".</summary>
     public bool Passes(LogRecord record)

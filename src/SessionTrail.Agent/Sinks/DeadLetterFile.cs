@@ -14,21 +14,27 @@ namespace SessionTrail.Agent.Sinks;
 public sealed record DeadLetter(string Reason, ReadOnlyMemory<byte> Line);
 
 /// <summary>
-/// A log sink's own dead-letter file, DIR/agent/sinks/ID/dead-letter.ndjson: per record a header line
-/// <c>{"deadLetter":{"time":…,"sink":…,"reason":…,"records":1}}</c> (the shape of the agent-wide dead-letter
-/// files) followed by the record's original line. Appended and fsynced before the batch is acknowledged.
+/// A dead-letter file: per entry a header line <c>{"deadLetter":{"time":…,"sink":…,"reason":…,"records":N}}</c>
+/// followed by the N records' original lines. Appended and fsynced before the batch is acknowledged. Two places
+/// use it: the agent-wide DIR/agent/dead-letter/SINK.ndjson of every sender (one header per refused batch, see
+/// <see cref="AppendBatch"/>) and a log sink's own DIR/agent/sinks/ID/dead-letter.ndjson (one header per refused
+/// record, see <see cref="Append"/>).
 /// </summary>
-public sealed class LogDeadLetterFile(string sinkDirectory, string sinkName, TimeProvider time)
+public sealed class DeadLetterFile(string path, string sinkName, TimeProvider time)
 {
     private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private long _total;
 
-    public string Path { get; } = System.IO.Path.Combine(sinkDirectory, "dead-letter.ndjson");
+    /// <summary>A log sink's own file, DIR/agent/sinks/ID/dead-letter.ndjson.</summary>
+    public static DeadLetterFile InSinkDirectory(string sinkDirectory, string sinkName, TimeProvider time) =>
+        new(System.IO.Path.Combine(sinkDirectory, "dead-letter.ndjson"), sinkName, time);
+
+    public string Path { get; } = path;
 
     /// <summary>Records written since the start.</summary>
     public long Total => Interlocked.Read(ref _total);
 
-    /// <summary>Appends the entries and fsyncs. Throws <see cref="IOException"/> when the file cannot be written.</summary>
+    /// <summary>Appends each entry under its own header (records 1) and fsyncs. Throws <see cref="IOException"/> when the file cannot be written.</summary>
     public void Append(IReadOnlyCollection<DeadLetter> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
@@ -37,35 +43,48 @@ public sealed class LogDeadLetterFile(string sinkDirectory, string sinkName, Tim
             return;
         }
 
+        Write(entries.Select(e => (e.Reason, (IReadOnlyList<ReadOnlyMemory<byte>>)[e.Line])));
+        Interlocked.Add(ref _total, entries.Count);
+    }
+
+    /// <summary>Appends <paramref name="lines"/> under one header (records N) and fsyncs. Throws <see cref="IOException"/> when the file cannot be written.</summary>
+    public void AppendBatch(IReadOnlyList<ReadOnlyMemory<byte>> lines, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        Write([(reason, lines)]);
+        Interlocked.Add(ref _total, lines.Count);
+    }
+
+    private void Write(IEnumerable<(string Reason, IReadOnlyList<ReadOnlyMemory<byte>> Lines)> groups)
+    {
         DataAccess.Current.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         var now = NdjsonWriter.FormatTime(time.GetUtcNow());
-        using (var file = new FileStream(Path, DataAccess.Current.Options(FileMode.Append, FileAccess.Write)))
+        using var file = new FileStream(Path, DataAccess.Current.Options(FileMode.Append, FileAccess.Write));
+        foreach (var (reason, lines) in groups)
         {
-            foreach (var entry in entries)
+            using (var json = new Utf8JsonWriter(file, Options))
             {
-                using (var json = new Utf8JsonWriter(file, Options))
-                {
-                    json.WriteStartObject();
-                    json.WriteStartObject("deadLetter");
-                    json.WriteString("time", now);
-                    json.WriteString("sink", sinkName);
-                    json.WriteString("reason", entry.Reason);
-                    json.WriteNumber("records", 1);
-                    json.WriteEndObject();
-                    json.WriteEndObject();
-                }
+                json.WriteStartObject();
+                json.WriteStartObject("deadLetter");
+                json.WriteString("time", now);
+                json.WriteString("sink", sinkName);
+                json.WriteString("reason", reason);
+                json.WriteNumber("records", lines.Count);
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
 
-                file.WriteByte((byte)'\n');
-                file.Write(entry.Line.Span);
-                if (entry.Line.IsEmpty || entry.Line.Span[^1] != (byte)'\n')
+            file.WriteByte((byte)'\n');
+            foreach (var line in lines)
+            {
+                file.Write(line.Span);
+                if (line.IsEmpty || line.Span[^1] != (byte)'\n')
                 {
                     file.WriteByte((byte)'\n');
                 }
             }
-
-            file.Flush(flushToDisk: true);
         }
 
-        Interlocked.Add(ref _total, entries.Count);
+        file.Flush(flushToDisk: true);
     }
 }

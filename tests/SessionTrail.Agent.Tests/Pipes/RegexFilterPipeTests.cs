@@ -34,6 +34,17 @@ public sealed class RegexFilterPipeTests
     }
 
     [Fact]
+    public void AsARecordPipeItDropsTheLogRecordsThatDoNotPassAndLetsEveryOtherRecordThrough()
+    {
+        var pipe = new RegexFilterPipe("spooler");
+        var passing = Line("spooler started");
+        var process = Records.Start(42);
+        Assert.Same(passing, pipe.Process(passing));
+        Assert.Null(pipe.Process(Line("heartbeat")));
+        Assert.Same(process, pipe.Process(process));
+    }
+
+    [Fact]
     public void NegateIgnoreCaseMultilineAndRightToLeftAreApplied()
     {
         Assert.False(new RegexFilterPipe("spooler").Passes(Line("SPOOLER started")));

@@ -32,7 +32,7 @@ public sealed record FileSystemSinkOptions
 public sealed partial class FileSystemSink : ISink, ISinkBatching
 {
     private readonly FileSystemSinkOptions _options;
-    private readonly LogDeadLetterFile _deadLetter;
+    private readonly DeadLetterFile _deadLetter;
     private readonly string _journalPath;
     private readonly ILogger _logger;
     private readonly string _host;
@@ -44,7 +44,7 @@ public sealed partial class FileSystemSink : ISink, ISinkBatching
         _options = options;
         Name = context.Id;
         _host = context.Host;
-        _deadLetter = new LogDeadLetterFile(context.SinkDirectory, Name, context.Time);
+        _deadLetter = DeadLetterFile.InSinkDirectory(context.SinkDirectory, Name, context.Time);
         _journalPath = Path.Combine(context.SinkDirectory, "append-journal.json");
         _logger = context.Logs.CreateLogger("SessionTrail.Agent.Logs.Sinks.FileSystem");
     }
@@ -57,7 +57,7 @@ public sealed partial class FileSystemSink : ISink, ISinkBatching
 
     public TimeSpan MaxLinger => _options.BufferInterval;
 
-    public LogDeadLetterFile DeadLetter => _deadLetter;
+    public DeadLetterFile DeadLetter => _deadLetter;
 
     public string JournalPath => _journalPath;
 

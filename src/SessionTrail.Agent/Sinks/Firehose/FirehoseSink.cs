@@ -38,7 +38,7 @@ public sealed partial class FirehoseSink : ISink, ISinkBatching, IDisposable
 
     private readonly FirehoseSinkOptions _options;
     private readonly HttpClient _http;
-    private readonly LogDeadLetterFile _deadLetter;
+    private readonly DeadLetterFile _deadLetter;
     private readonly Backoff _backoff;
     private readonly RateLimiter _records;
     private readonly RateLimiter _bytes;
@@ -55,7 +55,7 @@ public sealed partial class FirehoseSink : ISink, ISinkBatching, IDisposable
         _time = context.Time;
         _logger = context.Logs.CreateLogger("SessionTrail.Agent.Logs.Sinks.Firehose");
         _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = options.RequestTimeout };
-        _deadLetter = new LogDeadLetterFile(context.SinkDirectory, Name, context.Time);
+        _deadLetter = DeadLetterFile.InSinkDirectory(context.SinkDirectory, Name, context.Time);
         _backoff = new Backoff(options.RetryInitialDelay, options.RetryMaxDelay, 0.5, random);
         _records = new RateLimiter(options.RecordsPerSecond, context.Time);
         _bytes = new RateLimiter(options.BytesPerSecond, context.Time);
@@ -69,7 +69,7 @@ public sealed partial class FirehoseSink : ISink, ISinkBatching, IDisposable
 
     public TimeSpan MaxLinger => _options.BufferInterval;
 
-    public LogDeadLetterFile DeadLetter => _deadLetter;
+    public DeadLetterFile DeadLetter => _deadLetter;
 
     public async Task<SinkResult> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> lines, CancellationToken cancellationToken)
     {
@@ -219,25 +219,17 @@ public sealed partial class FirehoseSink : ISink, ISinkBatching, IDisposable
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = JsonContentType;
         request.Content = content;
-        HttpResponseMessage response;
-        try
+        var call = await SinkHttp.SendAsync(_http, request, $"Firehose at {_options.Endpoint} unreachable: ", $"Firehose at {_options.Endpoint}: request timed out", cancellationToken);
+        if (call.Response is not { } response)
         {
-            response = await _http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException ex)
-        {
-            return (SinkResult.Retryable($"Firehose at {_options.Endpoint} unreachable: {ex.Message}"), [], "");
-        }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return (SinkResult.Retryable($"Firehose at {_options.Endpoint}: request timed out"), [], "");
+            return (call.Failure!, [], "");
         }
 
         using (response)
         {
             if (!response.IsSuccessStatusCode)
             {
-                return (CallFailed(response, await HttpFailure.BodyStartAsync(response, cancellationToken)), [], "");
+                return (CallFailed(response, await SinkHttp.BodyStartAsync(response, cancellationToken)), [], "");
             }
 
             return ParseResponse(await response.Content.ReadAsStringAsync(cancellationToken), records);
@@ -286,9 +278,9 @@ public sealed partial class FirehoseSink : ISink, ISinkBatching, IDisposable
     {
         var type = ErrorType(response, body);
         var status = (int)response.StatusCode;
-        var what = $"Firehose stream '{_options.StreamName}' at {_options.Endpoint} answered {HttpFailure.Describe(response)} {type}: {body}";
-        var retryAfter = HttpFailure.RetryAfter(response, _time);
-        if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge)
+        var what = $"Firehose stream '{_options.StreamName}' at {_options.Endpoint} answered {SinkHttp.Describe(response)} {type}: {body}";
+        var retryAfter = SinkHttp.RetryAfter(response, _time);
+        if (SinkHttp.Classify(response.StatusCode) == HttpRefusal.TooLarge)
         {
             return SinkResult.TooLarge(what);
         }

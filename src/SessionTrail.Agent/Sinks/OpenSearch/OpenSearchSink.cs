@@ -32,7 +32,7 @@ public sealed partial class OpenSearchSink : ISink, ISinkBatching, IDisposable
     private readonly HttpClient _http;
     private readonly Uri _bulkUri;
     private readonly AuthenticationHeaderValue? _authorization;
-    private readonly LogDeadLetterFile _deadLetter;
+    private readonly DeadLetterFile _deadLetter;
     private readonly Backoff _backoff;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -48,10 +48,10 @@ public sealed partial class OpenSearchSink : ISink, ISinkBatching, IDisposable
         var baseUri = options.Url.AbsoluteUri.EndsWith('/') ? options.Url : new Uri(options.Url.AbsoluteUri + "/");
         _bulkUri = new Uri(baseUri, "_bulk");
         _authorization = options.ApiKey is { } apiKey ? new AuthenticationHeaderValue("ApiKey", apiKey)
-            : options.Username is { } user ? HttpFailure.Basic(user, options.Password ?? "")
+            : options.Username is { } user ? SinkHttp.Basic(user, options.Password ?? "")
             : null;
         _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = options.RequestTimeout };
-        _deadLetter = new LogDeadLetterFile(context.SinkDirectory, Name, context.Time);
+        _deadLetter = DeadLetterFile.InSinkDirectory(context.SinkDirectory, Name, context.Time);
         _backoff = new Backoff(options.RetryInitialDelay, options.RetryMaxDelay, 0.5, random);
     }
 
@@ -63,7 +63,7 @@ public sealed partial class OpenSearchSink : ISink, ISinkBatching, IDisposable
 
     public TimeSpan MaxLinger => _options.BufferInterval;
 
-    public LogDeadLetterFile DeadLetter => _deadLetter;
+    public DeadLetterFile DeadLetter => _deadLetter;
 
     public async Task<SinkResult> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> lines, CancellationToken cancellationToken)
     {
@@ -114,18 +114,10 @@ public sealed partial class OpenSearchSink : ISink, ISinkBatching, IDisposable
         var content = new ByteArrayContent(Body(documents));
         content.Headers.ContentType = Ndjson;
         request.Content = content;
-        HttpResponseMessage response;
-        try
+        var call = await SinkHttp.SendAsync(_http, request, $"OpenSearch at {_options.Url} unreachable: ", $"OpenSearch at {_options.Url}: request timed out", cancellationToken);
+        if (call.Response is not { } response)
         {
-            response = await _http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException ex)
-        {
-            return (SinkResult.Retryable($"OpenSearch at {_options.Url} unreachable: {ex.Message}"), [], "");
-        }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return (SinkResult.Retryable($"OpenSearch at {_options.Url}: request timed out"), [], "");
+            return (call.Failure!, [], "");
         }
 
         using (response)
@@ -133,14 +125,14 @@ public sealed partial class OpenSearchSink : ISink, ISinkBatching, IDisposable
             var status = (int)response.StatusCode;
             if (!response.IsSuccessStatusCode)
             {
-                var body = await HttpFailure.BodyStartAsync(response, cancellationToken);
-                var what = $"OpenSearch {_bulkUri} answered {HttpFailure.Describe(response)}: {body}";
-                var retryAfter = HttpFailure.RetryAfter(response, _time);
-                return (response.StatusCode switch
+                var body = await SinkHttp.BodyStartAsync(response, cancellationToken);
+                var what = $"OpenSearch {_bulkUri} answered {SinkHttp.Describe(response)}: {body}";
+                var retryAfter = SinkHttp.RetryAfter(response, _time);
+                return (SinkHttp.Classify(response.StatusCode) switch
                 {
-                    HttpStatusCode.RequestEntityTooLarge => SinkResult.TooLarge(what),
-                    HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => Credentials(status, what, retryAfter),
-                    HttpStatusCode.BadRequest => SinkResult.Rejected(what),
+                    HttpRefusal.TooLarge => SinkResult.TooLarge(what),
+                    HttpRefusal.Credentials => Credentials(status, what, retryAfter),
+                    HttpRefusal.BadRequest => SinkResult.Rejected(what),
                     _ => SinkResult.Retryable(what, retryAfter),
                 }, [], "");
             }

@@ -40,7 +40,7 @@ public sealed partial class S3LogSink : ISink, ISinkBatching, IDisposable
 {
     private readonly S3LogSinkOptions _options;
     private readonly IS3ObjectStore _store;
-    private readonly LogDeadLetterFile _deadLetter;
+    private readonly DeadLetterFile _deadLetter;
     private readonly ILogger _logger;
     private readonly string _host;
 
@@ -52,7 +52,7 @@ public sealed partial class S3LogSink : ISink, ISinkBatching, IDisposable
         _store = store;
         Name = context.Id;
         _host = context.Host;
-        _deadLetter = new LogDeadLetterFile(context.SinkDirectory, Name, context.Time);
+        _deadLetter = DeadLetterFile.InSinkDirectory(context.SinkDirectory, Name, context.Time);
         _logger = context.Logs.CreateLogger("SessionTrail.Agent.Logs.Sinks.S3Logs");
     }
 
@@ -64,7 +64,7 @@ public sealed partial class S3LogSink : ISink, ISinkBatching, IDisposable
 
     public TimeSpan MaxLinger => _options.BufferInterval;
 
-    public LogDeadLetterFile DeadLetter => _deadLetter;
+    public DeadLetterFile DeadLetter => _deadLetter;
 
     public async Task<SinkResult> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> lines, CancellationToken cancellationToken)
     {
