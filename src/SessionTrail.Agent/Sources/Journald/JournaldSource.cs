@@ -5,7 +5,6 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Ids;
-using SessionTrail.Agent.Platform.Windows;
 using SessionTrail.Agent.Sinks;
 using SessionTrail.Agent.Sources;
 

@@ -2,7 +2,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Ids;
-using SessionTrail.Agent.Platform.Windows;
 using SessionTrail.Agent.Sinks;
 using SessionTrail.Agent.Sources;
 using SessionTrail.Core.Records;
@@ -86,13 +85,25 @@ public sealed partial class EventLogPump(WindowsEventLogOptions options, LogSour
         var bookmark = new DurableBookmark<long>(durable, recordId => context.Bookmarks.Save(context.Id,
             new EventLogBookmark { Channel = options.LogName, RecordId = recordId, SavedAt = context.Time.GetUtcNow() }, EventLogJsonContext.Default.EventLogBookmark),
             options.BookmarkEveryEvents, options.BookmarkInterval, context.Time);
+        await PumpAsync(events, bookmark, (item, ct) => HandleAsync(item, start, output, ct), saveAtEnd: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// The reading loop of every Windows event log reader (these sources and the Security-log process capture):
+    /// each event is handled (written or skipped) and the bookmark advanced past its EventRecordID; the bookmark is
+    /// saved when due (every N events, every interval, when the channel runs empty) after the records are durable,
+    /// and, with <paramref name="saveAtEnd"/>, once more when <paramref name="events"/> completes.
+    /// </summary>
+    /// <param name="handle">Handles one event; returns its EventRecordID when the bookmark may move past it.</param>
+    internal static async Task PumpAsync<T>(ChannelReader<T> events, DurableBookmark<long> bookmark, Func<T, CancellationToken, ValueTask<long?>> handle, bool saveAtEnd, CancellationToken cancellationToken)
+    {
         try
         {
             while (await events.WaitToReadAsync(cancellationToken))
             {
                 while (events.TryRead(out var item))
                 {
-                    if (await HandleAsync(item, start, output, cancellationToken) is { } recordId)
+                    if (await handle(item, cancellationToken) is { } recordId)
                     {
                         bookmark.Advance(recordId);
                     }
@@ -103,7 +114,7 @@ public sealed partial class EventLogPump(WindowsEventLogOptions options, LogSour
         }
         finally
         {
-            if (!cancellationToken.IsCancellationRequested)
+            if (saveAtEnd && !cancellationToken.IsCancellationRequested)
             {
                 await bookmark.SaveAsync(cancellationToken);
             }
