@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Ids;
+using SessionTrail.Agent.Platform;
 using SessionTrail.Agent.Sinks;
 using SessionTrail.Agent.Sources;
 
@@ -115,7 +116,7 @@ public sealed partial class FileSystemSink : ISink, ISinkBatching
         {
             var folder = Path.GetDirectoryName(file.Path)!;
             var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read };
-            if (_options.FileMode is { } mode && !OperatingSystem.IsWindows())
+            if (_options.FileMode is { } mode && !HostOs.IsWindows)
             {
                 if (!Directory.Exists(folder))
                 {

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Ids;
+using SessionTrail.Agent.Platform;
 using SessionTrail.Agent.Sinks;
 using SessionTrail.Agent.Sources;
 
@@ -20,7 +21,7 @@ public readonly record struct FileIdentity(ulong Device, ulong Index)
     /// <summary>The identity and current size of the file at <paramref name="path"/>; false when it cannot be read (gone, no access, not a regular file).</summary>
     public static bool TryGet(string path, out FileIdentity identity, out long size)
     {
-        if (OperatingSystem.IsWindows())
+        if (HostOs.IsWindows)
         {
             try
             {
@@ -42,7 +43,7 @@ public readonly record struct FileIdentity(ulong Device, ulong Index)
     public static bool TryGet(SafeFileHandle handle, out FileIdentity identity, out long size)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        if (OperatingSystem.IsWindows())
+        if (HostOs.IsWindows)
         {
             if (WindowsFileInfo.TryGet(handle, out var volume, out var index))
             {

@@ -1,5 +1,6 @@
 using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Ids;
+using SessionTrail.Agent.Platform;
 using SessionTrail.Agent.Sinks;
 using SessionTrail.Agent.Sources;
 
@@ -28,14 +29,12 @@ internal static class WindowsEventLogFactories
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(context);
         var type = polling ? WindowsEventLogOptions.PollingType : WindowsEventLogOptions.WatcherType;
-        if (!OperatingSystem.IsWindows())
+        if (!HostOs.IsWindows)
         {
-            throw new LogConfigException(config.KeyPath("SourceType"), $"is {type}, which runs only on Windows (this agent runs on {OsName()}); remove the source or run it on a Windows agent");
+            throw new LogConfigException(config.KeyPath("SourceType"), $"is {type}, which runs only on Windows (this agent runs on {HostOs.Name}); remove the source or run it on a Windows agent");
         }
 
         var options = WindowsEventLogOptions.FromConfig(config, polling, context.Logs.CreateLogger("SessionTrail.Agent.Logs.Windows"));
         return polling ? new EventLogPollingSource(options, context) : new EventLogWatcherSource(options, context);
     }
-
-    private static string OsName() => OperatingSystem.IsLinux() ? "Linux" : OperatingSystem.IsMacOS() ? "macOS" : "this OS";
 }
