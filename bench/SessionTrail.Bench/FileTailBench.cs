@@ -3,12 +3,13 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using SessionTrail.Agent.Logs;
+using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Ids;
-using SessionTrail.Agent.Logs.Files;
 using SessionTrail.Agent.Pipeline;
 using SessionTrail.Agent.Queue;
+using SessionTrail.Agent.Sinks;
 using SessionTrail.Agent.Sources;
+using SessionTrail.Agent.Sources.Files;
 using SessionTrail.Core.Records;
 
 namespace SessionTrail.Bench;

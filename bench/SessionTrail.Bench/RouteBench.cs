@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using SessionTrail.Agent.Ids;
-using SessionTrail.Agent.Logs.Pipes;
 using SessionTrail.Agent.Pipeline;
 using SessionTrail.Agent.Pipes;
 using SessionTrail.Agent.Queue;
@@ -128,7 +127,7 @@ public static class RouteBench
         var targets = queues.Select((q, i) => new RouteTarget("sink" + i.ToString(CultureInfo.InvariantCulture), q, decoration)).ToList();
         var routes = new Dictionary<string, IReadOnlyList<RoutePipe>>
         {
-            ["files"] = [.. targets.Select((t, i) => new RoutePipe("p" + i.ToString(CultureInfo.InvariantCulture), i, filter))],
+            ["files"] = [.. targets.Select((t, i) => new RoutePipe("p" + i.ToString(CultureInfo.InvariantCulture), t.SinkId, filter))],
         };
         return new LogRouter([], targets, routes, () => tracker.Explicit);
     }

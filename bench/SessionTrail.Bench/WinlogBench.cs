@@ -1,6 +1,9 @@
 using System.Buffers;
 using System.Diagnostics;
-using SessionTrail.Agent.Logs;
+using SessionTrail.Agent.Config;
+using SessionTrail.Agent.Ids;
+using SessionTrail.Agent.Sinks;
+using SessionTrail.Agent.Sources;
 using SessionTrail.Core.Formats;
 using SessionTrail.Core.Windows;
 using SessionTrail.Core.Windows.Evtx;

@@ -35,7 +35,7 @@ public static class AgentConfiguration
             }
 
             // Read as the log-shipping loader reads it (non-breaking spaces pasted from a web page are spaces).
-            builder.AddJsonStream(new MemoryStream(Logs.Config.ConfigJson.ReadFile(full)));
+            builder.AddJsonStream(new MemoryStream(ConfigJson.ReadFile(full)));
         }
 
         if (overrides is not null)
@@ -70,7 +70,7 @@ public static class AgentConfiguration
         return options;
     }
 
-    /// <summary>The SessionTrail log sink type's name in "Sinks" entries (see <c>Logs.Config.SessionTrailSinkType</c>).</summary>
+    /// <summary>The SessionTrail log sink type's name in "Sinks" entries (see <see cref="SessionTrailSinkType"/>).</summary>
     private const string SessionTrailSinkType = "SessionTrail";
 
     private static void UseTheSinksServer(AgentOptions options, IConfiguration configuration, IReadOnlyDictionary<string, string?>? overrides, string configFile)

@@ -8,7 +8,7 @@ namespace SessionTrail.Agent.Config;
 /// Reads the config file's top-level "Sinks" list: the sinks besides the SessionTrail server, e.g.
 /// <c>"Sinks": [ { "Type": "S3", "Bucket": "my-bucket", "Region": "us-east-1" } ]</c>.
 /// Entries with a "SinkType" are log sinks (KinesisTap's shape) and are read by
-/// <see cref="Logs.Config.LogConfigLoader"/>, not here.
+/// <see cref="LogConfigLoader"/>, not here.
 /// </summary>
 public static class SinkConfiguration
 {

@@ -1,11 +1,13 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using SessionTrail.Agent.Logs;
+using SessionTrail.Agent.Config;
+using SessionTrail.Agent.Ids;
 using SessionTrail.Agent.Queue;
 using SessionTrail.Agent.Sinks;
-using SessionTrail.Core.Formats;
+using SessionTrail.Agent.Sources;
 using SessionTrail.Core;
+using SessionTrail.Core.Formats;
 
 namespace SessionTrail.Agent.Delivery;
 
@@ -37,7 +39,7 @@ public sealed partial class SinkSender
     private readonly int _maxRecords;
     private readonly long _maxBytes;
     private readonly Backoff _backoff;
-    private readonly string _deadLetterPath;
+    private readonly DeadLetterFile _deadLetter;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TimeSpan _linger;
@@ -60,7 +62,7 @@ public sealed partial class SinkSender
         }
 
         _backoff = backoff;
-        _deadLetterPath = Path.Combine(deadLetterDirectory, sink.Name + ".ndjson");
+        _deadLetter = new DeadLetterFile(Path.Combine(deadLetterDirectory, sink.Name + ".ndjson"), sink.Name, time);
         _time = time;
         _logger = logger;
     }
@@ -255,33 +257,10 @@ public sealed partial class SinkSender
     private void DeadLetter(IReadOnlyList<ReadOnlyMemory<byte>> lines, string reason)
     {
         var now = _time.GetUtcNow();
-        DataAccess.Current.CreateDirectory(Path.GetDirectoryName(_deadLetterPath)!);
-        using (var file = new FileStream(_deadLetterPath, DataAccess.Current.Options(FileMode.Append, FileAccess.Write)))
-        {
-            using (var json = new Utf8JsonWriter(file, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            {
-                json.WriteStartObject();
-                json.WriteStartObject("deadLetter");
-                json.WriteString("time", NdjsonWriter.FormatTime(now));
-                json.WriteString("sink", _sink.Name);
-                json.WriteString("reason", reason);
-                json.WriteNumber("records", lines.Count);
-                json.WriteEndObject();
-                json.WriteEndObject();
-            }
-
-            file.WriteByte((byte)'\n');
-            foreach (var line in lines)
-            {
-                file.Write(line.Span);
-            }
-
-            file.Flush(flushToDisk: true);
-        }
-
+        _deadLetter.AppendBatch(lines, reason);
         Interlocked.Add(ref _deadLettered, lines.Count);
         Errors.Add(now, "dead-lettered " + lines.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " records: " + reason);
-        LogDeadLettered(_logger, _sink.Name, lines.Count, reason, _deadLetterPath);
+        LogDeadLettered(_logger, _sink.Name, lines.Count, reason, _deadLetter.Path);
         NotableChange?.Invoke();
     }
 

@@ -1,4 +1,4 @@
-using SessionTrail.Agent.Logs.Pipes;
+using SessionTrail.Agent.Pipes;
 using SessionTrail.Agent.Queue;
 using SessionTrail.Agent.Sessions;
 
@@ -12,11 +12,11 @@ namespace SessionTrail.Agent.Pipeline;
 /// </summary>
 public sealed class LogRouter
 {
-    private readonly Dictionary<string, RoutePipe[]> _bySource;
+    private readonly Dictionary<string, ResolvedPipe[]> _bySource;
 
     /// <param name="defaultQueues">The queues of the agent's own sinks.</param>
     /// <param name="targets">The log sinks' queues, each with its decoration.</param>
-    /// <param name="pipes">Per source Id (case-insensitive), its pipes.</param>
+    /// <param name="pipes">Per source Id (case-insensitive), its pipes; each names its target by <see cref="RouteTarget.SinkId"/> (case-insensitive).</param>
     /// <param name="session">The explicit session now (for decoration), or null.</param>
     public LogRouter(IReadOnlyList<DiskQueue> defaultQueues, IReadOnlyList<RouteTarget> targets, IReadOnlyDictionary<string, IReadOnlyList<RoutePipe>> pipes, Func<CurrentSession?> session)
     {
@@ -25,15 +25,18 @@ public sealed class LogRouter
         ArgumentNullException.ThrowIfNull(pipes);
         DefaultQueues = [.. defaultQueues];
         Targets = [.. targets];
-        _bySource = new Dictionary<string, RoutePipe[]>(StringComparer.OrdinalIgnoreCase);
+        var byName = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < Targets.Length; i++)
+        {
+            byName.TryAdd(Targets[i].SinkId, i);
+        }
+
+        _bySource = new Dictionary<string, ResolvedPipe[]>(StringComparer.OrdinalIgnoreCase);
         foreach (var (source, list) in pipes)
         {
-            if (list.Any(p => p.Target < 0 || p.Target >= Targets.Length))
-            {
-                throw new ArgumentException($"A pipe of source '{source}' points at no target.", nameof(pipes));
-            }
-
-            _bySource[source] = [.. list];
+            _bySource[source] = [.. list.Select(p => byName.TryGetValue(p.SinkId, out var target)
+                ? new ResolvedPipe(target, p.Filter)
+                : throw new ArgumentException($"A pipe of source '{source}' points at no target.", nameof(pipes)))];
         }
 
         Session = session;
@@ -60,11 +63,14 @@ public sealed class LogRouter
     internal int[] TargetSlots { get; }
 
     /// <summary>The pipes of a source, or null when the source is not in the config (its records go to the default queues).</summary>
-    public RoutePipe[]? PipesOf(string source) => _bySource.GetValueOrDefault(source);
+    internal ResolvedPipe[]? PipesOf(string source) => _bySource.GetValueOrDefault(source);
 }
 
 /// <summary>A log sink's queue and the decoration its records get.</summary>
 public sealed record RouteTarget(string SinkId, DiskQueue Queue, ObjectDecoration? Decoration);
 
-/// <summary>One pipe of a source: to target index <see cref="Target"/>, through <see cref="Filter"/> (null = all).</summary>
-public sealed record RoutePipe(string PipeId, int Target, RegexFilterPipe? Filter);
+/// <summary>One pipe of a source: to the target named <see cref="SinkId"/>, through <see cref="Filter"/> (null = all).</summary>
+public sealed record RoutePipe(string PipeId, string SinkId, RegexFilterPipe? Filter);
+
+/// <summary>A pipe with its target looked up once: the pump's hot path indexes, it does not look names up per record.</summary>
+internal sealed record ResolvedPipe(int Target, RegexFilterPipe? Filter);

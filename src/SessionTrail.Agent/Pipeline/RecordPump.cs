@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Ids;
-using SessionTrail.Agent.Logs.Pipes;
 using SessionTrail.Agent.Pipes;
 using SessionTrail.Agent.Queue;
 using SessionTrail.Agent.Sessions;
@@ -40,7 +39,7 @@ public sealed partial class RecordPump : IDurableRecordOutput
     // A buffer is only rewritten for the next record, after every enqueue of this one has completed.
     private readonly ArrayBufferWriter<byte>[] _buffers = [new(1024)];
     private string? _lastSource;
-    private RoutePipe[]? _lastPipes;
+    private ResolvedPipe[]? _lastPipes;
     private long _enqueueFailures;
 
     /// <param name="queues">Every queue (durability barriers fsync them all).</param>
@@ -177,7 +176,7 @@ public sealed partial class RecordPump : IDurableRecordOutput
         await RouteAsync(log, pipes, force);
     }
 
-    private RoutePipe[]? PipesOf(string source)
+    private ResolvedPipe[]? PipesOf(string source)
     {
         if (!ReferenceEquals(source, _lastSource))
         {
@@ -189,7 +188,7 @@ public sealed partial class RecordPump : IDurableRecordOutput
     }
 
     /// <summary>To each sink that one of the source's pipes lets the record through to, once, decorated for that sink.</summary>
-    private async Task RouteAsync(LogRecord log, RoutePipe[] pipes, CancellationToken force)
+    private async Task RouteAsync(LogRecord log, ResolvedPipe[] pipes, CancellationToken force)
     {
         var router = _router!;
         var any = false;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using SessionTrail.Agent.Platform;
 
 namespace SessionTrail.Agent.Recording;
 
@@ -27,7 +28,7 @@ public static class ChildLauncher
     });
 
     /// <summary>True when Linux children get the parent-death signal (setpriv with --pdeathsig found).</summary>
-    public static bool HasParentDeathSignal => OperatingSystem.IsLinux() && Setpriv.Value is not null;
+    public static bool HasParentDeathSignal => HostOs.IsLinux && Setpriv.Value is not null;
 
     /// <summary>
     /// Starts <paramref name="fileName"/> with <paramref name="arguments"/> (stdin/stdout/stderr as in <paramref name="template"/>).
@@ -37,7 +38,7 @@ public static class ChildLauncher
     {
         ArgumentNullException.ThrowIfNull(template);
         var args = arguments.ToList();
-        if (OperatingSystem.IsLinux() && Setpriv.Value is { } setpriv)
+        if (HostOs.IsLinux && Setpriv.Value is { } setpriv)
         {
             template.FileName = setpriv;
             template.ArgumentList.Add("--pdeathsig");
@@ -56,7 +57,7 @@ public static class ChildLauncher
 
         template.UseShellExecute = false;
         Process process;
-        if (OperatingSystem.IsLinux())
+        if (HostOs.IsLinux)
         {
             var done = new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously);
             _ = Forker.Value;
@@ -69,7 +70,7 @@ public static class ChildLauncher
             process.Start();
         }
 
-        if (OperatingSystem.IsWindows())
+        if (HostOs.IsWindows)
         {
             KillOnCloseJob.Assign(process);
         }

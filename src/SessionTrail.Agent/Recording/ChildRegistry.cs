@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using SessionTrail.Agent.Platform;
 using SessionTrail.Agent.Platform.Linux;
 using SessionTrail.Agent.Storage;
 
@@ -115,7 +116,7 @@ public sealed class ChildRegistry
     /// <summary>The start identity of a live process, or null when it does not exist.</summary>
     public static string? StartIdentity(int pid)
     {
-        if (OperatingSystem.IsLinux())
+        if (HostOs.IsLinux)
         {
             return ProcFs.ReadStartTicks(pid)?.ToString(CultureInfo.InvariantCulture);
         }

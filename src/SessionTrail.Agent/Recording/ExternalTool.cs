@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using SessionTrail.Agent.Platform;
 
 namespace SessionTrail.Agent.Recording;
 
@@ -22,7 +23,7 @@ internal static class ExternalTool
             return File.Exists(full) ? full : null;
         }
 
-        var names = OperatingSystem.IsWindows() && !nameOrPath.EndsWith(".exe", StringComparison.OrdinalIgnoreCase) ? new[] { nameOrPath + ".exe", nameOrPath } : [nameOrPath];
+        var names = HostOs.IsWindows && !nameOrPath.EndsWith(".exe", StringComparison.OrdinalIgnoreCase) ? new[] { nameOrPath + ".exe", nameOrPath } : [nameOrPath];
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
             foreach (var name in names)

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SessionTrail.Agent.Platform;
 
 namespace SessionTrail.Agent.Recording;
 
@@ -53,8 +54,8 @@ public static partial class FfmpegDiscovery
             }}.");
         }
 
-        var probe = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, OperatingSystem.IsWindows() ? "ffprobe.exe" : "ffprobe");
-        return new FfmpegInstallation(path, parsed, File.Exists(probe) ? probe : ExternalTool.Resolve(OperatingSystem.IsWindows() ? "ffprobe.exe" : "ffprobe"));
+        var probe = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, HostOs.IsWindows ? "ffprobe.exe" : "ffprobe");
+        return new FfmpegInstallation(path, parsed, File.Exists(probe) ? probe : ExternalTool.Resolve(HostOs.IsWindows ? "ffprobe.exe" : "ffprobe"));
     }
 
     /// <summary>True when `ffmpeg -encoders` lists <paramref name="name"/> as a video encoder.</summary>
@@ -124,7 +125,7 @@ public static class CaptureBackends
 
     /// <summary>The configured back-end, or the OS default (gdigrab on Windows, x11damage elsewhere).</summary>
     public static string Resolve(string? configured) => string.IsNullOrWhiteSpace(configured)
-        ? (OperatingSystem.IsWindows() ? Gdigrab : X11damage)
+        ? (HostOs.IsWindows ? Gdigrab : X11damage)
         : configured.Trim().ToLowerInvariant() switch
         {
             X11damage => X11damage,

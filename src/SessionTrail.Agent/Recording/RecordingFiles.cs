@@ -1,4 +1,5 @@
 using System.Text;
+using SessionTrail.Agent.Platform;
 using SessionTrail.Agent.Storage;
 using SessionTrail.Core;
 
@@ -16,7 +17,7 @@ public static class RecordingFiles
     {
         var access = DataAccess.Current;
         access.CreateDirectory(path);
-        if (!OperatingSystem.IsWindows() && File.GetUnixFileMode(path) != access.DirectoryMode)
+        if (!HostOs.IsWindows && File.GetUnixFileMode(path) != access.DirectoryMode)
         {
             File.SetUnixFileMode(path, access.DirectoryMode);
         }
@@ -25,7 +26,7 @@ public static class RecordingFiles
     /// <summary>Sets a file to the data's file mode, 0600 (no-op on Windows); a file that vanished meanwhile is ignored.</summary>
     public static void MakePrivate(string path)
     {
-        if (OperatingSystem.IsWindows())
+        if (HostOs.IsWindows)
         {
             return;
         }

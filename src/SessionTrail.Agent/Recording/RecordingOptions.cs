@@ -1,3 +1,5 @@
+using SessionTrail.Agent.Platform;
+
 namespace SessionTrail.Agent.Recording;
 
 /// <summary>
@@ -10,7 +12,7 @@ public sealed class RecordingOptions
     public bool Enabled { get; set; }
 
     /// <summary>ffmpeg executable: a path, or a name looked up on PATH.</summary>
-    public string FfmpegPath { get; set; } = OperatingSystem.IsWindows() ? "ffmpeg.exe" : "ffmpeg";
+    public string FfmpegPath { get; set; } = HostOs.IsWindows ? "ffmpeg.exe" : "ffmpeg";
 
     /// <summary>Capture back-end: "x11damage" (Linux default: the agent grabs only changed frames, see <see cref="X11.X11DamageCapture"/>; x11grab when the display lacks DAMAGE/MIT-SHM/XFIXES), "x11grab" (ffmpeg grabs every frame), "gdigrab" or "ddagrab" (Windows). Null picks the OS default.</summary>
     public string? Backend { get; set; }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SessionTrail.Agent.Platform;
 using SessionTrail.Agent.Sessions;
 using SessionTrail.Agent.Sources;
 using SessionTrail.Core.Records;
@@ -48,7 +49,7 @@ public sealed partial class RecordingSource : IRecordSource
         var recorderLogger = loggers.CreateLogger<ScreenRecorder>();
         _createRecorder = ffmpeg => new ScreenRecorder(options, dataDir, host, ffmpeg, probe, _registry, time, recorderLogger) { Budget = Budget, SegmentClosed = SegmentClosed };
         _findFfmpeg = ct => FfmpegDiscovery.CheckAsync(options.FfmpegPath, backend, ct);
-        _createNotice = () => OperatingSystem.IsWindows() ? new MsgExeNotice() : new XmessageNotice(display, env, _registry);
+        _createNotice = () => HostOs.IsWindows ? new MsgExeNotice() : new XmessageNotice(display, env, _registry);
     }
 
     public string Name => "screen-recorder";
@@ -228,7 +229,7 @@ public sealed partial class RecordingSource : IRecordSource
     /// <summary>The geometry probe of this OS for <paramref name="display"/> (X11) with the X clients' environment <paramref name="env"/>.</summary>
     public static IGeometryProbe PlatformProbe(string display, IReadOnlyDictionary<string, string?> env)
     {
-        if (OperatingSystem.IsWindows())
+        if (HostOs.IsWindows)
         {
             return new WindowsGeometryProbe();
         }

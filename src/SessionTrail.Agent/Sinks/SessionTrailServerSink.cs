@@ -48,18 +48,10 @@ public sealed partial class SessionTrailServerSink : ISink, IDisposable
         content.Headers.ContentEncoding.Add("gzip");
         request.Content = content;
 
-        HttpResponseMessage response;
-        try
+        var call = await SinkHttp.SendAsync(_http, request, "server unreachable: ", "request timed out", cancellationToken);
+        if (call.Response is not { } response)
         {
-            response = await _http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException ex)
-        {
-            return SinkResult.Retryable("server unreachable: " + ex.Message);
-        }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return SinkResult.Retryable("request timed out");
+            return call.Failure!;
         }
 
         using (response)
@@ -70,19 +62,19 @@ public sealed partial class SessionTrailServerSink : ISink, IDisposable
                 return SinkResult.Success;
             }
 
-            var answer = await ReadBodyAsync(response, cancellationToken);
+            var answer = await SinkHttp.ReadBodyAsync(response, cancellationToken);
             var body = answer.Length > 500 ? answer[..500] : answer;
-            var retryAfter = RetryAfter(response);
-            switch (response.StatusCode)
+            var retryAfter = SinkHttp.RetryAfter(response, TimeProvider.System);
+            switch (SinkHttp.Classify(response.StatusCode))
             {
-                case HttpStatusCode.BadRequest when BadLine(answer) is { } line:
+                case HttpRefusal.BadRequest when BadLine(answer) is { } line:
                     return SinkResult.RecordRejected("server rejected the batch (400): " + body, line);
-                case HttpStatusCode.BadRequest:
+                case HttpRefusal.BadRequest:
                     return SinkResult.Rejected("server rejected the batch (400): " + body);
-                case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
+                case HttpRefusal.Credentials:
                     LogTokenRejected(_logger, status, _ingestUri);
                     return SinkResult.Retryable($"token rejected ({status}): {body}; check the agent's Token and its role (agent or admin)", retryAfter);
-                case HttpStatusCode.RequestEntityTooLarge:
+                case HttpRefusal.TooLarge:
                     return SinkResult.TooLarge("413 " + body);
                 default:
                     return SinkResult.Retryable($"server answered {status}: {body}", retryAfter);
@@ -120,35 +112,6 @@ public sealed partial class SessionTrailServerSink : ISink, IDisposable
         }
 
         return buffer.ToArray();
-    }
-
-    private static async Task<string> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await response.Content.ReadAsStringAsync(cancellationToken);
-        }
-        catch (HttpRequestException)
-        {
-            return "";
-        }
-    }
-
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta)
-        {
-            return delta;
-        }
-
-        if (header?.Date is { } date)
-        {
-            var wait = date - DateTimeOffset.UtcNow;
-            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
-        }
-
-        return null;
     }
 
     [LoggerMessage(EventId = 1610, Level = LogLevel.Error, Message = "TOKEN REJECTED by the server ({Status}) at {Url}; records stay queued until a valid token is configured")]

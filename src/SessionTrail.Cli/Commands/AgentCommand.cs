@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using SessionTrail.Agent.Logs.Config;
+using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Platform.Windows;
 using SessionTrail.Agent.Status;
 

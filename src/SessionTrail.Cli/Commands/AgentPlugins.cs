@@ -1,12 +1,12 @@
-using SessionTrail.Agent.Logs.Config;
-using SessionTrail.Agent.Logs.Diagnostics;
-using SessionTrail.Agent.Logs.Files;
-using SessionTrail.Agent.Logs.Journald;
-using SessionTrail.Agent.Logs.Windows;
-using SessionTrail.Agent.Logs.Sinks.FileSystem;
-using SessionTrail.Agent.Logs.Sinks.Firehose;
-using SessionTrail.Agent.Logs.Sinks.OpenSearch;
-using SessionTrail.Agent.Logs.Sinks.S3Logs;
+using SessionTrail.Agent.Config;
+using SessionTrail.Agent.Sinks.FileSystem;
+using SessionTrail.Agent.Sinks.Firehose;
+using SessionTrail.Agent.Sinks.OpenSearch;
+using SessionTrail.Agent.Sinks.S3;
+using SessionTrail.Agent.Sources.Diagnostics;
+using SessionTrail.Agent.Sources.Files;
+using SessionTrail.Agent.Sources.Journald;
+using SessionTrail.Agent.Sources.WindowsEventLog;
 
 namespace SessionTrail.Cli.Commands;
 

@@ -2,10 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using SessionTrail.Agent;
 using SessionTrail.Agent.Config;
-using SessionTrail.Agent.Logs;
-using SessionTrail.Agent.Logs.Config;
-using SessionTrail.Agent.Platform.Linux;
-using SessionTrail.Agent.Platform.Windows;
+using SessionTrail.Agent.Ids;
+using SessionTrail.Agent.Platform;
+using SessionTrail.Agent.Sinks;
 using SessionTrail.Agent.Sinks.S3;
 using SessionTrail.Agent.Sources;
 using SessionTrail.Agent.Status;
@@ -22,20 +21,18 @@ internal sealed partial class AgentRunner : IAgentRun
     private readonly string? _configFile;
     private readonly IReadOnlyDictionary<string, string?> _overrides;
     private readonly AgentOptions _options;
-    private readonly LinuxProcessSource? _processes;
+    private readonly IProcessCapture _capture;
     private readonly IReadOnlyList<S3Sink> _sinks;
     private readonly LogShipping _logShipping;
     private readonly ILoggerFactory _logs;
-    private readonly WindowsCapture? _windows;
     private AgentHost? _host;
 
-    private AgentRunner(string? configFile, IReadOnlyDictionary<string, string?> overrides, AgentOptions options, LinuxProcessSource? processes, IReadOnlyList<S3Sink> sinks, LogShipping logShipping, ILoggerFactory logs, WindowsCapture? windows = null)
+    private AgentRunner(string? configFile, IReadOnlyDictionary<string, string?> overrides, AgentOptions options, IProcessCapture capture, IReadOnlyList<S3Sink> sinks, LogShipping logShipping, ILoggerFactory logs)
     {
         _configFile = configFile;
         _overrides = overrides;
-        _windows = windows;
         _options = options;
-        _processes = processes;
+        _capture = capture;
         _sinks = sinks;
         _logShipping = logShipping;
         _logs = logs;
@@ -66,20 +63,7 @@ internal sealed partial class AgentRunner : IAgentRun
                 sinks.Add(new S3Sink(sink, options.DataDir, store, logs.CreateLogger<S3Sink>(), TimeProvider.System));
             }
 
-            if (OperatingSystem.IsWindows())
-            {
-                return new AgentRunner(configFile, overrides, options, null, sinks, logShipping, logs, WindowsCapture.Create(built, options.DataDir, options.Host, logs));
-            }
-
-            if (!OperatingSystem.IsLinux())
-            {
-                throw new NotSupportedException("process capture on this operating system is not built; the agent runs on Linux and Windows.");
-            }
-
-            var capture = ProcessCaptureOptions.FromConfiguration(built);
-            capture.ThrowIfInvalid();
-            var processes = new LinuxProcessSource(capture, logs.CreateLogger<LinuxProcessSource>(), TimeProvider.System);
-            return new AgentRunner(configFile, overrides, options, processes, sinks, logShipping, logs);
+            return new AgentRunner(configFile, overrides, options, ProcessCapture.Create(built, options.DataDir, options.Host, logs), sinks, logShipping, logs);
         }
         catch
         {
@@ -146,18 +130,11 @@ internal sealed partial class AgentRunner : IAgentRun
 
         try
         {
-            if (OperatingSystem.IsWindows())
-            {
-                WindowsCaptureOptions.FromConfiguration(built).ThrowIfInvalid();
-            }
-            else
-            {
-                ProcessCaptureOptions.FromConfiguration(built).ThrowIfInvalid();
-            }
+            ProcessCapture.Validate(built);
         }
         catch (Exception ex) when (Failure.IsUserError(ex))
         {
-            Fail(OperatingSystem.IsWindows() ? "WindowsProcesses" : "Processes", ex);
+            Fail(ProcessCapture.SectionName, ex);
         }
 
         var registry = AgentPlugins.Registry();
@@ -227,20 +204,15 @@ internal sealed partial class AgentRunner : IAgentRun
 
     private async Task RunOnceAsync(Action<string> onCapturing, CancellationToken stop)
     {
-        var sources = new List<IRecordSource>();
-        if (_processes is not null)
+        using var host = new AgentHost(_options, [_capture.Source], _sinks, _logs, TimeProvider.System, _capture.Pipes, _capture.SessionProbe, _logShipping) { Config = Config };
+        _host = host;
+        var running = host.RunAsync(stop);
+        if (await Task.WhenAny(_capture.Ready, running) == _capture.Ready)
         {
-            sources.Add(_processes);
+            onCapturing("capturing processes (" + _capture.Describe() + ")" + DescribeLogs());
         }
 
-        if (_windows is not null)
-        {
-            await RunWindowsAsync(_windows, onCapturing, stop);
-        }
-        else
-        {
-            await RunHostAsync(sources, onCapturing, stop);
-        }
+        await running;
     }
 
     private static IConfiguration ReadConfiguration(string? configFile)
@@ -289,46 +261,9 @@ internal sealed partial class AgentRunner : IAgentRun
         return shipping;
     }
 
-    private async Task RunHostAsync(List<IRecordSource> sources, Action<string> onCapturing, CancellationToken stop)
-    {
-        using var host = new AgentHost(_options, sources, _sinks, _logs, TimeProvider.System, pipes: null, OperatingSystem.IsLinux() ? new LinuxSessionProbe() : null, _logShipping) { Config = Config };
-        _host = host;
-        var running = host.RunAsync(stop);
-        if (_processes is not null)
-        {
-            var ready = await Task.WhenAny(_processes.Ready, running);
-            if (ready == _processes.Ready)
-            {
-                onCapturing($"capturing processes ({DescribeMode(_processes.Stats.Mode)}){DescribeLogs()}");
-            }
-        }
-
-        await running;
-    }
-
-    private async Task RunWindowsAsync(WindowsCapture windows, Action<string> onCapturing, CancellationToken stop)
-    {
-        using var host = new AgentHost(_options, [windows.Source], _sinks, _logs, TimeProvider.System, windows.Pipes, sessionProbe: null, _logShipping) { Config = Config };
-        _host = host;
-        var running = host.RunAsync(stop);
-        if (await Task.WhenAny(windows.Ready, running) == windows.Ready)
-        {
-            onCapturing("capturing processes (" + windows.Description + ")" + DescribeLogs());
-        }
-
-        await running;
-    }
-
     private string DescribeLogs() => _logShipping.Sources.Count + _logShipping.Sinks.Count == 0
         ? ""
         : $", shipping logs: {_logShipping.Sources.Count} sources, {_logShipping.Sinks.Count} sinks, {_logShipping.Pipes.Count} pipes";
-
-    private static string DescribeMode(CaptureMode mode) => mode switch
-    {
-        CaptureMode.Kernel => "kernel: netlink process connector + fanotify exec events",
-        CaptureMode.Poll => "polling /proc: programs shorter than the poll interval are missed",
-        _ => mode.ToString(),
-    };
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "{Warning}")]
     private static partial void LogConfigWarning(ILogger logger, string warning);

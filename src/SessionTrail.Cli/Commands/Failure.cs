@@ -28,7 +28,7 @@ internal static class Failure
     public static bool IsUserError(Exception ex) => ex is ArgumentException or InvalidOperationException or IOException
         or UnauthorizedAccessException or InvalidDataException or HttpRequestException or FormatException
         or System.Text.Json.JsonException or Microsoft.Data.Sqlite.SqliteException or NotSupportedException
-        or Agent.Config.AgentOptionsException or Agent.Logs.LogConfigException or Microsoft.Extensions.Options.OptionsValidationException;
+        or Agent.Config.AgentOptionsException or Agent.Config.LogConfigException or Microsoft.Extensions.Options.OptionsValidationException;
 
     private static string Describe(Exception ex)
     {

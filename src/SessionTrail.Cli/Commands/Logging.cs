@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
-using SessionTrail.Agent.Logs.Diagnostics;
+using SessionTrail.Agent.Sources.Diagnostics;
 
 namespace SessionTrail.Cli.Commands;
 

@@ -1,7 +1,7 @@
 using SessionTrail.Agent.Recording;
 using SessionTrail.Agent.Sessions;
 using SessionTrail.Agent.Tests.Fakes;
-using SessionTrail.Agent.Tests.Logs;
+using SessionTrail.Agent.Tests.Sources;
 using SessionTrail.Core.Records;
 
 namespace SessionTrail.Agent.Tests.Recording;

@@ -206,7 +206,7 @@ public sealed class RecorderXvncTests(ITestOutputHelper log) : IDisposable
             SegmentListPath = Path.Combine(_dir.Path, "list.csv"),
         };
         var crashed = new ChildRegistry(ScreenRecorder.Root(_dir.Path));
-        var run = await FfmpegRun.StartAsync("/usr/bin/ffmpeg", FfmpegArguments.Build(options, plan), ScreenRecorder.XEnvironment(options, _x.Display), crashed, new Logs.ListLogger());
+        var run = await FfmpegRun.StartAsync("/usr/bin/ffmpeg", FfmpegArguments.Build(options, plan), ScreenRecorder.XEnvironment(options, _x.Display), crashed, new Sources.ListLogger());
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (!(File.Exists(spool.SegmentPath(0)) && new FileInfo(spool.SegmentPath(0)).Length > 5000))
         {
@@ -228,7 +228,7 @@ public sealed class RecorderXvncTests(ITestOutputHelper log) : IDisposable
 
         var output = new CollectingOutput();
         var ffmpeg = await FfmpegDiscovery.CheckAsync("ffmpeg", CaptureBackends.X11grab);
-        var recorder = new ScreenRecorder(options, _dir.Path, "host1", ffmpeg, new XrandrGeometryProbe(_x.Display, "xrandr", ScreenRecorder.XEnvironment(options, _x.Display)), registry, TimeProvider.System, new Logs.ListLogger());
+        var recorder = new ScreenRecorder(options, _dir.Path, "host1", ffmpeg, new XrandrGeometryProbe(_x.Display, "xrandr", ScreenRecorder.XEnvironment(options, _x.Display)), registry, TimeProvider.System, new Sources.ListLogger());
         await recorder.RecoverAsync(output, default);
         var record = Assert.Single(output.Records.OfType<RecordingSegmentRecord>());
         Assert.Equal(("rec:crash-1:0", SegmentEndReasons.Recovered, 1280, 800, "h264"), (record.Id, record.EndReason, record.Width, record.Height, record.Codec));

@@ -2,7 +2,7 @@ using System.Globalization;
 using SessionTrail.Agent.Recording;
 using SessionTrail.Agent.Recording.X11;
 using SessionTrail.Agent.Tests.Fakes;
-using SessionTrail.Agent.Tests.Logs;
+using SessionTrail.Agent.Tests.Sources;
 using SessionTrail.Core.Records;
 using Xunit.Abstractions;
 

@@ -77,7 +77,7 @@ public sealed class SessionFileSourceTests : IDisposable
         await run.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
-    private sealed class SignallingOutput : Sources.IRecordOutput
+    private sealed class SignallingOutput : SessionTrail.Agent.Sources.IRecordOutput
     {
         private readonly TaskCompletionSource<TrailRecord> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

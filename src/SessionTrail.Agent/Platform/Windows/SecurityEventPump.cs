@@ -1,20 +1,13 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using SessionTrail.Agent.Logs;
+using SessionTrail.Agent.Config;
+using SessionTrail.Agent.Ids;
+using SessionTrail.Agent.Sinks;
 using SessionTrail.Agent.Sources;
+using SessionTrail.Agent.Sources.WindowsEventLog;
 using SessionTrail.Core.Windows;
 
 namespace SessionTrail.Agent.Platform.Windows;
-
-/// <summary>A thread-safe event counter.</summary>
-public sealed class EventCounter
-{
-    private long _value;
-
-    public long Value => Interlocked.Read(ref _value);
-
-    internal void Increment() => Interlocked.Increment(ref _value);
-}
 
 /// <summary>Counters of the Windows source, for logs and tests: every event read is written, filtered, skipped (not 4688/4689) or an error.</summary>
 public sealed class SecurityEventStats
@@ -41,6 +34,8 @@ public sealed class SecurityEventStats
 /// A bookmark is saved every <see cref="WindowsCaptureOptions.BookmarkEveryEvents"/> events, every
 /// <see cref="WindowsCaptureOptions.BookmarkInterval"/>, and whenever the channel runs empty.
 /// An event that cannot be read or mapped is logged with its record number and reason, counted, and passed.
+/// The reading loop and the bookmark type are the event log sources' (<see cref="EventLogPump.PumpAsync"/>,
+/// <see cref="EventLogBookmark"/>).
 /// </summary>
 public sealed partial class SecurityEventPump(WindowsCaptureOptions options, SecurityLogPosition position, ILogger logger, TimeProvider time)
 {
@@ -55,21 +50,10 @@ public sealed partial class SecurityEventPump(WindowsCaptureOptions options, Sec
             ?? throw new InvalidOperationException("the Windows event log source needs an output that reports durability (the agent's pump)");
         var bookmark = new DurableBookmark<long>(durable, recordId =>
         {
-            position.Save(new SecurityLogBookmark { Channel = SecurityLogPosition.Channel, RecordId = recordId, SavedAt = time.GetUtcNow() });
+            position.Save(new EventLogBookmark { Channel = SecurityLogPosition.Channel, RecordId = recordId, SavedAt = time.GetUtcNow() });
             Stats.BookmarksSaved.Increment();
         }, options.BookmarkEveryEvents, options.BookmarkInterval, time);
-        while (await events.WaitToReadAsync(cancellationToken))
-        {
-            while (events.TryRead(out var xml))
-            {
-                if (await HandleAsync(xml, output, cancellationToken) is { } recordId)
-                {
-                    bookmark.Advance(recordId);
-                }
-
-                await bookmark.SaveIfDueAsync(idle: !events.TryPeek(out _), cancellationToken);
-            }
-        }
+        await EventLogPump.PumpAsync(events, bookmark, (xml, ct) => HandleAsync(xml, output, ct), saveAtEnd: false, cancellationToken);
     }
 
     /// <summary>Handles one event; returns its EventRecordID (null when it has none or could not be read).</summary>

@@ -1,30 +1,19 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
-using SessionTrail.Agent.Logs.Windows;
+using SessionTrail.Agent.Sources.WindowsEventLog;
 using SessionTrail.Agent.Storage;
 using SessionTrail.Core;
 using SessionTrail.Core.Windows;
 
 namespace SessionTrail.Agent.Platform.Windows;
 
-/// <summary>How far the Windows source has read the Security log: the last EventRecordID safely queued.</summary>
-public sealed record SecurityLogBookmark
-{
-    public required string Channel { get; init; }
-
-    /// <summary>EventRecordID of the last event whose record is in the agent's durable queues (or was filtered out).</summary>
-    public required long RecordId { get; init; }
-
-    public required DateTimeOffset SavedAt { get; init; }
-}
-
 /// <summary>Where the live source starts reading: the XPath query and whether events already in the log are read.</summary>
 public sealed record SecurityLogStart(string Query, bool ReadExisting, string Why);
 
 /// <summary>
 /// The bookmark file DIR/agent/windows-security-bookmark.json (written atomically) and the decision where
-/// to start. Platform-neutral so that it is tested on Linux; the Windows shell only runs the query.
+/// to start. Platform-neutral so that it is tested on Linux; the Windows shell only runs the query. The file holds
+/// an <see cref="EventLogBookmark"/> (the event log sources' bookmark: channel, last EventRecordID safely queued, when).
 /// </summary>
 public sealed class SecurityLogPosition(string dataDir)
 {
@@ -48,11 +37,10 @@ public sealed class SecurityLogPosition(string dataDir)
     /// one (first start): from now, or every event in the log when <paramref name="readExistingOnFirstStart"/>.
     /// A cleared log (newest record number below the bookmark) or an unreadable bookmark: every event in the log.
     /// </summary>
-    public static SecurityLogStart Decide(SecurityLogBookmark? bookmark, bool bookmarkUnreadable, bool readExistingOnFirstStart, long? newestRecordId)
+    public static SecurityLogStart Decide(EventLogBookmark? bookmark, bool bookmarkUnreadable, bool readExistingOnFirstStart, long? newestRecordId)
     {
-        var saved = bookmark is null ? null : new EventLogBookmark { Channel = bookmark.Channel, RecordId = bookmark.RecordId, SavedAt = bookmark.SavedAt };
         var initial = readExistingOnFirstStart ? EventLogInitialPosition.Beginning : EventLogInitialPosition.EndOfStream;
-        var start = EventLogPosition.Decide(saved, bookmarkUnreadable, initial, null, newestRecordId);
+        var start = EventLogPosition.Decide(bookmark, bookmarkUnreadable, initial, null, newestRecordId);
         var why = start.Why;
         if (bookmark is null && !bookmarkUnreadable)
         {
@@ -65,7 +53,7 @@ public sealed class SecurityLogPosition(string dataDir)
     }
 
     /// <summary>Reads the bookmark: (null, false) when there is none, (null, true) when the file is unreadable.</summary>
-    public (SecurityLogBookmark? Bookmark, bool Unreadable) Load()
+    public (EventLogBookmark? Bookmark, bool Unreadable) Load()
     {
         if (!File.Exists(FilePath))
         {
@@ -74,7 +62,7 @@ public sealed class SecurityLogPosition(string dataDir)
 
         try
         {
-            var bookmark = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), BookmarkJsonContext.Default.SecurityLogBookmark);
+            var bookmark = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), EventLogJsonContext.Default.EventLogBookmark);
             return bookmark is { RecordId: >= 0 } ? (bookmark, false) : (null, true);
         }
         catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
@@ -84,10 +72,6 @@ public sealed class SecurityLogPosition(string dataDir)
     }
 
     /// <summary>Saves atomically (old or new content after a crash, never a mix).</summary>
-    public void Save(SecurityLogBookmark bookmark) =>
-        AtomicFile.WriteAllBytes(FilePath, JsonSerializer.SerializeToUtf8Bytes(bookmark, BookmarkJsonContext.Default.SecurityLogBookmark));
+    public void Save(EventLogBookmark bookmark) =>
+        AtomicFile.WriteAllBytes(FilePath, JsonSerializer.SerializeToUtf8Bytes(bookmark, EventLogJsonContext.Default.EventLogBookmark));
 }
-
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-[JsonSerializable(typeof(SecurityLogBookmark))]
-internal sealed partial class BookmarkJsonContext : JsonSerializerContext;

@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Pipes;
+using SessionTrail.Agent.Sessions;
 using SessionTrail.Agent.Sources;
 
 namespace SessionTrail.Agent.Platform.Windows;
@@ -11,8 +12,13 @@ namespace SessionTrail.Agent.Platform.Windows;
 /// <param name="Pipes">Pipes before the agent's own session attribution.</param>
 /// <param name="Ready">Completes when the source captures.</param>
 /// <param name="Description">One line for the console.</param>
-public sealed record WindowsCapture(IRecordSource Source, IReadOnlyList<IRecordPipe> Pipes, Task Ready, string Description)
+public sealed record WindowsCapture(IRecordSource Source, IReadOnlyList<IRecordPipe> Pipes, Task Ready, string Description) : IProcessCapture
 {
+    /// <summary>None: a logon session ends with its logoff events.</summary>
+    public ILiveSessionProbe? SessionProbe => null;
+
+    public string Describe() => Description;
+
     /// <summary>Reads and validates the "WindowsProcesses" section and builds the parts. Throws naming a bad setting.</summary>
     [SupportedOSPlatform("windows")]
     public static WindowsCapture Create(IConfiguration configuration, string dataDir, string host, ILoggerFactory logs)

@@ -1,8 +1,8 @@
 using System.Diagnostics.Eventing.Reader;
 using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
-using SessionTrail.Agent.Logs.Windows;
 using SessionTrail.Agent.Sources;
+using SessionTrail.Agent.Sources.WindowsEventLog;
 
 namespace SessionTrail.Agent.Platform.Windows;
 

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using SessionTrail.Agent.Sinks;
 
 namespace SessionTrail.Agent.Recording.Upload;
 
@@ -139,10 +140,10 @@ public sealed class ServerRecordingTarget : IRecordingTarget
         ArgumentNullException.ThrowIfNull(segment);
         using var request = new HttpRequestMessage(HttpMethod.Get, Url(segment, "upload"));
         using var response = await SendAsync(request, ct);
-        var body = await ReadBodyAsync(response, ct);
+        var body = await SinkHttp.ReadBodyAsync(response, ct);
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            throw Unexpected(response.StatusCode, body, "GET upload", RetryAfter(response));
+            throw Unexpected(response.StatusCode, body, "GET upload", SinkHttp.RetryAfter(response, TimeProvider.System));
         }
 
         ServerState? state;
@@ -197,7 +198,7 @@ public sealed class ServerRecordingTarget : IRecordingTarget
                     continue;
                 }
 
-                var body = await ReadBodyAsync(response, ct);
+                var body = await SinkHttp.ReadBodyAsync(response, ct);
                 if (response.StatusCode == HttpStatusCode.Conflict && held is { } at)
                 {
                     if (response.Headers.TryGetValues("Upload-Complete", out var c) && c.Contains("?1"))
@@ -212,7 +213,7 @@ public sealed class ServerRecordingTarget : IRecordingTarget
                 }
 
                 _offsets.TryRemove(key, out _);
-                throw Unexpected(response.StatusCode, body, "PATCH upload", RetryAfter(response));
+                throw Unexpected(response.StatusCode, body, "PATCH upload", SinkHttp.RetryAfter(response, TimeProvider.System));
             }
         }
 
@@ -229,7 +230,7 @@ public sealed class ServerRecordingTarget : IRecordingTarget
                 "application/json"),
         };
         using var response = await SendAsync(request, ct);
-        return (response.StatusCode, await ReadBodyAsync(response, ct), OffsetHeader(response), RetryAfter(response));
+        return (response.StatusCode, await SinkHttp.ReadBodyAsync(response, ct), OffsetHeader(response), SinkHttp.RetryAfter(response, TimeProvider.System));
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
@@ -295,25 +296,6 @@ public sealed class ServerRecordingTarget : IRecordingTarget
     private static long? OffsetHeader(HttpResponseMessage response) =>
         response.Headers.TryGetValues("Upload-Offset", out var values)
         && long.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
-
-    private static TimeSpan? RetryAfter(HttpResponseMessage response) =>
-        response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date is { } d ? d - DateTimeOffset.UtcNow : null);
-
-    private static async Task<string> ReadBodyAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        try
-        {
-            return await response.Content.ReadAsStringAsync(ct);
-        }
-        catch (HttpRequestException)
-        {
-            return "";
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-    }
 
     private static string Shorten(string body) => body.Length > 300 ? body[..300] + "…" : body;
 }

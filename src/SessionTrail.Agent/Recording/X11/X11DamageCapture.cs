@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using SessionTrail.Agent.Platform;
 
 namespace SessionTrail.Agent.Recording.X11;
 
@@ -66,7 +67,7 @@ public sealed partial class X11DamageCapture : IDisposable
     /// </summary>
     public static string? Unavailable(string display)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!HostOs.IsLinux)
         {
             return "damage capture is for X11 on Linux";
         }
@@ -97,7 +98,7 @@ public sealed partial class X11DamageCapture : IDisposable
     /// </summary>
     public static void UseXAuthority(string? path)
     {
-        if (OperatingSystem.IsLinux() && !string.IsNullOrWhiteSpace(path))
+        if (HostOs.IsLinux && !string.IsNullOrWhiteSpace(path))
         {
             _ = X11Native.setenv("XAUTHORITY", path, 1);
         }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using SessionTrail.Agent.Platform;
 
 namespace SessionTrail.Agent.Recording.X11;
 
@@ -14,7 +15,7 @@ public sealed class X11RandrProbe(string display, IGeometryProbe fallback) : IGe
 {
     private readonly Lock _lock = new();
     private nint _display;
-    private bool _useFallback = !OperatingSystem.IsLinux();
+    private bool _useFallback = !HostOs.IsLinux;
 
     /// <summary>True once the probe answers through the fallback.</summary>
     public bool UsesFallback => _useFallback;

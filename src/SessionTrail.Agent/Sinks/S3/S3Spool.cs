@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using SessionTrail.Agent.Platform;
 using SessionTrail.Core;
 
 namespace SessionTrail.Agent.Sinks.S3;
@@ -285,7 +286,7 @@ public sealed class S3Spool
     /// <summary>Makes a created, renamed or deleted entry durable (Linux; elsewhere the rename is trusted).</summary>
     private static unsafe void FsyncDirectory(string directory)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!HostOs.IsLinux)
         {
             return;
         }

@@ -5,8 +5,9 @@ using SessionTrail.Agent.Pipeline;
 using SessionTrail.Agent.Platform.Windows;
 using SessionTrail.Agent.Queue;
 using SessionTrail.Agent.Sources;
+using SessionTrail.Agent.Sources.WindowsEventLog;
 using SessionTrail.Agent.Tests.Fakes;
-using SessionTrail.Agent.Tests.Logs;
+using SessionTrail.Agent.Tests.Sources;
 using SessionTrail.Core.Records;
 using SessionTrail.Core.Tests.Windows;
 
@@ -113,7 +114,7 @@ public sealed class SecurityEventPumpTests : IDisposable
     [Fact]
     public void WhereToStart()
     {
-        var b = new SecurityLogBookmark { Channel = "Security", RecordId = 500, SavedAt = DateTimeOffset.UnixEpoch };
+        var b = new EventLogBookmark { Channel = "Security", RecordId = 500, SavedAt = DateTimeOffset.UnixEpoch };
         Assert.Equal(
             "*[System[Provider[@Name='Microsoft-Windows-Security-Auditing'] and (EventID=4688 or EventID=4689)]]",
             SecurityLogPosition.Query(null));
@@ -130,7 +131,7 @@ public sealed class SecurityEventPumpTests : IDisposable
     {
         var position = new SecurityLogPosition(_dir.Path);
         Assert.Equal((null, false), position.Load());
-        position.Save(new SecurityLogBookmark { Channel = "Security", RecordId = 42, SavedAt = DateTimeOffset.UnixEpoch });
+        position.Save(new EventLogBookmark { Channel = "Security", RecordId = 42, SavedAt = DateTimeOffset.UnixEpoch });
         Assert.Equal(42, position.Load().Bookmark!.RecordId);
         File.WriteAllText(position.FilePath, "{\"recordId\": \"x");
         Assert.Equal((null, true), position.Load());
