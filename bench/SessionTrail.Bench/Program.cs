@@ -1,4 +1,4 @@
-// Benchmarks that print figures (see README "Performance"). They are not tests and assert nothing.
+// Benchmarks that print figures (see docs/performance.md). They are not tests and assert nothing.
 //   dotnet run -c Release --project bench/SessionTrail.Bench -- <name> [options]
 using SessionTrail.Bench;
 

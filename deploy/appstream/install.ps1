@@ -243,7 +243,7 @@ function Register-Agent([string] $Exe, [string] $ConfigPath) {
         }
         if ($PSCmdlet.ShouldProcess($TaskName, 'GC settings for heavy log streams (service environment)')) {
             # Concurrent GC with a 16 MiB gen-0 budget: 110 MB instead of 218 MB peak RSS while shipping
-            # 50 MiB/s of logs, no change when idle (README "Performance"; the same as the systemd unit).
+            # 50 MiB/s of logs, no change when idle (docs/performance.md; the same as the systemd unit).
             Set-ItemProperty -Path "HKLM:\SYSTEM\CurrentControlSet\Services\$TaskName" -Name 'Environment' `
                 -Value @('DOTNET_gcConcurrent=1', 'DOTNET_GCgen0size=0x1000000') -Type MultiString
         }

@@ -2,7 +2,7 @@
 -- verbatim. Replace DOC-EXAMPLE-BUCKET; run CREATE DATABASE appstream_usage first and
 -- MSCK REPAIR TABLE appstream_applications after new partitions arrive.
 -- Reads `sessiontrail export --format athena-csv` output. Note: the CSV has no quoting, so a comma
--- or line break in a process path shifts or splits that row (see README "Athena").
+-- or line break in a process path shifts or splits that row (see docs/athena.md).
 CREATE EXTERNAL TABLE `appstream_usage`.`appstream_applications`(
   `event_type` bigint, 
   `date` string, 

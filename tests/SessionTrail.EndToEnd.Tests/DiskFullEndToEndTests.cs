@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace SessionTrail.EndToEnd.Tests;
 
 /// <summary>
-/// README "Disk full", with the real executables: `sessiontrail server` keeps its data directory on a real
+/// docs/security.md "Disk full", with the real executables: `sessiontrail server` keeps its data directory on a real
 /// 16 MiB tmpfs that fills up while `sessiontrail agent` ships a log file. The agent is answered 507, keeps
 /// the lines in its queue and retries; once space is freed every line arrives, once — no restart of either.
 /// </summary>

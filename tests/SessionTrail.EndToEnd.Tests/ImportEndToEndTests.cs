@@ -161,7 +161,7 @@ public sealed partial class ImportEndToEndTests : IAsyncLifetime, IAsyncDisposab
     }
 
     /// <summary>
-    /// README "Import": the server's time window applies to import too, by data directory and by server.
+    /// docs/import.md "Import": the server's time window applies to import too, by data directory and by server.
     /// The process from year 1 to year 9999 is refused with its file:line:field, a 2015 seed session
     /// imports, and the good records are stored either way.
     /// </summary>

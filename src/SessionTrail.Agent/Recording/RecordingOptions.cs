@@ -23,7 +23,7 @@ public sealed class RecordingOptions
     /// <summary>Frames per second captured (1–30).</summary>
     public int Fps { get; set; } = 5;
 
-    /// <summary>x264 constant rate factor (0–51, lower is better quality and bigger). Defaults from `bench record` (README "Performance — screen recording").</summary>
+    /// <summary>x264 constant rate factor (0–51, lower is better quality and bigger). Defaults from `bench record` (docs/performance.md "Screen recording").</summary>
     public int Crf { get; set; } = 22;
 
     /// <summary>x264 preset (ultrafast … veryslow).</summary>
@@ -38,7 +38,7 @@ public sealed class RecordingOptions
     /// <summary>Draw the mouse pointer into the recording.</summary>
     public bool DrawMouse { get; set; } = true;
 
-    /// <summary>Time between keyframes (forced by time, as mpdecimate makes frames irregular): a player seeks to the keyframe before the point and decodes from there. Null (the default) means one per segment (<see cref="MaxSegmentLength"/>): keyframes dominate the size of a static screen, and 60 s costs ~6–8 MB/h more at 1080p (README "Performance — screen recording").</summary>
+    /// <summary>Time between keyframes (forced by time, as mpdecimate makes frames irregular): a player seeks to the keyframe before the point and decodes from there. Null (the default) means one per segment (<see cref="MaxSegmentLength"/>): keyframes dominate the size of a static screen, and 60 s costs ~6–8 MB/h more at 1080p (docs/performance.md "Screen recording").</summary>
     public TimeSpan? KeyframeInterval { get; set; }
 
     /// <summary>x264 encoder threads (and lookahead threads); 1 costs the least CPU at a few frames per second. 0 lets x264 choose.</summary>

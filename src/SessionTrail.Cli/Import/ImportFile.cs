@@ -18,7 +18,7 @@ public readonly record struct ImportRejection(string File, int Line, string Reas
 /// </summary>
 public sealed class ImportFileResult(string path, RecordTimeWindow window, Action<TrailRecord>? sink = null)
 {
-    /// <summary>The times a record may carry (README "Import": the same window as the server's ingest).</summary>
+    /// <summary>The times a record may carry (docs/import.md "Import": the same window as the server's ingest).</summary>
     public RecordTimeWindow Window { get; } = window;
 
     /// <summary>The records read, when no sink was given.</summary>

@@ -7,7 +7,7 @@ namespace SessionTrail.Core.Formats;
 
 /// <summary>
 /// Writes records in SessionTrail's NDJSON wire format: one JSON object per line, UTF-8, "\n"
-/// terminated. Field names are the contract (see README "Wire format"); null fields are omitted.
+/// terminated. Field names are the contract (see docs/reports-and-api.md "Ingest API and bad input"); null fields are omitted.
 /// </summary>
 public static class NdjsonWriter
 {

@@ -7,7 +7,7 @@ namespace SessionTrail.Core.Formats;
 
 /// <summary>
 /// Reads one per-session CSV file exactly as the seed's <c>Get-ProcessDetails.ps1</c> writes it
-/// (see README "Import"): a UTF-8 BOM, CRLF, the seed's header (16 names for 17 fields: it lacks the comma
+/// (see docs/import.md "Import"): a UTF-8 BOM, CRLF, the seed's header (16 names for 17 fields: it lacks the comma
 /// in <c>time_of_executionprocess_start_time</c>), unquoted fields, 4688 rows (start) and 4689 rows (exit)
 /// in the script's order, and a last pseudo-row <c>4689,…,session_end,session_end,-1,…</c> (the session end).
 ///

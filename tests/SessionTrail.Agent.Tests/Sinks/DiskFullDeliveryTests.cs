@@ -18,7 +18,7 @@ using SessionTrail.Testing;
 namespace SessionTrail.Agent.Tests.Sinks;
 
 /// <summary>
-/// README "Disk full", the agent's side, against the real server (in process) whose data directory is a
+/// docs/security.md "Disk full", the agent's side, against the real server (in process) whose data directory is a
 /// real tmpfs filled to the last byte: a 507 is temporary, the records and segments stay on the agent's disk,
 /// the wait is the server's Retry-After, and everything arrives once — after space is freed, no restart.
 /// </summary>

@@ -9,7 +9,7 @@ using SessionTrail.Server.Tests.Recordings;
 
 namespace SessionTrail.Server.Tests.Auth;
 
-/// <summary>Every endpoint class against every role, by token and by cookie (the table in the README's "Users and roles").</summary>
+/// <summary>Every endpoint class against every role, by token and by cookie (the table in the docs/security.md "Users and roles").</summary>
 public sealed class RoleGateTests
 {
     private static readonly byte[] Video = Seg.Bytes(5_000, 3);

@@ -12,7 +12,7 @@ using SessionTrail.Testing;
 namespace SessionTrail.Server.Tests.Http;
 
 /// <summary>
-/// README "Disk full": the server's data directory on a real 8 MiB tmpfs, filled to the last byte. Ingest,
+/// docs/security.md "Disk full": the server's data directory on a real 8 MiB tmpfs, filled to the last byte. Ingest,
 /// segment upload and sign-in answer 507 with <c>{"error":"disk full: …"}</c> and Retry-After, leave no
 /// partial file and a consistent database, and the same requests succeed once space is freed — same
 /// server, no restart, nothing lost or stored twice.

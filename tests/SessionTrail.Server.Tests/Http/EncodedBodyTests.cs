@@ -8,7 +8,7 @@ using System.Text.Json;
 namespace SessionTrail.Server.Tests.Http;
 
 /// <summary>
-/// README "Ingest API": a body is decoded whole or refused whole, for every Content-Encoding, sent with
+/// docs/reports-and-api.md "Ingest API and bad input": a body is decoded whole or refused whole, for every Content-Encoding, sent with
 /// Content-Length and chunked, over real HTTP. After each refused body the same records sent plainly are all
 /// new (nothing of the refused one was stored); after each accepted one they are all duplicates.
 /// </summary>

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace SessionTrail.Server.Tests.Http;
 
 /// <summary>
-/// README "Ingest API": a record whose time lies before 2000-01-01T00:00:00Z or more than 24 h ahead of the
+/// docs/reports-and-api.md "Ingest API and bad input": a record whose time lies before 2000-01-01T00:00:00Z or more than 24 h ahead of the
 /// server's clock (its injected TimeProvider) is a bad field — 400 naming line and field, nothing of the
 /// batch stored — over real HTTP.
 /// </summary>

@@ -39,7 +39,7 @@ public sealed class WindowsCaptureOptions
     /// Processes whose executable path contains any of these (case-insensitive, like PowerShell's
     /// <c>-notlike '*x*'</c>) are not captured. Null (absent from the config) means
     /// <see cref="DefaultExcludePathsContaining"/>; an empty list captures every path. Note that
-    /// "System32" also drops user programs such as cmd.exe, calc.exe, notepad.exe, mstsc.exe (README).
+    /// "System32" also drops user programs such as cmd.exe, calc.exe, notepad.exe, mstsc.exe (docs/agent-configuration.md).
     /// </summary>
     public List<string>? ExcludePathsContaining { get; set; }
 

@@ -8,7 +8,7 @@ using SessionTrail.Agent.Storage;
 namespace SessionTrail.Agent.Recording.Upload;
 
 /// <summary>
-/// Moves recording segments from the spool (<see cref="RecordingSpool"/>) to the server and/or S3 (README
+/// Moves recording segments from the spool (<see cref="RecordingSpool"/>) to the server and/or S3 (docs/recording.md
 /// "Recording upload"). Every <see cref="RecordingOptions.LiveUploadInterval"/> one pass goes over the sessions,
 /// oldest first, and their segments in index order: a closed segment (sidecar present, no .uploaded marker) is
 /// sent whole to every target and completed (size + SHA-256 checked by the target), then its marker is written

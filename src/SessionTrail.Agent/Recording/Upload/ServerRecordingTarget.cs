@@ -9,7 +9,7 @@ using SessionTrail.Agent.Sinks;
 namespace SessionTrail.Agent.Recording.Upload;
 
 /// <summary>
-/// The server's resumable upload protocol (README "Recording upload"): GET …/upload for the offset the server
+/// The server's resumable upload protocol (docs/recording.md "Recording upload"): GET …/upload for the offset the server
 /// holds, PATCH chunks from there (read from the spool file as they go: nothing is buffered whole), POST
 /// …/complete with the sidecar's size and SHA-256. The held offset is remembered between calls and asked
 /// again after any failure, so an interrupted upload continues where the server stopped.

@@ -4,7 +4,7 @@ namespace SessionTrail.Agent.Sinks.S3;
 
 /// <summary>
 /// One S3 data-lake sink, bound from an entry of the config file's top-level "Sinks" array
-/// (<c>{ "Type": "S3", "Bucket": "...", "Region": "..." }</c>). See README "S3 data-lake sink".
+/// (<c>{ "Type": "S3", "Bucket": "...", "Region": "..." }</c>). See docs/athena.md "S3 data-lake sink".
 /// </summary>
 public sealed class S3SinkOptions
 {

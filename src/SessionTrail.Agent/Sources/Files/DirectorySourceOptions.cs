@@ -22,7 +22,7 @@ public enum InitialFilePosition
 }
 
 /// <summary>
-/// The settings of one DirectorySource (see README "Log files (DirectorySource)"). Built by
+/// The settings of one DirectorySource (see docs/log-shipping.md "Log files (DirectorySource)"). Built by
 /// <see cref="DirectorySourceFactory"/> from KinesisTap's keys; every default is stated here.
 /// </summary>
 public sealed class DirectorySourceOptions

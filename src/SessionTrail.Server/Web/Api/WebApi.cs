@@ -11,7 +11,7 @@ using SessionTrail.Server.Store;
 namespace SessionTrail.Server.Web.Api;
 
 /// <summary>
-/// The JSON API of the web UI (under /api/v1; see README "Web UI API"):
+/// The JSON API of the web UI (under /api/v1; see docs/reports-and-api.md "Web UI API"):
 /// <list type="bullet">
 /// <item><c>GET /sessions?q=&amp;user=&amp;host=&amp;stack=&amp;fleet=&amp;from=&amp;to=&amp;recorded=&amp;sort=&amp;offset=&amp;limit=</c> → <see cref="SessionPage"/>.</item>
 /// <item><c>GET /sessions/{id}</c> (id percent-encoded) → <see cref="SessionDetail"/>; 404 for an unknown session.</item>

@@ -64,15 +64,15 @@ public sealed class WindowsCaptureFilterTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The figures of README "Windows capture filters": what each default rule drops on its own, and what
+    /// The figures of docs/agent-configuration.md "Windows capture filters": what each default rule drops on its own, and what
     /// all of them together keep, over real 4688 events and 4689 events: the repository's CC0-derived capture
-    /// (real starts, made-up exits) always, and the CC0 and OTRF captures together when OTRF is there (README's table). The expected numbers are counted from the raw text
+    /// (real starts, made-up exits) always, and the CC0 and OTRF captures together when OTRF is there (the table in docs/agent-configuration.md). The expected numbers are counted from the raw text
     /// (regex scan); the filter must agree with them.
     /// </summary>
     [Fact]
     public void WhatEachDefaultDropsOnTheRealCaptures() => WhatEachDefaultDrops([WindowsSamples.CompactFile], ["cmd.exe", "wevtutil.exe"]);
 
-    /// <summary>The figures of README "Windows capture filters": the CC0 capture and the OTRF one together.</summary>
+    /// <summary>The figures of docs/agent-configuration.md "Windows capture filters": the CC0 capture and the OTRF one together.</summary>
     [OtrfFact]
     public void WhatEachDefaultDropsOnTheRealCapturesWithOtrf() => WhatEachDefaultDrops([WindowsSamples.LibevtxFile, WindowsSamples.OtrfFile], ["cmd.exe", "calc.exe"]);
 
