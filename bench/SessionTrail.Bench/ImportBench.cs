@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using SessionTrail.Cli.Import;
-using SessionTrail.Testing;
+using SessionTrail.TestKit;
 
 namespace SessionTrail.Bench;
 

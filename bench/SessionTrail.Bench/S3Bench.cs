@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SessionTrail.Agent.Sinks.S3;
 using SessionTrail.Core.Formats;
 using SessionTrail.Core.Records;
-using SessionTrail.Tests.S3;
+using SessionTrail.TestKit;
 
 namespace SessionTrail.Bench;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using SessionTrail.Cli.Commands;
+using SessionTrail.TestKit;
 
 namespace SessionTrail.Cli.Tests;
 
@@ -132,11 +133,11 @@ public sealed class AppStreamConfigJsonTests
     /// The session scripts config.json format, as the repository's tests/data/appstream/session-scripts-config.json
     /// holds it (an instance of the documented shape, so that a clone alone can run this test).
     /// </summary>
-    private static string SeedConfigJson() => File.ReadAllText(FindAbove(Path.Combine("tests", "data", "appstream", "session-scripts-config.json"))
+    private static string SeedConfigJson() => File.ReadAllText(Repository.FindAbove(Path.Combine("tests", "data", "appstream", "session-scripts-config.json"))
         ?? throw new FileNotFoundException("tests/data/appstream/session-scripts-config.json (part of the repository) not found above " + AppContext.BaseDirectory));
 
     /// <summary>The seed (step 6 prints the config.json); not part of the repository, found above it when there.</summary>
-    internal static readonly string? SeedPath = FindAbove(Path.Combine("shared", "seeds", "000_c605e90942746083.txt"));
+    internal static readonly string? SeedPath = Repository.FindAbove(Path.Combine("shared", "seeds", "000_c605e90942746083.txt"));
 
     [SeedFact]
     public void TheRepositorysCopyOfTheFormatHasTheShapeTheSeedPrints()
@@ -157,20 +158,6 @@ public sealed class AppStreamConfigJsonTests
         using var seed = JsonDocument.Parse(text[start..(end + 1)]);
         using var ours = JsonDocument.Parse(SeedConfigJson());
         Assert.Equal(Shape(seed.RootElement), Shape(ours.RootElement));
-    }
-
-    private static string? FindAbove(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var path = Path.Combine(dir.FullName, relative);
-            if (File.Exists(path))
-            {
-                return path;
-            }
-        }
-
-        return null;
     }
 }
 

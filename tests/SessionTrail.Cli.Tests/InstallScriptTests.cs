@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using SessionTrail.TestKit;
 
 namespace SessionTrail.Cli.Tests;
 
@@ -123,20 +124,6 @@ public sealed class InstallScriptTests
     private static string Plain(string s) => System.Text.RegularExpressions.Regex.Replace(
         System.Text.RegularExpressions.Regex.Replace(s, "\u001b\\[[0-9;?]*[A-Za-z]", ""), @"\s*\n\s*(\|\s*)?", " ");
 
-    private static string ScriptPath()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "deploy", "appstream", "install.ps1");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException("deploy/appstream/install.ps1 not found above " + AppContext.BaseDirectory);
-    }
-
     private static string FindPwsh()
     {
         var candidates = new List<string?> { Environment.GetEnvironmentVariable("PWSH") };
@@ -164,4 +151,6 @@ public sealed class InstallScriptTests
         Assert.True(process.WaitForExit(120_000), "pwsh did not finish in 2 minutes");
         return (process.ExitCode, stdout, stderr.Result);
     }
+
+    private static string ScriptPath() => Repository.PathOf("deploy", "appstream", "install.ps1");
 }

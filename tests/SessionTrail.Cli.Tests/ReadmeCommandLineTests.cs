@@ -19,16 +19,7 @@ public sealed partial class ReadmeCommandLineTests
     }
 
     /// <summary>The repository's root: the folder above the test's output that holds SessionTrail.slnx.</summary>
-    internal static string RepoRoot()
-    {
-        var dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "SessionTrail.slnx")))
-        {
-            dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("SessionTrail.slnx not found above " + AppContext.BaseDirectory);
-        }
-
-        return dir;
-    }
+    internal static string RepoRoot() => Repository.Root;
 
     /// <summary>The documents whose command lines are checked: README.md, docs/*.md and the systemd units of deploy/.</summary>
     public static IEnumerable<string> Documents()

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SessionTrail.TestKit;
 
 namespace SessionTrail.Cli.Tests;
 
@@ -36,7 +37,7 @@ public sealed class SourceCheckoutScriptTests : IDisposable
 
     public SourceCheckoutScriptTests()
     {
-        File.Copy(Path.Combine(RepositoryRoot(), "sessiontrail"), Path.Combine(_root, "sessiontrail"));
+        File.Copy(Path.Combine(Repository.Root, "sessiontrail"), Path.Combine(_root, "sessiontrail"));
         File.SetUnixFileMode(Path.Combine(_root, "sessiontrail"), (UnixFileMode)0b111_101_101);
         Write("src/App/Program.cs", "return 0;\n");
         Write("src/App/App.csproj", "<Project />\n");
@@ -148,18 +149,5 @@ public sealed class SourceCheckoutScriptTests : IDisposable
         await p.WaitForExitAsync(timeout.Token);
         Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {await stderr}");
         return (await stdout, await stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "sessiontrail")) && File.Exists(Path.Combine(dir.FullName, "SessionTrail.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no repository root above {AppContext.BaseDirectory}");
     }
 }

@@ -6,7 +6,6 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using SessionTrail.Agent.Tests.Recording;
 using SessionTrail.Core;
 using SessionTrail.EndToEnd.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -1,5 +1,4 @@
 using SessionTrail.EndToEnd.Tests.Infrastructure;
-using SessionTrail.Testing;
 using Xunit.Abstractions;
 
 namespace SessionTrail.EndToEnd.Tests;

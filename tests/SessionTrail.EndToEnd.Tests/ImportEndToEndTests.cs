@@ -5,9 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using SessionTrail.Core.Formats;
 using SessionTrail.Core.Records;
-using SessionTrail.Core.Tests.Windows;
 using SessionTrail.EndToEnd.Tests.Infrastructure;
-using SessionTrail.Testing;
 
 namespace SessionTrail.EndToEnd.Tests;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using SessionTrail.Agent.Tests.Recording;
 using SessionTrail.EndToEnd.Tests.Infrastructure;
 
 namespace SessionTrail.EndToEnd.Tests;

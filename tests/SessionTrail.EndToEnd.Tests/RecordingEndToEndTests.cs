@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
-using SessionTrail.Agent.Tests.Recording;
 using SessionTrail.EndToEnd.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using SessionTrail.EndToEnd.Tests.Infrastructure;
-using SessionTrail.Tests.S3;
 using Xunit.Abstractions;
 
 namespace SessionTrail.EndToEnd.Tests;

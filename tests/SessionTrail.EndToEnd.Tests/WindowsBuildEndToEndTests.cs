@@ -59,20 +59,6 @@ public sealed class WindowsExeFactAttribute : FactAttribute
         }
     }
 
-    public static string? ExePath
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var exe = Path.Combine(dir.FullName, "artifacts", "win-x64", "sessiontrail.exe");
-                if (File.Exists(exe) && File.Exists(Path.Combine(dir.FullName, "SessionTrail.slnx")))
-                {
-                    return exe;
-                }
-            }
-
-            return null;
-        }
-    }
+    public static string? ExePath =>
+        Repository.PathOf("artifacts", "win-x64", "sessiontrail.exe") is var exe && File.Exists(exe) ? exe : null;
 }

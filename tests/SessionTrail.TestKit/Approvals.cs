@@ -90,29 +90,3 @@ public static class Approvals
 
 /// <summary>The output of a test differs from its approval file (see <see cref="Approvals"/>).</summary>
 public sealed class ApprovalException(string message) : Exception(message);
-
-/// <summary>The repository this test build came from (the folder holding SessionTrail.slnx).</summary>
-public static class Repository
-{
-    public static string Root { get; } = Find();
-
-    /// <summary>A file under tests/data (e.g. "reports/records.ndjson", the small data set of the report and export approvals).</summary>
-    public static string DataFile(string relative) => Path.Combine(Root, "tests", "data", relative);
-
-    private static string Find([CallerFilePath] string thisFile = "")
-    {
-        // The build output is below the repository; the source path is the fallback when the tests run elsewhere.
-        foreach (var start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(thisFile) ?? "" })
-        {
-            for (var dir = start; !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
-            {
-                if (File.Exists(Path.Combine(dir, "SessionTrail.slnx")))
-                {
-                    return dir;
-                }
-            }
-        }
-
-        throw new InvalidOperationException("SessionTrail.slnx not found above " + AppContext.BaseDirectory);
-    }
-}

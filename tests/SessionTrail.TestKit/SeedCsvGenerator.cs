@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace SessionTrail.Testing;
+namespace SessionTrail.TestKit;
 
 /// <summary>How the seed's script formats times on a machine: its culture's short date, time separator and calendar.</summary>
 /// <param name="DatePattern">ToShortDateString() of the culture, e.g. M/d/yyyy (en-US), dd.MM.yyyy (de-DE).</param>

@@ -220,13 +220,7 @@ public sealed class LogConfigLoaderTests : IDisposable
     [Fact]
     public void TheAppStreamExampleSendsBothEventLogsToTheAgentsServerDecorated()
     {
-        var dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "SessionTrail.slnx")))
-        {
-            dir = Path.GetDirectoryName(dir)!;
-        }
-
-        var plan = LogConfigLoader.LoadFile(Path.Combine(dir, "deploy", "appstream", "appsettings.json"), TestPlugins.Registry(), "http://127.0.0.1:5080", _ => null);
+        var plan = LogConfigLoader.LoadFile(Repository.PathOf("deploy", "appstream", "appsettings.json"), TestPlugins.Registry(), "http://127.0.0.1:5080", _ => null);
         Assert.Empty(plan.Problems);
         var sink = Assert.Single(plan.Sinks);
         Assert.True(sink.IsAgentServer);

@@ -13,7 +13,6 @@ using SessionTrail.Core.Formats;
 using SessionTrail.Core.Records;
 using SessionTrail.Server;
 using SessionTrail.Server.Auth;
-using SessionTrail.Testing;
 
 namespace SessionTrail.Agent.Tests.Sinks;
 

@@ -32,7 +32,7 @@ public sealed class ResponseFuzzTests : IDisposable
 
     private static readonly byte[] JsonBytes = "{}[]\",:0123456789tfn"u8.ToArray();
 
-    private static byte[] Mutate(byte[] original, Random random) => SessionTrail.Core.Tests.ByteMutator.Mutate(original, random, random.Next(1, 4), JsonBytes);
+    private static byte[] Mutate(byte[] original, Random random) => ByteMutator.Mutate(original, random, random.Next(1, 4), JsonBytes);
 
     private static bool IsJson(byte[] body)
     {

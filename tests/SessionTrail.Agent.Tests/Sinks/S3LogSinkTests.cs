@@ -8,7 +8,6 @@ using SessionTrail.Agent.Sinks.S3;
 using SessionTrail.Agent.Sources;
 using SessionTrail.Agent.Tests.Fakes;
 using SessionTrail.Agent.Tests.Sources;
-using SessionTrail.Tests.S3;
 using static SessionTrail.Agent.Tests.Sinks.SinkTestKit;
 
 namespace SessionTrail.Agent.Tests.Sinks;

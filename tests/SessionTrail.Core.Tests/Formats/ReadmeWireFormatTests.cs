@@ -18,16 +18,7 @@ public sealed partial class ReadmeWireFormatTests
 
     private static readonly string PageText = File.ReadAllText(Path.Combine(RepoRoot(), "docs", Page));
 
-    private static string RepoRoot()
-    {
-        var dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "SessionTrail.slnx")))
-        {
-            dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("SessionTrail.slnx not found above " + AppContext.BaseDirectory);
-        }
-
-        return dir;
-    }
+    private static string RepoRoot() => Repository.Root;
 
     /// <summary>The page's section under "## <paramref name="heading"/>", up to the next "## ".</summary>
     private static string Section(string heading)

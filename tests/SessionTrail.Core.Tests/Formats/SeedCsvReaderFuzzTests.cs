@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text;
 using SessionTrail.Core.Formats;
 using SessionTrail.Core.Records;
-using SessionTrail.Testing;
 
 namespace SessionTrail.Core.Tests.Formats;
 

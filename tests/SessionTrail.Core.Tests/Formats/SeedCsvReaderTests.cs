@@ -1,7 +1,6 @@
 using System.Text;
 using SessionTrail.Core.Formats;
 using SessionTrail.Core.Records;
-using SessionTrail.Testing;
 
 namespace SessionTrail.Core.Tests.Formats;
 

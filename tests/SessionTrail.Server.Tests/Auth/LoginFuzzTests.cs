@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using SessionTrail.Core.Tests;
 using SessionTrail.Server.Auth;
 using SessionTrail.Server.Tests.Http;
 

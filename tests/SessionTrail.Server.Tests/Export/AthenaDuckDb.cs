@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using SessionTrail.TestKit;
 
 namespace SessionTrail.Server.Tests.Export;
 
@@ -10,7 +11,7 @@ namespace SessionTrail.Server.Tests.Export;
 public static class AthenaDuckDb
 {
     /// <summary>The repository root (the folder holding SessionTrail.slnx).</summary>
-    public static string RepoRoot { get; } = FindRoot();
+    public static string RepoRoot { get; } = Repository.Root;
 
     public static string Deploy(string relative) => Path.Combine(RepoRoot, "deploy", "athena", relative);
 
@@ -51,18 +52,5 @@ public static class AthenaDuckDb
 
         using var doc = JsonDocument.Parse(stdout.Result);
         return doc.RootElement.GetProperty("data").EnumerateArray().Select(e => e.Clone()).ToList();
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SessionTrail.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("SessionTrail.slnx not found above " + AppContext.BaseDirectory);
     }
 }

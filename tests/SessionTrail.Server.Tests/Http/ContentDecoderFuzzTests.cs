@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using SessionTrail.Core.Tests;
 using SessionTrail.Server.Http;
 
 namespace SessionTrail.Server.Tests.Http;

@@ -7,7 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using SessionTrail.Core.Formats;
 using SessionTrail.Server.Store;
 using SessionTrail.Server.Tests.Recordings;
-using SessionTrail.Testing;
 
 namespace SessionTrail.Server.Tests.Http;
 

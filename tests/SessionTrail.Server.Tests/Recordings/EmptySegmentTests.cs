@@ -1,6 +1,5 @@
 using System.Net;
 using SessionTrail.Server.Recordings;
-using SessionTrail.Tests.S3;
 
 namespace SessionTrail.Server.Tests.Recordings;
 

@@ -5,7 +5,6 @@ using SessionTrail.Core.Records;
 using SessionTrail.Server.Recordings;
 using SessionTrail.Server.Store;
 using SessionTrail.Server.Tests.Http;
-using SessionTrail.Tests.S3;
 
 namespace SessionTrail.Server.Tests.Recordings;
 

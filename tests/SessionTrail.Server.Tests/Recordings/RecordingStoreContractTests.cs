@@ -4,7 +4,6 @@ using System.Text.Json;
 using Amazon.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 using SessionTrail.Server.Recordings;
-using SessionTrail.Tests.S3;
 
 namespace SessionTrail.Server.Tests.Recordings;
 

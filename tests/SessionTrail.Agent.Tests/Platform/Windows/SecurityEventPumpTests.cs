@@ -9,7 +9,6 @@ using SessionTrail.Agent.Sources.WindowsEventLog;
 using SessionTrail.Agent.Tests.Fakes;
 using SessionTrail.Agent.Tests.Sources;
 using SessionTrail.Core.Records;
-using SessionTrail.Core.Tests.Windows;
 
 namespace SessionTrail.Agent.Tests.Platform.Windows;
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using SessionTrail.Agent.Platform.Windows;
 using SessionTrail.Core.Records;
-using SessionTrail.Core.Tests.Windows;
 using SessionTrail.Core.Windows;
 using Xunit.Abstractions;
 

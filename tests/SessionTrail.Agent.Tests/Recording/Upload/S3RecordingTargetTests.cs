@@ -5,7 +5,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SessionTrail.Agent.Recording;
 using SessionTrail.Agent.Recording.Upload;
 using SessionTrail.Agent.Tests.Fakes;
-using SessionTrail.Tests.S3;
 
 namespace SessionTrail.Agent.Tests.Recording.Upload;
 

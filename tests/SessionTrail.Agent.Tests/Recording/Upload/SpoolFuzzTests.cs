@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SessionTrail.Agent.Recording;
 using SessionTrail.Agent.Recording.Upload;
 using SessionTrail.Agent.Tests.Fakes;
-using SessionTrail.Core.Tests;
 
 namespace SessionTrail.Agent.Tests.Recording.Upload;
 

@@ -4,7 +4,6 @@ using SessionTrail.Agent.Sinks;
 using SessionTrail.Agent.Sinks.S3;
 using SessionTrail.Agent.Tests.Fakes;
 using SessionTrail.Core.Records;
-using SessionTrail.Tests.S3;
 using static SessionTrail.Agent.Tests.Sinks.S3.S3TestRecords;
 
 namespace SessionTrail.Agent.Tests.Sinks.S3;

@@ -10,7 +10,6 @@ using SessionTrail.Agent.Sources;
 using SessionTrail.Agent.Sources.WindowsEventLog;
 using SessionTrail.Agent.Tests.Fakes;
 using SessionTrail.Agent.Tests.Sources;
-using SessionTrail.Core.Tests.Windows;
 using SessionTrail.Core.Windows;
 
 namespace SessionTrail.Agent.Tests.Sources.WindowsEventLog;

@@ -1,6 +1,7 @@
+using Xunit;
 using System.Diagnostics;
 
-namespace SessionTrail.Testing;
+namespace SessionTrail.TestKit;
 
 /// <summary>
 /// A real tmpfs of a few MiB mounted on a temp folder, which a test fills to the last byte and frees again:

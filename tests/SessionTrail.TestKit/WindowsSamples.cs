@@ -1,4 +1,6 @@
-namespace SessionTrail.Core.Tests.Windows;
+using Xunit;
+
+namespace SessionTrail.TestKit;
 
 /// <summary>
 /// The real Windows event captures the tests read. The CC0 ones, and one derived from them, are in the
@@ -8,7 +10,7 @@ namespace SessionTrail.Core.Tests.Windows;
 /// (<see cref="OtrfFactAttribute"/>, <see cref="OtrfCaptureAttribute"/>) are reported skipped, with the
 /// reason, when it is not. No behaviour is tested only on it.
 /// </summary>
-internal static class WindowsSamples
+public static class WindowsSamples
 {
     /// <summary>1,200 real 4688 events rendered by libevtx (indented, padded hex). Repository, CC0.</summary>
     public const string LibevtxFile = "security-4688.evtx-to-mitre-attack.xml";
@@ -27,11 +29,11 @@ internal static class WindowsSamples
         "needs the OTRF capture shared/data/windows-events/" + OtrfFile + " above the repository; its licence (MIT or GPL-3.0?) "
         + "keeps it out of the repository, and every behaviour it shows is also tested on the repository's CC0 data";
 
-    private static readonly Lazy<string> Repository = new(FindRepositoryFolder);
+    private static readonly Lazy<string> Captures = new(FindRepositoryFolder);
     private static readonly Lazy<string?> Otrf = new(FindOtrf);
 
     /// <summary><c>tests/data/windows-events</c> of this repository.</summary>
-    public static string Directory => Repository.Value;
+    public static string Directory => Captures.Value;
 
     /// <summary>The OTRF capture's path, or null when shared/ is not above the repository.</summary>
     public static string? OtrfPath => Otrf.Value;
@@ -51,31 +53,13 @@ internal static class WindowsSamples
 
     private static string FindRepositoryFolder()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "data", "windows-events");
-            if (File.Exists(Path.Combine(candidate, LibevtxFile)))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("tests/data/windows-events (part of the repository) not found above " + AppContext.BaseDirectory);
+        var folder = Repository.PathOf("tests", "data", "windows-events");
+        return File.Exists(Path.Combine(folder, LibevtxFile))
+            ? folder
+            : throw new DirectoryNotFoundException(folder + " (part of the repository) holds no " + LibevtxFile);
     }
 
-    private static string? FindOtrf()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "windows-events", OtrfFile);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
+    private static string? FindOtrf() => Repository.FindAbove(Path.Combine("shared", "data", "windows-events", OtrfFile));
 }
 
 /// <summary>A test on the OTRF capture; skipped, saying why, when it is not above the repository.</summary>

@@ -1,4 +1,4 @@
-namespace SessionTrail.Agent.Tests.Fakes;
+namespace SessionTrail.TestKit;
 
 /// <summary>A clock that moves only when the test says so; timers fire inside <see cref="Advance"/>.</summary>
 public sealed class FakeTimeProvider(DateTimeOffset start) : TimeProvider, IDisposable

@@ -6,7 +6,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 
-namespace SessionTrail.Tests.S3;
+namespace SessionTrail.TestKit;
 
 /// <summary>
 /// A real S3-protocol server for tests: the npm package s3rver (tests/s3rver, installed by
@@ -48,21 +48,15 @@ public sealed class S3rverServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>tests/s3rver/node_modules/s3rver/bin/s3rver.js, found upwards from the test assembly.</summary>
+    /// <summary>tests/s3rver/node_modules/s3rver/bin/s3rver.js, in this repository.</summary>
     public static string Script
     {
         get
         {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "tests", "s3rver", "node_modules", "s3rver", "bin", "s3rver.js");
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-
-            throw new InvalidOperationException("s3rver is not installed: run `npm ci` in tests/s3rver (.ci/run does).");
+            var script = Repository.PathOf("tests", "s3rver", "node_modules", "s3rver", "bin", "s3rver.js");
+            return File.Exists(script)
+                ? script
+                : throw new InvalidOperationException("s3rver is not installed: run `npm ci` in tests/s3rver (./run-tests does).");
         }
     }
 

@@ -1,7 +1,7 @@
-namespace SessionTrail.Core.Tests;
+namespace SessionTrail.TestKit;
 
 /// <summary>Deterministic random damage to a valid sample, for the parsers' fuzz tests.</summary>
-internal static class ByteMutator
+public static class ByteMutator
 {
     /// <summary>Applies up to <paramref name="mutations"/> changes: a random byte, a deletion, an <paramref name="interesting"/> byte inserted, a range cut, a range repeated.</summary>
     public static byte[] Mutate(byte[] source, Random random, int mutations, byte[] interesting)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace SessionTrail.Agent.Tests.Recording;
+namespace SessionTrail.TestKit;
 
 /// <summary>
 /// A real X server that can change its size at run time (TigerVNC's Xvnc; Xvfb cannot) on a free display
@@ -171,11 +171,4 @@ public sealed record ProbedVideo(string Codec, int Width, int Height, string Pix
 
         return new ProbedVideo(codec, int.Parse(v["width"], CultureInfo.InvariantCulture), int.Parse(v["height"], CultureInfo.InvariantCulture), v["pix_fmt"], int.TryParse(v.GetValueOrDefault("nb_read_frames"), out var f) ? f : 0);
     }
-}
-
-/// <summary>The recorder tests on Xvnc run ffmpeg at full tilt: they run alone, after the parallel tests, so timing tests elsewhere are not starved.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class XvncCollection
-{
-    public const string Name = "Xvnc + ffmpeg (alone)";
 }

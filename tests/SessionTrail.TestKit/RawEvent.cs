@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace SessionTrail.Core.Tests.Windows;
+namespace SessionTrail.TestKit;
 
 /// <summary>One event found by a plain regex scan of the raw text: the test's independent reading.</summary>
-internal sealed partial record RawEvent(int EventId, int Version, long RecordId, string Computer, DateTimeOffset Time, Dictionary<string, string> Data)
+public sealed partial record RawEvent(int EventId, int Version, long RecordId, string Computer, DateTimeOffset Time, Dictionary<string, string> Data)
 {
     public static List<RawEvent> Scan(string file) => ScanText(File.ReadAllText(file));
 
