@@ -163,14 +163,14 @@ public sealed class ObjectDecoration
     internal static string? SessionField(string field, CurrentSession? session, TrailRecord record) => field switch
     {
         "id" => session?.Id ?? record.Session,
-        "user" => session?.User,
-        "stack" => session?.Stack,
-        "fleet" => session?.Fleet,
-        "accessMode" => session?.AccessMode,
-        "reservationTime" => session?.ReservationTime,
-        "instanceType" => session?.InstanceType,
-        "region" => session?.Region,
-        "imageArn" => session?.ImageArn,
+        "user" => session?.Fields.User,
+        "stack" => session?.Fields.Stack,
+        "fleet" => session?.Fields.Fleet,
+        "accessMode" => session?.Fields.AccessMode,
+        "reservationTime" => session?.Fields.ReservationTime,
+        "instanceType" => session?.Fields.InstanceType,
+        "region" => session?.Fields.Region,
+        "imageArn" => session?.Fields.ImageArn,
         "started" => session is null ? null : NdjsonWriter.FormatTime(session.Started),
         _ => null,
     };

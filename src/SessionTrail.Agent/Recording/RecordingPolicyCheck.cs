@@ -44,42 +44,42 @@ public static class RecordingPolicyCheck
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(groups);
-        if (session.User is { } u && policy.ExcludeUsers.Any(x => SameUser(x, u)))
+        if (session.Fields.User is { } u && policy.ExcludeUsers.Any(x => SameUser(x, u)))
         {
             return $"user {u} is excluded from recording (Policy.ExcludeUsers)";
         }
 
-        if (policy.Users.Count > 0 && (session.User is null || !policy.Users.Any(x => SameUser(x, session.User))))
+        if (policy.Users.Count > 0 && (session.Fields.User is null || !policy.Users.Any(x => SameUser(x, session.Fields.User))))
         {
-            return $"user {session.User ?? "(unknown)"} is not in Policy.Users";
+            return $"user {session.Fields.User ?? "(unknown)"} is not in Policy.Users";
         }
 
-        if (policy.Stacks.Count > 0 && (session.Stack is null || !policy.Stacks.Contains(session.Stack, StringComparer.OrdinalIgnoreCase)))
+        if (policy.Stacks.Count > 0 && (session.Fields.Stack is null || !policy.Stacks.Contains(session.Fields.Stack, StringComparer.OrdinalIgnoreCase)))
         {
-            return $"stack {session.Stack ?? "(unknown)"} is not in Policy.Stacks";
+            return $"stack {session.Fields.Stack ?? "(unknown)"} is not in Policy.Stacks";
         }
 
-        if (policy.Fleets.Count > 0 && (session.Fleet is null || !policy.Fleets.Contains(session.Fleet, StringComparer.OrdinalIgnoreCase)))
+        if (policy.Fleets.Count > 0 && (session.Fields.Fleet is null || !policy.Fleets.Contains(session.Fields.Fleet, StringComparer.OrdinalIgnoreCase)))
         {
-            return $"fleet {session.Fleet ?? "(unknown)"} is not in Policy.Fleets";
+            return $"fleet {session.Fields.Fleet ?? "(unknown)"} is not in Policy.Fleets";
         }
 
         if (policy.Groups.Count > 0)
         {
-            if (session.User is null)
+            if (session.Fields.User is null)
             {
                 return "the session has no user, so its groups are unknown (Policy.Groups is set)";
             }
 
-            var of = await groups.GroupsOfAsync(BareName(session.User), cancellationToken);
+            var of = await groups.GroupsOfAsync(BareName(session.Fields.User), cancellationToken);
             if (of is null)
             {
-                return $"the groups of user {session.User} could not be read (Policy.Groups is set)";
+                return $"the groups of user {session.Fields.User} could not be read (Policy.Groups is set)";
             }
 
             if (!of.Any(g => policy.Groups.Contains(g, StringComparer.OrdinalIgnoreCase)))
             {
-                return $"user {session.User} is in none of Policy.Groups ({string.Join(", ", policy.Groups)})";
+                return $"user {session.Fields.User} is in none of Policy.Groups ({string.Join(", ", policy.Groups)})";
             }
         }
 

@@ -184,7 +184,7 @@ public sealed partial class RecordingSource : IRecordSource
         }, CancellationToken.None);
         try
         {
-            LogRecording(_logger, session.Id, session.User);
+            LogRecording(_logger, session.Id, session.Fields.User);
             await recorder.RecordAsync(session, output, stop.Task);
         }
         finally

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using SessionTrail.Core;
 using SessionTrail.Core.Records;
 
@@ -15,7 +16,7 @@ namespace SessionTrail.Agent.Recording;
 ///     session.json                 the session (id, user, stack, fleet …) when recording began
 ///     chain.json                   recorder state: next index, SHA-256 of the last closed segment
 ///     000000.mp4                   segment 0: fragmented MP4, growing while open, 0600
-///     000000.json                  written (atomically) once segment 0 is closed and hashed: <see cref="SegmentSidecar"/>
+///     000000.json                  written (atomically) once segment 0 is closed and hashed: its <see cref="RecordingSegmentRecord"/>
 ///     000000.uploaded              written by the uploader once the server (or S3) accepted the whole segment
 /// </code>
 /// A segment is <em>open</em> while its .mp4 exists without its .json. Only the uploader deletes .mp4 files,
@@ -36,64 +37,52 @@ public static class RecordingSpool
 
     public static string UploadedMarkerName(int index) => index.ToString("D6", CultureInfo.InvariantCulture) + ".uploaded";
 
-    /// <summary>Reads a sidecar; throws <see cref="JsonException"/> / <see cref="IOException"/> when it is unreadable.</summary>
-    public static SegmentSidecar ReadSidecar(string path) =>
-        JsonSerializer.Deserialize(File.ReadAllBytes(path), SpoolJsonContext.Default.SegmentSidecar) ?? throw new JsonException($"{path}: empty");
-
-    public static byte[] SerializeSidecar(SegmentSidecar sidecar) => JsonSerializer.SerializeToUtf8Bytes(sidecar, SpoolJsonContext.Default.SegmentSidecar);
-}
-
-/// <summary>A closed segment's metadata as kept beside it in the spool (the same fields as <see cref="RecordingSegmentRecord"/>).</summary>
-public sealed record SegmentSidecar
-{
-    public required string Session { get; init; }
-
-    public required int Index { get; init; }
-
-    public required DateTimeOffset Start { get; init; }
-
-    public required DateTimeOffset End { get; init; }
-
-    public required int Width { get; init; }
-
-    public required int Height { get; init; }
-
-    public required int Fps { get; init; }
-
-    public required string Codec { get; init; }
-
-    public required long Bytes { get; init; }
-
-    public required string Sha256 { get; init; }
-
-    public string? PreviousSha256 { get; init; }
-
-    public required string File { get; init; }
-
-    public string? EndReason { get; init; }
-
-    /// <summary>The record sent through the pipeline for this segment (same id, so a re-send is a duplicate).</summary>
-    public RecordingSegmentRecord ToRecord(string id, string host) => new()
+    /// <summary>
+    /// Reads a sidecar: the segment's record as the spool keeps it. The file leaves out what is set when the
+    /// record is sent (id and host: <see cref="TrailRecord.Id"/> and <see cref="TrailRecord.Host"/> are empty
+    /// here); its time is the segment's end. Throws <see cref="JsonException"/> / <see cref="IOException"/> when
+    /// it is unreadable.
+    /// </summary>
+    public static RecordingSegmentRecord ReadSidecar(string path)
     {
-        Id = id,
-        Time = End,
-        Host = host,
-        Session = Session,
-        Index = Index,
-        Start = Start,
-        End = End,
-        Width = Width,
-        Height = Height,
-        Fps = Fps,
-        Codec = Codec,
-        Bytes = Bytes,
-        Sha256 = Sha256,
-        PreviousSha256 = PreviousSha256,
-        File = File,
-        EndReason = EndReason,
-    };
+        var segment = JsonSerializer.Deserialize(File.ReadAllBytes(path), SidecarJson) ?? throw new JsonException($"{path}: empty");
+        // What the file leaves out comes back null/default from the reader, not as the record's own defaults.
+        return segment with { Id = "", Time = segment.End, Host = "" };
+    }
+
+    /// <summary>The sidecar of <paramref name="segment"/>: its fields camelCase and indented, without id, host, time or kind.</summary>
+    public static byte[] SerializeSidecar(RecordingSegmentRecord segment) => JsonSerializer.SerializeToUtf8Bytes(segment, SidecarJson);
+
+    /// <summary>The record as a sidecar: what is set when the record is sent is not kept.</summary>
+    private static readonly JsonTypeInfo<RecordingSegmentRecord> SidecarJson = (JsonTypeInfo<RecordingSegmentRecord>)new JsonSerializerOptions(SpoolJsonContext.Default.Options)
+    {
+        TypeInfoResolver = SpoolJsonContext.Default.WithAddedModifier(LeaveOutWhatIsSetWhenSent),
+    }.GetTypeInfo(typeof(RecordingSegmentRecord));
+
+    private static void LeaveOutWhatIsSetWhenSent(JsonTypeInfo type)
+    {
+        if (type.Type != typeof(RecordingSegmentRecord))
+        {
+            return;
+        }
+
+        foreach (var property in type.Properties)
+        {
+            switch (property.Name)
+            {
+                case "id" or "time" or "host" or "kind":
+                    property.ShouldSerialize = static (_, _) => false; // neither written nor needed to read
+                    property.IsRequired = false;
+                    break;
+                case "session":
+                    property.IsRequired = true; // a sidecar always names its session, first
+                    property.Order = -1;
+                    break;
+            }
+        }
+    }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(SegmentSidecar))]
+[JsonSerializable(typeof(RecordingSegmentRecord))]
 internal sealed partial class SpoolJsonContext : JsonSerializerContext;

@@ -479,10 +479,10 @@ public sealed partial class ScreenRecorder(
         }
     }
 
-    private async Task EmitSegmentAsync(SessionSpool spool, IRecordOutput output, SegmentSidecar sidecar)
+    private async Task EmitSegmentAsync(SessionSpool spool, IRecordOutput output, RecordingSegmentRecord sidecar)
     {
         SegmentClosed?.Invoke(); // the sidecar is on disk: the uploader can finish this segment now
-        await output.WriteAsync(sidecar.ToRecord(SessionSpool.RecordId(spool.SessionId, sidecar.Index), host), CancellationToken.None);
+        await output.WriteAsync(sidecar with { Id = SessionSpool.RecordId(spool.SessionId, sidecar.Index), Host = host }, CancellationToken.None);
         if (output is IDurableRecordOutput durable)
         {
             try

@@ -119,7 +119,7 @@ public sealed class SessionSpool
     public IReadOnlyList<int> OpenSegments() => [.. SegmentIndexes().Where(i => !File.Exists(Path.Combine(Directory, RecordingSpool.SidecarFileName(i))))];
 
     /// <summary>Closed segments (their sidecars), ascending.</summary>
-    public IReadOnlyList<SegmentSidecar> Sidecars() => [.. System.IO.Directory.GetFiles(Directory, "*.json")
+    public IReadOnlyList<RecordingSegmentRecord> Sidecars() => [.. System.IO.Directory.GetFiles(Directory, "*.json")
         .Select(f => Path.GetFileNameWithoutExtension(f))
         .Where(n => n.Length == 6 && n.All(char.IsAsciiDigit))
         .Select(n => RecordingSpool.ReadSidecar(Path.Combine(Directory, n + ".json")))
@@ -137,11 +137,11 @@ public sealed class SessionSpool
 
     /// <summary>
     /// Closes segment <paramref name="index"/>: hashes it, reads codec and size (ffprobe when available, else
-    /// <paramref name="fallback"/>), writes its sidecar atomically, then chain.json. Returns the sidecar.
+    /// <paramref name="fallback"/>), writes its sidecar atomically, then chain.json. Returns the segment's record (as <see cref="RecordingSpool.ReadSidecar"/> reads it back).
     /// </summary>
     /// <param name="endIsClose">True when <paramref name="end"/> is when the segment was closed rather than ffmpeg's own end time
     /// (a killed ffmpeg): the end is then trimmed to what is on disk.</param>
-    public async Task<SegmentSidecar> CloseAsync(int index, DateTimeOffset? start, DateTimeOffset? end, int fps, string reason, (int Width, int Height)? fallback, string? ffprobe, CancellationToken cancellationToken, bool endIsClose = false)
+    public async Task<RecordingSegmentRecord> CloseAsync(int index, DateTimeOffset? start, DateTimeOffset? end, int fps, string reason, (int Width, int Height)? fallback, string? ffprobe, CancellationToken cancellationToken, bool endIsClose = false)
     {
         var path = SegmentPath(index);
         RecordingFiles.MakePrivate(path);
@@ -164,12 +164,15 @@ public sealed class SessionSpool
         }
 
         var segmentStart = start ?? (probe?.Duration is { } d ? segmentEnd - d : segmentEnd);
-        var sidecar = new SegmentSidecar
+        segmentEnd = segmentEnd < segmentStart ? segmentStart : segmentEnd;
+        var sidecar = new RecordingSegmentRecord
         {
+            Time = segmentEnd,
+            Host = "", // set, with the id, when the record is sent
             Session = SessionId,
             Index = index,
             Start = segmentStart,
-            End = segmentEnd < segmentStart ? segmentStart : segmentEnd,
+            End = segmentEnd,
             Width = probe?.Width ?? fallback?.Width ?? 0,
             Height = probe?.Height ?? fallback?.Height ?? 0,
             Fps = fps,

@@ -26,14 +26,7 @@ public static class SessionControl
         var session = new CurrentSession
         {
             Id = filled.Id ?? Environment.MachineName + "-" + now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture),
-            User = filled.User,
-            Stack = filled.Stack,
-            Fleet = filled.Fleet,
-            AccessMode = filled.AccessMode,
-            ReservationTime = filled.ReservationTime,
-            InstanceType = filled.InstanceType,
-            Region = filled.Region,
-            ImageArn = filled.ImageArn,
+            Fields = filled.Fields,
             Started = now,
         };
         Write(dataDir, session);

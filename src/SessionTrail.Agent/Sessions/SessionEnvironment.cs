@@ -22,17 +22,21 @@ public static class SessionEnvironment
         ArgumentNullException.ThrowIfNull(request);
         var env = getVariable ?? Environment.GetEnvironmentVariable;
         string? Or(string? given, string name) => string.IsNullOrWhiteSpace(given) ? NullIfEmpty(env(name)) : given;
-        return request with
+        var given = request.Fields;
+        return new SessionStartRequest
         {
             Id = Or(request.Id, SessionId),
-            User = Or(request.User, UserName),
-            Stack = Or(request.Stack, StackName),
-            Fleet = Or(request.Fleet, Fleet),
-            AccessMode = Or(request.AccessMode, AccessMode),
-            ReservationTime = Or(request.ReservationTime, ReservationTime),
-            InstanceType = Or(request.InstanceType, InstanceType),
-            Region = Or(request.Region, Region),
-            ImageArn = Or(request.ImageArn, ImageArn),
+            Fields = new()
+            {
+                User = Or(given.User, UserName),
+                Stack = Or(given.Stack, StackName),
+                Fleet = Or(given.Fleet, Fleet),
+                AccessMode = Or(given.AccessMode, AccessMode),
+                ReservationTime = Or(given.ReservationTime, ReservationTime),
+                InstanceType = Or(given.InstanceType, InstanceType),
+                Region = Or(given.Region, Region),
+                ImageArn = Or(given.ImageArn, ImageArn),
+            },
         };
     }
 

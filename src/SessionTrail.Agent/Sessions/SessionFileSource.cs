@@ -94,7 +94,7 @@ public sealed partial class SessionFileSource(string dataDir, SessionTracker tra
             }
 
             await output.WriteAsync(ToRecord(current, SessionEventType.Start, current.Started), cancellationToken);
-            LogSessionStarted(logger, current.Id, current.User);
+            LogSessionStarted(logger, current.Id, current.Fields.User);
             AtomicFile.WriteAllText(emittedPath, startedMark);
         }
 
@@ -112,14 +112,7 @@ public sealed partial class SessionFileSource(string dataDir, SessionTracker tra
         Time = at,
         Host = host,
         Session = s.Id,
-        User = s.User,
-        Stack = s.Stack,
-        Fleet = s.Fleet,
-        AccessMode = s.AccessMode,
-        ReservationTime = s.ReservationTime,
-        InstanceType = s.InstanceType,
-        Region = s.Region,
-        ImageArn = s.ImageArn,
+        Fields = s.Fields,
     };
 
     [LoggerMessage(EventId = 1502, Level = LogLevel.Information, Message = "Session {Session} started (user {User})")]

@@ -32,16 +32,19 @@ internal static class SessionCommand
             var session = SessionControl.Start(dir, new SessionStartRequest
             {
                 Id = parse.GetValue(id),
-                User = parse.GetValue(user),
-                Stack = parse.GetValue(stack),
-                Fleet = parse.GetValue(fleet),
-                AccessMode = parse.GetValue(access),
-                ReservationTime = parse.GetValue(reservation),
-                InstanceType = parse.GetValue(instance),
-                Region = parse.GetValue(region),
-                ImageArn = parse.GetValue(image),
+                Fields = new()
+                {
+                    User = parse.GetValue(user),
+                    Stack = parse.GetValue(stack),
+                    Fleet = parse.GetValue(fleet),
+                    AccessMode = parse.GetValue(access),
+                    ReservationTime = parse.GetValue(reservation),
+                    InstanceType = parse.GetValue(instance),
+                    Region = parse.GetValue(region),
+                    ImageArn = parse.GetValue(image),
+                },
             }, DateTimeOffset.UtcNow, Variables());
-            Console.WriteLine($"session {session.Id} started (user {session.User ?? "-"}); state in {SessionControl.FilePath(dir)}");
+            Console.WriteLine($"session {session.Id} started (user {session.Fields.User ?? "-"}); state in {SessionControl.FilePath(dir)}");
             return Task.FromResult(0);
         }));
 

@@ -229,7 +229,7 @@ public sealed class LogRoutingTests : IDisposable
             await Task.Delay(20);
         }
 
-        Agent.Sessions.SessionControl.Start(_dir.Path, new Agent.Sessions.SessionStartRequest { Id = "sess-9", User = "bob", Stack = "lab", AccessMode = "saml" }, DateTimeOffset.UtcNow, _ => null);
+        Agent.Sessions.SessionControl.Start(_dir.Path, new Agent.Sessions.SessionStartRequest { Id = "sess-9", Fields = new() { User = "bob", Stack = "lab", AccessMode = "saml" } }, DateTimeOffset.UtcNow, _ => null);
         while (DateTime.UtcNow < deadline && sinks.Accepted("k").Count < 400)
         {
             await Task.Delay(20);

@@ -23,14 +23,17 @@ public sealed class ObjectDecorationTests
     private static readonly CurrentSession Session = new()
     {
         Id = "sess-42",
-        User = "alice",
-        Stack = "office-stack",
-        Fleet = "office-fleet",
-        AccessMode = "userpool",
-        ReservationTime = "2026-11-22T07:59:00Z",
-        InstanceType = "stream.standard.medium",
-        Region = "eu-west-1",
-        ImageArn = "arn:aws:appstream:eu-west-1:123:image/office",
+        Fields = new()
+        {
+            User = "alice",
+            Stack = "office-stack",
+            Fleet = "office-fleet",
+            AccessMode = "userpool",
+            ReservationTime = "2026-11-22T07:59:00Z",
+            InstanceType = "stream.standard.medium",
+            Region = "eu-west-1",
+            ImageArn = "arn:aws:appstream:eu-west-1:123:image/office",
+        },
         Started = Records.T0.AddMinutes(-1),
     };
 

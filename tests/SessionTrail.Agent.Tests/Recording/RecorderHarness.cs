@@ -53,7 +53,7 @@ public sealed class RecorderHarness : IAsyncDisposable
         var log = new ListLogger();
         var recorder = new ScreenRecorder(options, dataDir, "host1", ffmpeg, probe, registry, TimeProvider.System, log) { Budget = budget };
         var h = new RecorderHarness(dataDir, session, recorder, registry, log);
-        var s = new CurrentSession { Id = session, User = "alice", Started = DateTimeOffset.UtcNow };
+        var s = new CurrentSession { Id = session, Fields = new() { User = "alice" }, Started = DateTimeOffset.UtcNow };
         h._running = Task.Run(() => recorder.RecordAsync(s, h.Output, h._stop.Task));
         return h;
     }

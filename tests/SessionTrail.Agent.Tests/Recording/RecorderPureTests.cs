@@ -265,7 +265,7 @@ public sealed class RecorderPureTests
     }
 
     private static CurrentSession Session(string? user, string? stack = "stack-a", string? fleet = "fleet-a") =>
-        new() { Id = "s", User = user, Stack = stack, Fleet = fleet, Started = DateTimeOffset.UnixEpoch };
+        new() { Id = "s", Fields = new() { User = user, Stack = stack, Fleet = fleet }, Started = DateTimeOffset.UnixEpoch };
 
     [Fact]
     public async Task Policy_empty_records_everyone()

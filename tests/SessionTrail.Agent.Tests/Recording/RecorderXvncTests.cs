@@ -276,7 +276,7 @@ public sealed class RecorderXvncTests(ITestOutputHelper log) : IDisposable
             Assert.Equal(("h264", "yuv420p", s.Width, s.Height), (video.Codec, video.PixelFormat, video.Width, video.Height));
             Assert.True(s.End >= s.Start);
             var sidecar = RecordingSpool.ReadSidecar(Path.Combine(h.SpoolDirectory, RecordingSpool.SidecarFileName(i)));
-            Assert.Equal(s, sidecar.ToRecord(s.Id, "host1"));
+            Assert.Equal(s, sidecar with { Id = s.Id, Host = "host1" });
             previous = s.Sha256;
         }
 

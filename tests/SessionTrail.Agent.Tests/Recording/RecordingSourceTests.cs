@@ -19,7 +19,7 @@ public sealed class RecordingSourceTests : IDisposable
         _dir.Dispose();
     }
 
-    private static CurrentSession Session(string id, string user) => new() { Id = id, User = user, Started = DateTimeOffset.UtcNow };
+    private static CurrentSession Session(string id, string user) => new() { Id = id, Fields = new() { User = user }, Started = DateTimeOffset.UtcNow };
 
     [Fact]
     public async Task Records_the_explicit_session_by_policy_with_a_notice_until_it_ends_or_the_agent_stops()

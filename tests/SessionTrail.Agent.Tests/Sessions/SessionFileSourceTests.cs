@@ -24,7 +24,7 @@ public sealed class SessionFileSourceTests : IDisposable
     public async Task StartAndEndWrittenByTheCliBecomeRecordsWithTheCliTimesOnce()
     {
         var output = new CollectingOutput();
-        SessionControl.Start(_dir.Path, new SessionStartRequest { Id = "s1", User = "alice", Stack = "st" }, Now, _ => null);
+        SessionControl.Start(_dir.Path, new SessionStartRequest { Id = "s1", Fields = new() { User = "alice", Stack = "st" } }, Now, _ => null);
 
         await Source().CheckAsync(output, CancellationToken.None);
         await Source().CheckAsync(output, CancellationToken.None); // e.g. after a restart: not repeated

@@ -65,14 +65,7 @@ public sealed class WindowsLogonSessionPipe(Func<string, Func<string, string?>?>
             Time = process.Time,
             Host = process.Host,
             Session = id,
-            User = context.User ?? sid,
-            Stack = context.Stack,
-            Fleet = context.Fleet,
-            AccessMode = context.AccessMode,
-            ReservationTime = context.ReservationTime,
-            InstanceType = context.InstanceType,
-            Region = context.Region,
-            ImageArn = context.ImageArn,
+            Fields = context.Fields with { User = context.Fields.User ?? sid },
         };
         return new Logon(id, context.Id is not null, process.Time, start);
     }

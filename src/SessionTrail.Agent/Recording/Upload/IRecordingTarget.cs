@@ -1,3 +1,5 @@
+using SessionTrail.Core.Records;
+
 namespace SessionTrail.Agent.Recording.Upload;
 
 /// <summary>Where the uploader sends segments: the SessionTrail server (<see cref="ServerRecordingTarget"/>) or S3 (<see cref="S3RecordingTarget"/>).</summary>
@@ -20,5 +22,5 @@ public interface IRecordingTarget : IDisposable
     /// returns how many bytes were sent for it in this call. Idempotent: a segment the target already holds
     /// with the same hash returns at once. Throws <see cref="RecordingUploadException"/> or <see cref="SegmentFailedException"/>.
     /// </summary>
-    Task<long> FinishAsync(SpoolSegment segment, SegmentSidecar sidecar, CancellationToken ct);
+    Task<long> FinishAsync(SpoolSegment segment, RecordingSegmentRecord sidecar, CancellationToken ct);
 }

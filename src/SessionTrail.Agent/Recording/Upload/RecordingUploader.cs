@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Delivery;
 using SessionTrail.Agent.Storage;
+using SessionTrail.Core.Records;
 
 namespace SessionTrail.Agent.Recording.Upload;
 
@@ -354,7 +355,7 @@ public sealed partial class RecordingUploader : IDisposable
     /// <param name="retry">The segment was set aside: its video must still be what its sidecar says, else nothing is sent.</param>
     private async Task FinishAsync(SpoolSegment segment, bool retry, CancellationToken stop)
     {
-        SegmentSidecar sidecar;
+        RecordingSegmentRecord sidecar;
         try
         {
             sidecar = RecordingSpool.ReadSidecar(segment.SidecarPath);
@@ -395,7 +396,7 @@ public sealed partial class RecordingUploader : IDisposable
     }
 
     /// <summary>Throws <see cref="SegmentFailedException"/> when the first <c>sidecar.Bytes</c> bytes of the video are not the ones its sidecar describes.</summary>
-    private static async Task CheckUnchangedAsync(SpoolSegment segment, SegmentSidecar sidecar, CancellationToken stop)
+    private static async Task CheckUnchangedAsync(SpoolSegment segment, RecordingSegmentRecord sidecar, CancellationToken stop)
     {
         string actual;
         long length;

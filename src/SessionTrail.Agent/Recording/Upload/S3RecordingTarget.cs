@@ -8,6 +8,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using SessionTrail.Agent.Sinks.S3;
 using SessionTrail.Core;
+using SessionTrail.Core.Records;
 
 namespace SessionTrail.Agent.Recording.Upload;
 
@@ -66,7 +67,7 @@ public sealed class S3RecordingTarget : IRecordingTarget
     public string MetadataKey(SpoolSession session) => SessionPrefix(session) + Stamp(session.Started) + "-metadata.txt";
 
     /// <summary>The video's key; the sidecar JSON's is the same with ".json".</summary>
-    public string VideoKey(SpoolSegment segment, SegmentSidecar sidecar)
+    public string VideoKey(SpoolSegment segment, RecordingSegmentRecord sidecar)
     {
         ArgumentNullException.ThrowIfNull(segment);
         ArgumentNullException.ThrowIfNull(sidecar);
@@ -89,7 +90,7 @@ public sealed class S3RecordingTarget : IRecordingTarget
 
     public Task<long> SendOpenAsync(SpoolSegment segment, CancellationToken ct) => Task.FromResult(0L);
 
-    public async Task<long> FinishAsync(SpoolSegment segment, SegmentSidecar sidecar, CancellationToken ct)
+    public async Task<long> FinishAsync(SpoolSegment segment, RecordingSegmentRecord sidecar, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(segment);
         ArgumentNullException.ThrowIfNull(sidecar);
@@ -128,7 +129,7 @@ public sealed class S3RecordingTarget : IRecordingTarget
             }
 
             var json = JsonSerializer.SerializeToUtf8Bytes(
-                new S3SegmentJson(sidecar.Session, sidecar.Index, sidecar.Start, sidecar.End, sidecar.Width, sidecar.Height, sidecar.Fps, sidecar.Codec,
+                new S3SegmentJson(sidecar.Session ?? segment.Session.Id, sidecar.Index, sidecar.Start, sidecar.End, sidecar.Width, sidecar.Height, sidecar.Fps, sidecar.Codec,
                     sidecar.Bytes, sidecar.Sha256.ToLowerInvariant(), sidecar.PreviousSha256, sidecar.EndReason, Path.GetFileName(videoKey)),
                 RecordingS3SegmentJsonContext.Default.S3SegmentJson);
             await _store.PutAsync(new Sinks.S3.S3Object(videoKey[..^".mp4".Length] + ".json", json, "application/json"), ct);
@@ -166,7 +167,7 @@ public sealed class S3RecordingTarget : IRecordingTarget
         _metadataWritten.Add(key);
     }
 
-    private async Task<bool> HoldsAsync(string key, SegmentSidecar sidecar, CancellationToken ct)
+    private async Task<bool> HoldsAsync(string key, RecordingSegmentRecord sidecar, CancellationToken ct)
     {
         try
         {

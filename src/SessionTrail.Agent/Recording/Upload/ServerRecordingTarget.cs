@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using SessionTrail.Agent.Sinks;
+using SessionTrail.Core.Records;
 
 namespace SessionTrail.Agent.Recording.Upload;
 
@@ -70,7 +71,7 @@ public sealed class ServerRecordingTarget : IRecordingTarget
         return offset >= length ? offset : await SendRangeAsync(segment, offset, length, ct);
     }
 
-    public async Task<long> FinishAsync(SpoolSegment segment, SegmentSidecar sidecar, CancellationToken ct)
+    public async Task<long> FinishAsync(SpoolSegment segment, RecordingSegmentRecord sidecar, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(segment);
         ArgumentNullException.ThrowIfNull(sidecar);
@@ -220,7 +221,7 @@ public sealed class ServerRecordingTarget : IRecordingTarget
         return offset;
     }
 
-    private async Task<(HttpStatusCode Status, string Body, long? Held, TimeSpan? RetryAfter)> PostCompleteAsync(SpoolSegment segment, SegmentSidecar sidecar, CancellationToken ct)
+    private async Task<(HttpStatusCode Status, string Body, long? Held, TimeSpan? RetryAfter)> PostCompleteAsync(SpoolSegment segment, RecordingSegmentRecord sidecar, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, Url(segment, "complete"))
         {

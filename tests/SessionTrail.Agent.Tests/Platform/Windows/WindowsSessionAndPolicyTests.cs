@@ -69,8 +69,8 @@ public sealed class WindowsSessionAndPolicyTests
             ["AppStream_Session_ID"] = "machine-should-not-win",
         };
         var c = AppStreamContext.Read(user.GetValueOrDefault, machine.GetValueOrDefault);
-        Assert.Equal(("5f1b-sess", "alice@example.com", "stack-a", "saml", "2026-11-02T08:59:00Z"), (c.Id, c.User, c.Stack, c.AccessMode, c.ReservationTime));
-        Assert.Equal(("stream.standard.medium", "eu-west-1", "arn:aws:appstream:eu-west-1::image/x", "fleet-a"), (c.InstanceType, c.Region, c.ImageArn, c.Fleet));
+        Assert.Equal(("5f1b-sess", "alice@example.com", "stack-a", "saml", "2026-11-02T08:59:00Z"), (c.Id, c.Fields.User, c.Fields.Stack, c.Fields.AccessMode, c.Fields.ReservationTime));
+        Assert.Equal(("stream.standard.medium", "eu-west-1", "arn:aws:appstream:eu-west-1::image/x", "fleet-a"), (c.Fields.InstanceType, c.Fields.Region, c.Fields.ImageArn, c.Fields.Fleet));
     }
 
     [Fact]

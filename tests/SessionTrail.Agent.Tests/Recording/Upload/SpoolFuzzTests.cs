@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SessionTrail.Agent.Recording;
 using SessionTrail.Agent.Recording.Upload;
 using SessionTrail.Agent.Tests.Fakes;
+using SessionTrail.Core.Records;
 
 namespace SessionTrail.Agent.Tests.Recording.Upload;
 
@@ -36,9 +37,9 @@ public sealed class SpoolFuzzTests : IAsyncLifetime, IDisposable
         var spool = new SpoolWriter(_agentDir.Path);
         var video = Mp4Samples.Small.AsSpan(0, 3000).ToArray();
         var sessionJson = Encoding.UTF8.GetBytes("""{"id":"fz","user":"u","stack":"S","fleet":"F","started":"2026-11-30T08:00:00Z"}""");
-        static byte[] Sidecar(string session, byte[] video) => RecordingSpool.SerializeSidecar(new SegmentSidecar
+        static byte[] Sidecar(string session, byte[] video) => RecordingSpool.SerializeSidecar(new RecordingSegmentRecord
         {
-            Session = session, Index = 0, Start = DateTimeOffset.UnixEpoch, End = DateTimeOffset.UnixEpoch, Width = 1, Height = 1, Fps = 5,
+            Time = DateTimeOffset.UnixEpoch, Host = "", Session = session, Index = 0, Start = DateTimeOffset.UnixEpoch, End = DateTimeOffset.UnixEpoch, Width = 1, Height = 1, Fps = 5,
             Codec = "h264", Bytes = video.Length, Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(video)), File = "000000.mp4",
         });
         var random = new Random(11);

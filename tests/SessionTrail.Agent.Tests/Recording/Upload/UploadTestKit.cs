@@ -8,6 +8,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using SessionTrail.Agent.Recording;
+using SessionTrail.Core.Records;
 using SessionTrail.Server;
 using SessionTrail.Server.Auth;
 using SessionTrail.Server.Recordings;
@@ -336,11 +337,13 @@ public sealed class SpoolWriter(string dataDir)
     }
 
     /// <summary>Closes the segment: writes its sidecar (hash of the video on disk unless <paramref name="sha256"/> is given).</summary>
-    public SegmentSidecar Close(string session, int index, DateTimeOffset start, string? sha256 = null, string? previous = null)
+    public RecordingSegmentRecord Close(string session, int index, DateTimeOffset start, string? sha256 = null, string? previous = null)
     {
         var bytes = File.ReadAllBytes(VideoPath(session, index));
-        var sidecar = new SegmentSidecar
+        var sidecar = new RecordingSegmentRecord
         {
+            Time = start.AddSeconds(10),
+            Host = "",
             Session = session,
             Index = index,
             Start = start,
@@ -360,7 +363,7 @@ public sealed class SpoolWriter(string dataDir)
     }
 
     /// <summary>A whole closed segment.</summary>
-    public SegmentSidecar Segment(string session, int index, byte[] video, DateTimeOffset start, string? sha256 = null)
+    public RecordingSegmentRecord Segment(string session, int index, byte[] video, DateTimeOffset start, string? sha256 = null)
     {
         Append(session, index, video);
         return Close(session, index, start, sha256);
