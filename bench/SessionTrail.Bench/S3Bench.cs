@@ -34,7 +34,7 @@ public static class S3Bench
         var lines = Records(sessions, rows);
         try
         {
-            using var sink = new S3Sink(options, dataDir, new AwsS3ObjectStore(options, "bench", new BasicAWSCredentials(S3rverServer.AccessKey, S3rverServer.SecretKey)), NullLogger.Instance, TimeProvider.System);
+            using var sink = new S3SessionObjects(options, dataDir, new AwsS3ObjectStore(options, "bench", new BasicAWSCredentials(S3rverServer.AccessKey, S3rverServer.SecretKey)), NullLogger.Instance, TimeProvider.System);
             var spool = Stopwatch.StartNew();
             foreach (var batch in lines.Chunk(5_000))
             {

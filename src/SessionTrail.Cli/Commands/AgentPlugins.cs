@@ -31,7 +31,7 @@ internal static class AgentPlugins
         registry.Add(new OpenSearchSinkFactory());
         registry.Add(new ElasticsearchSinkFactory());
         registry.Add(new FirehoseSinkFactory());
-        registry.Add(new S3LogSinkFactory());
+        registry.Add(new S3SinkFactory());
         registry.Add(new FileSystemSinkFactory());
         return registry;
     }

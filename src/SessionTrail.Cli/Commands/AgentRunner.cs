@@ -59,8 +59,8 @@ internal sealed partial class AgentRunner : IAgentRun
             var sinks = new List<S3Sink>();
             foreach (var (sink, i) in s3.Select((o, i) => (o, i)))
             {
-                var store = new AwsS3ObjectStore(sink, SinkConfiguration.SectionName + ":" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                sinks.Add(new S3Sink(sink, options.DataDir, store, logs.CreateLogger<S3Sink>(), TimeProvider.System));
+                var path = SinkConfiguration.SectionName + ":" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                sinks.Add(S3SinkFactory.Create(sink, path, new LogSinkContext(sink.Name, options.DataDir, options.Host, logs, TimeProvider.System)));
             }
 
             return new AgentRunner(configFile, overrides, options, ProcessCapture.Create(built, options.DataDir, options.Host, logs), sinks, logShipping, logs);

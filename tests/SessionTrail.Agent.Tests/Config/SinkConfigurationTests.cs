@@ -26,6 +26,27 @@ public sealed class SinkConfigurationTests
     }
 
     [Fact]
+    public void ObjectsPerBatchAreReadWithTheirDefaults()
+    {
+        var sink = Assert.Single(Load("""
+            { "Sinks": [ { "Type": "S3", "Bucket": "lake", "Region": "eu-west-1", "Objects": "batch", "FilePath": "logs/{yyyy}", "BufferInterval": "00:00:05" } ] }
+            """));
+        Assert.Equal(S3Objects.Batch, sink.Objects);
+        Assert.Equal("json", sink.Format);
+        Assert.Equal("logs/{yyyy}", sink.EffectiveFilePath);
+        Assert.Equal((8L << 20, 100_000, TimeSpan.FromSeconds(5)), (sink.EffectiveMaxObjectBytes, sink.EffectiveBufferSize, sink.EffectiveBufferInterval));
+        Assert.Equal(S3Objects.Session, Assert.Single(Load("""{ "Sinks": [ { "Type": "S3", "Bucket": "b", "Region": "r", "Objects": "Session" } ] }""")).Objects);
+    }
+
+    [Fact]
+    public void AnUnknownObjectsValueIsNamed()
+    {
+        var ex = Assert.Throws<InvalidDataException>(() => Load("""{ "Sinks": [ { "Type": "S3", "Bucket": "b", "Region": "r", "Objects": "hourly" } ] }"""));
+        Assert.Contains("Sinks:0", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Objects", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void NoSinksSectionMeansNoSinks() => Assert.Empty(Load("""{ "Agent": { "Token": "t" } }"""));
 
     [Fact]
@@ -42,6 +63,11 @@ public sealed class SinkConfigurationTests
     [InlineData("""{ "Type": "S3", "Bucket": "b", "Region": "r", "Name": "a/b" }""", "Sinks:0:Name", "must be letters")]
     [InlineData("""{ "Type": "S3", "Bucket": "b", "Region": "r", "Profile": "p", "UseInstanceRole": true }""", "Sinks:0:Profile", "exclude each other")]
     [InlineData("""{ "Type": "S3", "Bucket": "b", "Region": "r", "Prefix": "x", "UnattributedPrefix": "/x/" }""", "Sinks:0:UnattributedPrefix", "must differ")]
+    [InlineData("""{ "Type": "S3", "Bucket": "b", "Region": "r", "BufferSize": 10 }""", "Sinks:0:BufferSize", "applies only to objects per batch")]
+    [InlineData("""{ "Type": "S3", "Bucket": "b", "Region": "r", "Objects": "batch", "Prefix": "x" }""", "Sinks:0:Prefix", "applies only to objects per session")]
+    [InlineData("""{ "Type": "S3", "Bucket": "b", "Region": "r", "Objects": "batch", "Format": "athena-csv" }""", "Sinks:0:Format", "is not a format of objects per batch")]
+    [InlineData("""{ "Type": "S3", "Bucket": "b", "Region": "r", "Objects": "batch", "FilePath": "x/{yyyy" }""", "Sinks:0:FilePath", "without its '}'")]
+    [InlineData("""{ "Type": "S3", "Bucket": "b", "Region": "r", "Objects": "batch", "MaxObjectBytes": 10 }""", "Sinks:0:MaxObjectBytes", "must be between 1024")]
     public void ABadSinkIsAnErrorNamingTheKey(string sink, string setting, string problem)
     {
         var ex = Assert.Throws<AgentOptionsException>(() => Load("{ \"Sinks\": [ " + sink + " ] }"));

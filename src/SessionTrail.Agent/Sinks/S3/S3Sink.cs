@@ -1,373 +1,65 @@
-using System.Globalization;
-using Microsoft.Extensions.Logging;
-using SessionTrail.Agent.Delivery;
-using SessionTrail.Core;
-using SessionTrail.Core.Formats;
-using SessionTrail.Core.Records;
+using SessionTrail.Agent.Config;
 
 namespace SessionTrail.Agent.Sinks.S3;
 
 /// <summary>
-/// The data-lake sink: one object per session on any S3-compatible endpoint, in the seed's layout
-/// (<c>PREFIX/year=YYYY/month=MM/day=DD/SESSION.csv</c>) or as JSON lines; records without a session go to
-/// one object per host and UTC day under <see cref="S3SinkOptions.UnattributedPrefix"/>.
+/// The S3 sink: records as objects on any S3-compatible endpoint, one object per session or one per
+/// batch (<see cref="S3SinkOptions.Objects"/>). Both config forms build it through
+/// <see cref="S3SinkFactory"/>: an entry of the agent's "Sinks" with <c>"Type": "S3"</c> (default: per
+/// session) and a log sink with <c>"SinkType": "S3"</c> (default: per batch).
 /// </summary>
 /// <remarks>
-/// Nothing is lost: <see cref="SendAsync"/> acknowledges records only once they are fsynced in the
-/// spool (DIR/agent/s3/NAME); a session's End record makes its object ready; <see cref="RunAsync"/>
-/// PUTs ready objects, retrying forever with back-off and jitter, and moves a spool file to
-/// "uploaded" only after its PUT succeeded. After a restart the ready files are uploaded first.
-/// A PUT replaces the object under the same key, so an upload repeated after a crash leaves one object.
+/// The two ways of making objects are the two subclasses, since the agent tells them apart by type:
+/// <list type="bullet">
+/// <item><see cref="S3SessionObjects"/>, per session: spools records (DIR/agent/s3/NAME) and uploads each
+/// session's object in its own loop (<see cref="IBackgroundSink"/>), in the seed's data-lake layout.</item>
+/// <item><see cref="S3BatchObjects"/>, per batch: each batch the sender cuts (<see cref="ISinkBatching"/>)
+/// becomes one gzip object, PUT before the batch is acknowledged.</item>
+/// </list>
 /// </remarks>
-public sealed partial class S3Sink : IBackgroundSink, IDisposable
+public abstract class S3Sink : ISink, IDisposable
 {
-    private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
-    private readonly S3SinkOptions _options;
-    private readonly IS3ObjectStore _store;
-    private readonly S3Spool _spool;
-    private readonly Backoff _backoff;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly RecentErrors _errors = new();
-    private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly Dictionary<string, (DateTimeOffset At, long Length)> _partials = new(StringComparer.Ordinal);
-    private long _uploaded;
-    private bool _configurationProblem;
-
-    public S3Sink(S3SinkOptions options, string dataDir, IS3ObjectStore store, ILogger logger, TimeProvider time, Func<double>? random = null)
+    private protected S3Sink(S3SinkOptions options, IS3ObjectStore store)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _options = options;
-        _store = store;
-        _logger = logger;
-        _time = time;
-        _spool = new S3Spool(SpoolDirectory(dataDir, options.Name));
-        _backoff = new Backoff(options.RetryInitialDelay, options.RetryMaxDelay, 0.5, random);
+        ArgumentNullException.ThrowIfNull(store);
+        Options = options;
+        Store = store;
     }
 
-    public event Action? NotableChange;
+    /// <summary><see cref="S3SinkOptions.Name"/>: names the queue (and the spool or dead-letter folder).</summary>
+    public string Name => Options.Name;
 
-    public string Name => _options.Name;
+    public S3SinkOptions Options { get; }
 
-    public S3Spool Spool => _spool;
+    private protected IS3ObjectStore Store { get; }
 
-    /// <summary>DIR/agent/s3/NAME.</summary>
-    public static string SpoolDirectory(string dataDir, string name) => Path.Combine(DataDirectory.AgentDirectory(dataDir), "s3", name);
-
-    /// <summary>Spools the batch (fsync) and acknowledges it; a session's End makes its object ready.</summary>
-    public Task<SinkResult> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> lines, CancellationToken cancellationToken)
+    /// <summary>The sink <paramref name="options"/> ask for, writing to <paramref name="store"/> (which it disposes).</summary>
+    /// <param name="context">Data directory, host, logs and clock; its <see cref="LogSinkContext.Id"/> is <see cref="S3SinkOptions.Name"/>.</param>
+    public static S3Sink Create(S3SinkOptions options, LogSinkContext context, IS3ObjectStore store)
     {
-        ArgumentNullException.ThrowIfNull(lines);
-        var groups = new Dictionary<string, (List<ReadOnlyMemory<byte>> Lines, bool Ends)>(StringComparer.Ordinal);
-        var order = new List<string>();
-        for (var i = 0; i < lines.Count; i++)
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
+        return options.Objects switch
         {
-            TrailRecord record;
-            try
-            {
-                record = NdjsonReader.ParseLine(lines[i].Span.TrimEnd("\r\n"u8), i + 1);
-            }
-            catch (NdjsonFormatException ex)
-            {
-                return Task.FromResult(SinkResult.RecordRejected("not a SessionTrail record: " + ex.Message, i + 1));
-            }
-
-            var name = record.Session is { } session
-                ? S3Spool.SessionName(session)
-                : S3Spool.DayName(record.Host, DateOnly.FromDateTime(record.Time.UtcDateTime));
-            if (!groups.TryGetValue(name, out var group))
-            {
-                group = ([], false);
-                order.Add(name);
-            }
-
-            group.Lines.Add(lines[i]);
-            groups[name] = (group.Lines, group.Ends || record is SessionRecord { Type: SessionEventType.End });
-        }
-
-        var becameReady = false;
-        try
-        {
-            foreach (var name in order)
-            {
-                var (groupLines, ends) = groups[name];
-                becameReady |= _spool.Append(name, groupLines, ends) == SpoolState.Ready;
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return Task.FromResult(SinkResult.Retryable("cannot write the S3 spool in " + _spool.Root + ": " + ex.Message));
-        }
-
-        if (becameReady)
-        {
-            Wake();
-        }
-
-        return Task.FromResult(SinkResult.Success);
+            S3Objects.Session => new S3SessionObjects(options, context.DataDir, store, context.Logs.CreateLogger(S3SessionObjects.LoggerCategory), context.Time),
+            _ => new S3BatchObjects(options, store, context),
+        };
     }
 
-    public async Task RunAsync(CancellationToken drain, CancellationToken stop)
-    {
-        using var wake = CancellationTokenSource.CreateLinkedTokenSource(drain, stop);
-        var attempt = 0;
-        while (!stop.IsCancellationRequested)
-        {
-            var failed = false;
-            try
-            {
-                if (await UploadRoundAsync(partials: !drain.IsCancellationRequested, stop))
-                {
-                    continue;
-                }
-
-                attempt = 0;
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                attempt++;
-                Fail(ex, attempt);
-                failed = true;
-            }
-
-            if (!failed && drain.IsCancellationRequested)
-            {
-                return;
-            }
-
-            var delay = failed ? _backoff.Delay(attempt) : IdlePoll;
-            try
-            {
-                using var timeout = new CancellationTokenSource(delay, _time);
-                using var either = CancellationTokenSource.CreateLinkedTokenSource(failed ? stop : wake.Token, timeout.Token);
-                await _wake.WaitAsync(either.Token);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-    }
-
-    public BackgroundSinkStatus GetBackgroundStatus() => new(
-        _spool.List(SpoolState.Open).Count, _spool.List(SpoolState.Ready).Count, Interlocked.Read(ref _uploaded), _errors.Snapshot());
+    public abstract Task<SinkResult> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> lines, CancellationToken cancellationToken);
 
     public void Dispose()
     {
-        _store.Dispose();
-        _wake.Dispose();
+        Dispose(true);
+        GC.SuppressFinalize(this);
     }
 
-    /// <summary>
-    /// Closes finished days, prunes uploaded spools, uploads partial objects (when configured and
-    /// <paramref name="partials"/>) and every ready file. True when a ready file changed during its
-    /// upload (go again at once). Throws on the first failed upload.
-    /// </summary>
-    private async Task<bool> UploadRoundAsync(bool partials, CancellationToken stop)
+    protected virtual void Dispose(bool disposing)
     {
-        var now = _time.GetUtcNow();
-        CloseFinishedDays(now);
-        _spool.DeleteUploadedBefore(now - _options.UploadedRetention);
-        if (partials && _options.PartialUploadInterval > TimeSpan.Zero)
+        if (disposing)
         {
-            await UploadPartialsAsync(now, stop);
-        }
-
-        var again = false;
-        foreach (var name in _spool.List(SpoolState.Ready))
-        {
-            stop.ThrowIfCancellationRequested();
-            again |= !await UploadAsync(name, stop);
-            if (_configurationProblem)
-            {
-                _configurationProblem = false;
-                LogRecovered(_logger, Name, _store.Describe);
-            }
-        }
-
-        return again;
-    }
-
-    /// <summary>Renders and PUTs one ready file. False when it changed during the upload (upload again).</summary>
-    private async Task<bool> UploadAsync(string name, CancellationToken stop)
-    {
-        var content = _spool.ReadReady(name);
-        if (content is null)
-        {
-            return true;
-        }
-
-        var records = S3ObjectFormats.Parse(content, out var skipped);
-        if (skipped > 0)
-        {
-            LogSkippedLines(_logger, Name, skipped, _spool.PathOf(SpoolState.Ready, name));
-        }
-
-        var day = S3Spool.DayOf(name);
-        S3Object? obj;
-        try
-        {
-            obj = records.Count == 0 ? null
-                : day is { } d ? S3ObjectFormats.RenderDay(records, d, _options.UnattributedPrefix)
-                : RenderSession(records);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or FormatException)
-        {
-            var path = _spool.Quarantine(name);
-            _errors.Add(_time.GetUtcNow(), $"cannot make an object of {path}: {ex.Message}");
-            LogQuarantined(_logger, Name, path, ex.Message);
-            NotableChange?.Invoke();
-            return true;
-        }
-
-        if (obj is not null)
-        {
-            var started = _time.GetTimestamp();
-            await _store.PutAsync(obj, stop);
-            var elapsed = _time.GetElapsedTime(started).TotalMilliseconds;
-            Interlocked.Increment(ref _uploaded);
-            LogUploaded(_logger, Name, obj.Key, obj.Body.Length, records.Count, elapsed);
-            NotableChange?.Invoke();
-        }
-
-        if (obj is not null && day is null && _partials.Remove(name))
-        {
-            await DeletePartialAsync(obj, stop);
-        }
-
-        return _spool.MarkUploaded(name, content.Length, _time.GetUtcNow());
-    }
-
-    /// <summary>Uploads open sessions that changed since their last partial upload, at most once per interval.</summary>
-    private async Task UploadPartialsAsync(DateTimeOffset now, CancellationToken stop)
-    {
-        foreach (var name in _spool.List(SpoolState.Open))
-        {
-            if (S3Spool.DayOf(name) is not null)
-            {
-                continue;
-            }
-
-            var path = _spool.PathOf(SpoolState.Open, name);
-            var length = new FileInfo(path).Length;
-            if (_partials.TryGetValue(name, out var last) && (now - last.At < _options.PartialUploadInterval || last.Length == length))
-            {
-                continue;
-            }
-
-            if (!_partials.ContainsKey(name))
-            {
-                // The first sight of an open session (also after a restart) starts its interval.
-                _partials[name] = (now, 0);
-                continue;
-            }
-
-            var content = _spool.Read(SpoolState.Open, name);
-            var records = content is null ? [] : S3ObjectFormats.Parse(content, out _);
-            if (records.Count == 0)
-            {
-                continue;
-            }
-
-            var obj = RenderSession(records);
-            var partial = obj with { Key = _options.OpenPrefix + "/" + obj.Key[(obj.Key.LastIndexOf('/') + 1)..] };
-            await _store.PutAsync(partial, stop);
-            _partials[name] = (now, content!.Length);
-            LogPartial(_logger, Name, partial.Key, records.Count);
+            Store.Dispose();
         }
     }
-
-    private async Task DeletePartialAsync(S3Object final, CancellationToken stop)
-    {
-        var key = _options.OpenPrefix + "/" + final.Key[(final.Key.LastIndexOf('/') + 1)..];
-        try
-        {
-            await _store.DeleteAsync(key, stop);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogPartialKept(_logger, Name, key, S3Failure.Explain(ex, _store.Describe).Message);
-        }
-    }
-
-    private S3Object RenderSession(IReadOnlyList<SpooledRecord> records)
-    {
-        var obj = S3ObjectFormats.RenderSession(records, _options.Format, _options.EffectivePrefix, out var warnings);
-        if (warnings.Count > 0)
-        {
-            LogUnquotable(_logger, Name, obj.Key, string.Join("; ", warnings.Take(5)));
-        }
-
-        return obj;
-    }
-
-    private void CloseFinishedDays(DateTimeOffset now)
-    {
-        foreach (var name in _spool.List(SpoolState.Open))
-        {
-            if (S3Spool.DayOf(name) is { } day && day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc).AddDays(1) + _options.DayCloseDelay <= now.UtcDateTime)
-            {
-                _spool.MarkReady(name);
-            }
-        }
-    }
-
-    private void Fail(Exception ex, int attempt)
-    {
-        var (message, configuration) = S3Failure.Explain(ex, _store.Describe);
-        _errors.Add(_time.GetUtcNow(), message);
-        var pending = _spool.List(SpoolState.Ready).Count;
-        if (configuration)
-        {
-            _configurationProblem = true;
-            LogConfigurationError(_logger, Name, message, pending, _spool.Root);
-        }
-        else
-        {
-            LogUploadFailed(_logger, Name, message, attempt, pending);
-        }
-
-        NotableChange?.Invoke();
-    }
-
-    private void Wake()
-    {
-        try
-        {
-            _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-        }
-    }
-
-    [LoggerMessage(EventId = 1701, Level = LogLevel.Information, Message = "Sink {Sink}: uploaded {Key} ({Bytes} bytes, {Records} records) in {Milliseconds:F0} ms")]
-    private static partial void LogUploaded(ILogger logger, string sink, string key, int bytes, int records, double milliseconds);
-
-    [LoggerMessage(EventId = 1702, Level = LogLevel.Warning, Message = "Sink {Sink}: upload failed ({Reason}); retry {Attempt}; {Pending} objects wait in the spool")]
-    private static partial void LogUploadFailed(ILogger logger, string sink, string reason, int attempt, int pending);
-
-    [LoggerMessage(EventId = 1703, Level = LogLevel.Error, Message = "Sink {Sink}: UPLOAD REFUSED: {Reason}; {Pending} objects stay spooled in {Spool} and are retried")]
-    private static partial void LogConfigurationError(ILogger logger, string sink, string reason, int pending, string spool);
-
-    [LoggerMessage(EventId = 1704, Level = LogLevel.Information, Message = "Sink {Sink}: uploads to {Store} work again")]
-    private static partial void LogRecovered(ILogger logger, string sink, string store);
-
-    [LoggerMessage(EventId = 1706, Level = LogLevel.Warning, Message = "Sink {Sink}: {Key} has fields the seed's unquoted CSV cannot hold ({Warnings}); Athena will misread those rows (the \"athena-jsonl\" format keeps them)")]
-    private static partial void LogUnquotable(ILogger logger, string sink, string key, string warnings);
-
-    [LoggerMessage(EventId = 1707, Level = LogLevel.Debug, Message = "Sink {Sink}: partial upload {Key} ({Records} records so far)")]
-    private static partial void LogPartial(ILogger logger, string sink, string key, int records);
-
-    [LoggerMessage(EventId = 1708, Level = LogLevel.Warning, Message = "Sink {Sink}: the partial object {Key} stays ({Reason}); a lifecycle rule on the _open prefix can expire it")]
-    private static partial void LogPartialKept(ILogger logger, string sink, string key, string reason);
-
-    [LoggerMessage(EventId = 1709, Level = LogLevel.Error, Message = "Sink {Sink}: cannot make an object of the spool file ({Reason}); moved to {Path}, the other uploads go on")]
-    private static partial void LogQuarantined(ILogger logger, string sink, string path, string reason);
-
-    [LoggerMessage(EventId = 1705, Level = LogLevel.Warning, Message = "Sink {Sink}: skipped {Lines} unreadable lines (a torn tail after a crash) in {Path}")]
-    private static partial void LogSkippedLines(ILogger logger, string sink, int lines, string path);
 }

@@ -39,7 +39,7 @@ public sealed class S3SinkTests : IAsyncLifetime, IDisposable
         RequestTimeout = TimeSpan.FromSeconds(10),
     };
 
-    private S3Sink Sink(S3SinkOptions options, string secret = S3rverServer.SecretKey, string key = S3rverServer.AccessKey) =>
+    private S3SessionObjects Sink(S3SinkOptions options, string secret = S3rverServer.SecretKey, string key = S3rverServer.AccessKey) =>
         new(options, _dir.Path, new AwsS3ObjectStore(options, "Sinks:0", new BasicAWSCredentials(key, secret)), NullLogger.Instance, TimeProvider.System);
 
     private static async Task<T> EventuallyAsync<T>(Func<T> probe, Func<T, bool> done, TimeSpan timeout)

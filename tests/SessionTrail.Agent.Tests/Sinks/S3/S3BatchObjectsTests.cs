@@ -10,10 +10,10 @@ using SessionTrail.Agent.Tests.Fakes;
 using SessionTrail.Agent.Tests.Sources;
 using static SessionTrail.Agent.Tests.Sinks.SinkTestKit;
 
-namespace SessionTrail.Agent.Tests.Sinks;
+namespace SessionTrail.Agent.Tests.Sinks.S3;
 
-/// <summary>The S3 log-objects sink against a real S3-protocol server (s3rver).</summary>
-public sealed class S3LogSinkTests : IAsyncLifetime, IDisposable
+/// <summary>The S3 sink with objects per batch (the log config's default) against a real S3-protocol server (s3rver).</summary>
+public sealed class S3BatchObjectsTests : IAsyncLifetime, IDisposable
 {
     private const string Bucket = "appstream-logs";
     private readonly TempDir _dir = new();
@@ -25,8 +25,8 @@ public sealed class S3LogSinkTests : IAsyncLifetime, IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private S3LogSink Sink(string extra = "", string bucket = Bucket) =>
-        (S3LogSink)new S3LogSinkFactory().Create(
+    private S3BatchObjects Sink(string extra = "", string bucket = Bucket) =>
+        (S3BatchObjects)new S3SinkFactory().Create(
             Node($"{{\"Id\":\"s3logs\",\"SinkType\":\"S3\",\"BucketName\":\"{bucket}\",\"ServiceURL\":\"{_s3.Url}\",\"Region\":\"{S3rverServer.Region}\","
                 + $"\"AccessKey\":\"{S3rverServer.AccessKey}\",\"SecretKey\":\"{S3rverServer.SecretKey}\",\"RequestTimeout\":\"10\"{extra}}}"),
             Context(_dir.Path, "s3logs"));
@@ -128,7 +128,7 @@ public sealed class S3LogSinkTests : IAsyncLifetime, IDisposable
     [InlineData("{\"BucketName\":\"b\",\"ServiceURL\":\"nope\"}", "Sinks:0:ServiceURL", "http:// or https://")]
     public void BadSettingsNameTheKey(string json, string path, string problem)
     {
-        var ex = Assert.Throws<LogConfigException>(() => new S3LogSinkFactory().Create(Node(json), Context(_dir.Path)));
+        var ex = Assert.Throws<LogConfigException>(() => new S3SinkFactory().Create(Node(json), Context(_dir.Path)));
         Assert.Equal(path, ex.Path);
         Assert.Contains(problem, ex.Message, StringComparison.Ordinal);
     }

@@ -8,65 +8,48 @@ using SessionTrail.Agent.Sources;
 
 namespace SessionTrail.Agent.Sinks.S3;
 
-/// <summary>The settings of an S3 log-objects sink (see <see cref="S3LogSinkFactory"/>).</summary>
-public sealed record S3LogSinkOptions
-{
-    public required string BucketName { get; init; }
-
-    /// <summary>The key prefix; time tokens are filled from the batch's first record.</summary>
-    public required TimePattern FilePath { get; init; }
-
-    /// <summary>Optional start of the object name (before the first record id).</summary>
-    public TimePattern? FileName { get; init; }
-
-    public LogFormat Format { get; init; } = LogFormat.Json;
-
-    /// <summary>Uncompressed bytes per object (queued NDJSON lines; the rendering is about as large).</summary>
-    public long MaxObjectBytes { get; init; } = 8L << 20;
-
-    public int MaxObjectRecords { get; init; } = 100_000;
-
-    public TimeSpan BufferInterval { get; init; } = TimeSpan.FromSeconds(60);
-}
-
 /// <summary>
-/// Writes batches of log records as gzip objects to S3 (or any S3-compatible endpoint, through AWSSDK.S3):
-/// a batch is cut when it reaches <see cref="S3LogSinkOptions.MaxObjectBytes"/> or
-/// <see cref="S3LogSinkOptions.BufferInterval"/> has passed (<see cref="ISinkBatching"/>). The key is
-/// <c>FILEPATH/[FILENAME-]FIRST-RECORD-ID.ndjson.gz</c> (<c>.log.gz</c> for text), deterministic from the
-/// batch's first record: a PUT repeated after a failure or a restart replaces the same object.
+/// The S3 sink with objects per batch (<see cref="S3Objects.Batch"/>, log objects): writes batches of log
+/// records as gzip objects to S3 (or any S3-compatible endpoint, through AWSSDK.S3): a batch is cut when it
+/// reaches <see cref="S3SinkOptions.MaxObjectBytes"/> or <see cref="S3SinkOptions.BufferInterval"/> has
+/// passed (<see cref="ISinkBatching"/>). The key is <c>FILEPATH/[FILENAME-]FIRST-RECORD-ID.ndjson.gz</c>
+/// (<c>.log.gz</c> for text), deterministic from the batch's first record: a PUT repeated after a failure
+/// or a restart replaces the same object.
 /// </summary>
-public sealed partial class S3LogSink : ISink, ISinkBatching, IDisposable
+internal sealed partial class S3BatchObjects : S3Sink, ISinkBatching
 {
-    private readonly S3LogSinkOptions _options;
-    private readonly IS3ObjectStore _store;
+    /// <summary>Its log category (the name the log-objects sink logged under before the two S3 sinks became one).</summary>
+    public const string LoggerCategory = "SessionTrail.Agent.Logs.Sinks.S3Logs";
+
     private readonly DeadLetterFile _deadLetter;
     private readonly ILogger _logger;
     private readonly string _host;
+    private readonly TimePattern _filePath;
+    private readonly TimePattern? _fileName;
+    private readonly LogFormat _format;
 
-    public S3LogSink(S3LogSinkOptions options, IS3ObjectStore store, LogSinkContext context)
+    /// <param name="context">Host, logs, clock and the sink's directory (dead letters); its Id is <see cref="S3SinkOptions.Name"/>.</param>
+    public S3BatchObjects(S3SinkOptions options, IS3ObjectStore store, LogSinkContext context)
+        : base(options, store)
     {
-        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(context);
-        _options = options;
-        _store = store;
-        Name = context.Id;
         _host = context.Host;
+        _filePath = TimePattern.Parse(options.EffectiveFilePath, nameof(S3SinkOptions.FilePath));
+        _fileName = options.FileName is { } fileName ? TimePattern.Parse(fileName, nameof(S3SinkOptions.FileName)) : null;
+        _format = options.EffectiveLogFormat;
         _deadLetter = DeadLetterFile.InSinkDirectory(context.SinkDirectory, Name, context.Time);
-        _logger = context.Logs.CreateLogger("SessionTrail.Agent.Logs.Sinks.S3Logs");
+        _logger = context.Logs.CreateLogger(LoggerCategory);
     }
 
-    public string Name { get; }
+    public int MaxRecords => Options.EffectiveBufferSize;
 
-    public int MaxRecords => _options.MaxObjectRecords;
+    public long MaxBytes => Options.EffectiveMaxObjectBytes;
 
-    public long MaxBytes => _options.MaxObjectBytes;
-
-    public TimeSpan MaxLinger => _options.BufferInterval;
+    public TimeSpan MaxLinger => Options.EffectiveBufferInterval;
 
     public DeadLetterFile DeadLetter => _deadLetter;
 
-    public async Task<SinkResult> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> lines, CancellationToken cancellationToken)
+    public override async Task<SinkResult> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> lines, CancellationToken cancellationToken)
     {
         var deadLetters = new List<DeadLetter>();
         var entries = LogBatch.Parse(lines, deadLetters);
@@ -75,11 +58,11 @@ public sealed partial class S3LogSink : ISink, ISinkBatching, IDisposable
             var obj = Render(entries);
             try
             {
-                await _store.PutAsync(obj, cancellationToken);
+                await Store.PutAsync(obj, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                var (message, configuration) = S3Failure.Explain(ex, _store.Describe);
+                var (message, configuration) = S3Failure.Explain(ex, Store.Describe);
                 if (configuration)
                 {
                     LogConfigurationProblem(_logger, Name, message);
@@ -103,23 +86,21 @@ public sealed partial class S3LogSink : ISink, ISinkBatching, IDisposable
         return SinkResult.Success;
     }
 
-    public void Dispose() => _store.Dispose();
-
     /// <summary>The object of a batch: its key (from the first record) and the gzip of its lines.</summary>
     public S3Object Render(IReadOnlyList<LogEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
         var first = entries[0].Record;
-        var prefix = _options.FilePath.Format(first.Time, _host).Trim('/');
-        var name = _options.FileName is { } fileName ? fileName.Format(first.Time, _host) + "-" : "";
-        var extension = _options.Format == LogFormat.Json ? ".ndjson.gz" : ".log.gz";
+        var prefix = _filePath.Format(first.Time, _host).Trim('/');
+        var name = _fileName is { } fileName ? fileName.Format(first.Time, _host) + "-" : "";
+        var extension = _format == LogFormat.Json ? ".ndjson.gz" : ".log.gz";
         var key = (prefix.Length > 0 ? prefix + "/" : "") + name + SafeId(first.Id.Length > 0 ? first.Id : first.Time.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)) + extension;
         using var body = new MemoryStream();
         using (var gzip = new GZipStream(body, CompressionLevel.Fastest, leaveOpen: true))
         {
             foreach (var entry in entries)
             {
-                gzip.Write(LogDocument.Render(entry.Record, _options.Format));
+                gzip.Write(LogDocument.Render(entry.Record, _format));
                 gzip.WriteByte((byte)'\n');
             }
         }
