@@ -94,7 +94,7 @@ public static class RecorderBench
         using var probe = (IDisposable)RecordingSource.PlatformProbe(display, ScreenRecorder.XEnvironment(options, display));
         var recorder = new ScreenRecorder(options, dataDir, "bench", ffmpeg, (IGeometryProbe)probe, registry, TimeProvider.System, NullLogger.Instance);
         var stop = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var session = new CurrentSession { Id = "bench-" + string.Concat(backend.Where(char.IsAsciiLetterOrDigit)), User = "bench", Started = DateTimeOffset.UtcNow };
+        var session = new CurrentSession { Id = "bench-" + string.Concat(backend.Where(char.IsAsciiLetterOrDigit)), Fields = new SessionFields { User = "bench" }, Started = DateTimeOffset.UtcNow };
         var recording = Task.Run(() => recorder.RecordAsync(session, new NullOutput(), stop.Task));
         try
         {

@@ -56,7 +56,7 @@ public static class RouteBench
             var ids = RecordIdGenerator.Open(dir);
             var tracker = new SessionTracker
             {
-                Explicit = new CurrentSession { Id = "sess-1", User = "alice", Stack = "office", AccessMode = "userpool", ReservationTime = "2026-11-22T07:59:00Z", Started = DateTimeOffset.UtcNow },
+                Explicit = new CurrentSession { Id = "sess-1", Fields = new SessionFields { User = "alice", Stack = "office", AccessMode = "userpool", ReservationTime = "2026-11-22T07:59:00Z" }, Started = DateTimeOffset.UtcNow },
             };
             var queues = new List<DiskQueue> { DiskQueue.Open(Path.Combine(dir, "q0"), new DiskQueueOptions(), NullLogger.Instance, TimeProvider.System) };
             if (scenario == "two decorated sinks")

@@ -4,7 +4,6 @@ using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Sinks;
 using SessionTrail.Agent.Sinks.S3;
 using SessionTrail.Agent.Tests.Fakes;
-using SessionTrail.Tests.S3;
 using static SessionTrail.Agent.Tests.Sinks.SinkTestKit;
 
 namespace SessionTrail.Agent.Tests.Sinks.S3;
