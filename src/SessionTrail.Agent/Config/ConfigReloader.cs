@@ -28,6 +28,9 @@ public interface IAgentRun : IDisposable
 /// <param name="start">Builds a run from the file (called after <paramref name="check"/> passed).</param>
 public sealed partial class ConfigReloader(string configFile, Func<string?> check, Func<ConfigState, IAgentRun> start, TimeSpan pollInterval, TimeProvider time, ILogger logger)
 {
+    /// <summary>The log category of its messages (unchanged since the agent's first layout; operators filter on it).</summary>
+    public const string LogCategory = "SessionTrail.Agent.Logs.Config.ConfigReloader";
+
     /// <summary>How long the file must stay unchanged before it is read (editors write in steps).</summary>
     public TimeSpan SettleDelay { get; init; } = TimeSpan.FromMilliseconds(300);
 

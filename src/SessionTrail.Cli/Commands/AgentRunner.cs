@@ -184,7 +184,7 @@ internal sealed partial class AgentRunner : IAgentRun
             },
             _options.SessionFilePollInterval,
             TimeProvider.System,
-            _logs.CreateLogger<ConfigReloader>());
+            _logs.CreateLogger(ConfigReloader.LogCategory));
         await reloader.RunAsync(stop);
     }
 

@@ -22,13 +22,17 @@ public sealed class DirectorySourceFactory : ILogSourceFactory
         "BookmarkOnBufferFlush", "Interval", "Delimiter", "Headers", "HeaderPattern", "CommentPattern", "MultiLineStartPattern", "MaxRecordBytes",
     ];
 
+    /// <summary>The log category of DirectorySource's messages (unchanged since the agent's first layout).</summary>
+    public const string LogCategory = "SessionTrail.Agent.Logs.Files.DirectorySource";
+
     public string SourceType => "DirectorySource";
 
     public IRecordSource Create(ConfigNode config, LogSourceContext context)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(context);
-        var logger = context.Logs.CreateLogger<DirectorySource>();
+        // The category operators filter on and the diagnostics source ships; it predates the move to Sources/Files.
+        var logger = context.Logs.CreateLogger(LogCategory);
         foreach (var key in config.Keys)
         {
             if (!KnownKeys.Contains(key, StringComparer.OrdinalIgnoreCase))

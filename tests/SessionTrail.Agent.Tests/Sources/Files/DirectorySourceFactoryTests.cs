@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Logging;
 using SessionTrail.Agent.Config;
 using SessionTrail.Agent.Ids;
 using SessionTrail.Agent.Sinks;
@@ -75,6 +76,31 @@ public sealed class DirectorySourceFactoryTests
         Assert.Equal("IISLog", source.Name);
         Assert.True(logs.Has("'Sources:0:Culture'"));
         Assert.False(logs.Has("'Sources:0:Delimiter'"));
+    }
+
+    [Fact]
+    public void ItsMessagesKeepTheLogCategoryOperatorsFilterOn()
+    {
+        using var temp = new TempDir();
+        var categories = new List<string>();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(new CategoryRecorder(categories)));
+        var node = FileSourceHarness.Node(new() { ["Id"] = "app", ["SourceType"] = "DirectorySource", ["Directory"] = temp.Path, ["RecordParser"] = "SingleLine", ["Colour"] = "red" });
+        new DirectorySourceFactory().Create(node, new LogSourceContext("app", temp.Path, "host1", new BookmarkStore(temp.Path), factory, TimeProvider.System));
+        Assert.Equal(["SessionTrail.Agent.Logs.Files.DirectorySource"], categories.Distinct());
+        Assert.Equal("SessionTrail.Agent.Logs.Config.ConfigReloader", ConfigReloader.LogCategory);
+    }
+
+    private sealed class CategoryRecorder(List<string> categories) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName)
+        {
+            categories.Add(categoryName);
+            return Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
     [Theory]
