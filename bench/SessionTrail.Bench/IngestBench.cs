@@ -12,8 +12,9 @@ namespace SessionTrail.Bench;
 /// <summary>
 /// Server ingest throughput, end to end: a real Kestrel on 127.0.0.1, real HTTP POSTs of NDJSON batches
 /// (default 5,000 records each: process start/exit pairs over 50 hosts), durable (synchronous=FULL).
-/// Usage: bench ingest [--batches N=40] [--batch-size N=5000] [--runs N=5] [--senders N=2] [--gzip] [--direct]
-/// Prints records/s per run and the median.
+/// Usage: bench ingest [--batches N=40] [--batch-size N=5000] [--runs N=5] [--senders N=2] [--gzip] [--direct] [--late-exits]
+/// Prints records/s per run and the median. By default a process's start and exit come in the same batch; with
+/// --late-exits each exit comes one batch after its start, so that pairing must find starts stored before.
 /// </summary>
 public static class IngestBench
 {
@@ -24,10 +25,11 @@ public static class IngestBench
         var runs = Arg(args, "--runs", 5);
         var gzip = args.Contains("--gzip");
         var senders = Arg(args, "--senders", 2);
+        var lateExits = args.Contains("--late-exits");
         var rates = new List<double>();
         if (args.Contains("--direct"))
         {
-            return Direct(batches, batchSize);
+            return Direct(batches, batchSize, lateExits);
         }
 
         for (var run = 0; run < runs; run++)
@@ -35,7 +37,7 @@ public static class IngestBench
             var dir = Path.Combine(Path.GetTempPath(), "st-bench-ingest-" + Guid.NewGuid().ToString("N"));
             try
             {
-                var bodies = Enumerable.Range(0, batches).Select(b => Batch(run, b, batchSize, gzip)).ToList();
+                var bodies = Bodies(run, batches, batchSize, gzip, lateExits);
                 await using var app = ServerApp.Build(
                     new ServerOptions { DataDir = dir, Urls = "http://127.0.0.1:0", MaxBodyBytes = 64L * 1024 * 1024 },
                     ["--Logging:LogLevel:Default=Warning"]);
@@ -81,18 +83,41 @@ public static class IngestBench
         return 0;
     }
 
-    private static byte[] Batch(int run, int batch, int size, bool gzip)
+    /// <summary>The NDJSON bodies of one run: <paramref name="batches"/> × <paramref name="size"/> records.</summary>
+    private static List<byte[]> Bodies(int run, int batches, int size, bool gzip, bool lateExits)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(size * 200);
-        var t0 = new DateTimeOffset(2026, 11, 1, 8, 0, 0, TimeSpan.Zero);
-        for (var i = 0; i < size; i++)
+        var records = Records(run, batches * size);
+        if (lateExits)
         {
-            var n = (batch * size) + i;
+            // In chunks of half a batch: the starts of chunk k, then the exits of chunk k - 1 (the last chunk's exits at
+            // the end), so that every exit comes about one batch after its start.
+            var half = Math.Max(1, size / 2);
+            var starts = records.Where(r => r.Type == ProcessEventType.Start).ToList();
+            var exits = records.Where(r => r.Type == ProcessEventType.Exit).ToList();
+            records = [];
+            for (var k = 0; k * half < starts.Count; k++)
+            {
+                records.AddRange(starts.Skip(k * half).Take(half));
+                records.AddRange(exits.Skip((k - 1) * half).Take(k == 0 ? 0 : half));
+            }
+
+            records.AddRange(exits.Skip(((starts.Count - 1) / half) * half));
+        }
+
+        return records.Chunk(size).Select(chunk => Body(chunk, gzip)).ToList();
+    }
+
+    private static List<ProcessRecord> Records(int run, int count)
+    {
+        var records = new List<ProcessRecord>(count);
+        var t0 = new DateTimeOffset(2026, 11, 1, 8, 0, 0, TimeSpan.Zero);
+        for (var n = 0; n < count; n++)
+        {
             var pair = n / 2; // records n and n+1 are the start and exit of one process
             var host = "host-" + (pair % 50).ToString(CultureInfo.InvariantCulture);
             var pid = 1000 + (pair / 50 % 30000); // pids are reused as the batch goes on
             var time = t0.AddMilliseconds(pair * 10L);
-            TrailRecord record = n % 2 == 0
+            records.Add(n % 2 == 0
                 ? new ProcessRecord
                 {
                     Id = $"bench{run}:{n}", Host = host, Pid = pid, Type = ProcessEventType.Start, Time = time,
@@ -100,7 +125,17 @@ public static class IngestBench
                     Session = "session-" + (pair % 1000).ToString(CultureInfo.InvariantCulture), Uid = 1000 + (pair % 300), ParentPid = 1,
                     CommandLine = "app --flag value",
                 }
-                : new ProcessRecord { Id = $"bench{run}:{n}", Host = host, Pid = pid, Type = ProcessEventType.Exit, Time = time.AddMilliseconds(5), ExitCode = 0 };
+                : new ProcessRecord { Id = $"bench{run}:{n}", Host = host, Pid = pid, Type = ProcessEventType.Exit, Time = time.AddMilliseconds(5), ExitCode = 0 });
+        }
+
+        return records;
+    }
+
+    private static byte[] Body(IEnumerable<TrailRecord> records, bool gzip)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1 << 20);
+        foreach (var record in records)
+        {
             NdjsonWriter.Write(record, buffer);
         }
 
@@ -119,13 +154,13 @@ public static class IngestBench
     }
 
     /// <summary>Without HTTP: time parsing and storing separately (to see where the time goes).</summary>
-    private static int Direct(int batches, int batchSize)
+    private static int Direct(int batches, int batchSize, bool lateExits)
     {
         var dir = Path.Combine(Path.GetTempPath(), "st-bench-direct-" + Guid.NewGuid().ToString("N"));
         try
         {
             using var store = SessionTrail.Server.Store.SqliteStore.Open(dir);
-            var bodies = Enumerable.Range(0, batches).Select(b => Batch(0, b, batchSize, gzip: false)).ToList();
+            var bodies = Bodies(0, batches, batchSize, gzip: false, lateExits);
             var parse = new Stopwatch();
             var ingest = new Stopwatch();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;

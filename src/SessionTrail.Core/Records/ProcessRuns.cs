@@ -7,9 +7,9 @@ namespace SessionTrail.Core.Records;
 /// an exit arriving late or out of order still finds its start, an exit no start owns is nobody's, a repeated
 /// exit after the owned one is ignored). A run without an exit ends at its session's end when that is not
 /// before its start, else it is open.
-/// This is the rule for a list of events held in memory (Athena export, the agent's S3 objects). The store
-/// keeps the same rule incrementally in SQL at ingest (<c>SessionTrail.Server.Store.IngestCommands</c>), and
-/// <c>StoreAndExportPairingTests</c> feeds random event streams through both and requires the same runs.
+/// This is the one statement of the rule. Export and the agent's S3 objects call it on the events they hold; the
+/// store calls it at ingest on the stored events around each new one (<c>SessionTrail.Server.Store.IngestCommands</c>),
+/// and <c>StoreAndExportPairingTests</c> feeds random event streams through both and requires the same runs.
 /// </summary>
 public static class ProcessRuns
 {
@@ -21,22 +21,32 @@ public static class ProcessRuns
     public static RunPairs Pair(IReadOnlyList<ProcessRecord> events)
     {
         ArgumentNullException.ThrowIfNull(events);
+        var view = new RunEvent[events.Count];
+        for (var i = 0; i < view.Length; i++)
+        {
+            var e = events[i];
+            view[i] = new RunEvent(e.Host, e.Pid, e.Type, e.Time.UtcTicks, i);
+        }
+
+        return Pair(view);
+    }
+
+    /// <summary>The pairs of <paramref name="events"/> (in any order: <see cref="RunEvent.Arrival"/> orders events of the same time and kind), by index into it.</summary>
+    public static RunPairs Pair(IReadOnlyList<RunEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
         var startOf = new Dictionary<int, int>();
         var exitOf = new Dictionary<int, int>();
-        var order = Enumerable.Range(0, events.Count).ToList();
-        order.Sort((a, b) =>
+        var order = new (long Time, ProcessEventType Type, long Arrival, int Index)[events.Count];
+        for (var i = 0; i < order.Length; i++)
         {
-            var byTime = events[a].Time.CompareTo(events[b].Time);
-            if (byTime != 0)
-            {
-                return byTime;
-            }
+            var e = events[i];
+            order[i] = (e.Time, e.Type, e.Arrival, i); // Start (0) before Exit (1) at the same time
+        }
 
-            var byType = events[a].Type.CompareTo(events[b].Type); // Start (0) before Exit (1)
-            return byType != 0 ? byType : a.CompareTo(b);
-        });
+        Array.Sort(order);
         var open = new Dictionary<(string Host, int Pid), int>();
-        foreach (var i in order)
+        foreach (var (_, _, _, i) in order)
         {
             var key = (events[i].Host, events[i].Pid);
             if (events[i].Type == ProcessEventType.Start)
@@ -53,6 +63,12 @@ public static class ProcessRuns
         return new RunPairs(startOf, exitOf);
     }
 }
+
+/// <summary>
+/// What the pairing rule reads of a process event: its host, pid, kind, time (any unit that orders, e.g. UTC
+/// ticks or the store's milliseconds) and when it arrived (any increasing number: an index, the store's seq).
+/// </summary>
+public readonly record struct RunEvent(string Host, int Pid, ProcessEventType Type, long Time, long Arrival);
 
 /// <summary>The pairs <see cref="ProcessRuns.Pair"/> found, by index into the events it was given.</summary>
 public sealed class RunPairs

@@ -4,7 +4,8 @@ using SessionTrail.Core.Records;
 namespace SessionTrail.Server.Store;
 
 /// <summary>
-/// The prepared statements of one writer connection and the pairing logic (see <see cref="SqliteStore"/>).
+/// The prepared statements of one writer connection (see <see cref="SqliteStore"/>); runs are paired by
+/// <see cref="Core.Records.ProcessRuns"/>, the one home of the rule.
 /// Invariant after every batch: the runs are those <see cref="Core.Records.ProcessRuns"/> pairs from every
 /// stored event (each start's run holds the first exit at or after it that comes before the pid's next start on
 /// that host; an exit no start owns is kept only in process_events); StoreAndExportPairingTests checks it.
@@ -28,13 +29,37 @@ internal sealed class IngestCommands : IDisposable
         [RecordKinds.Recording] = "recording_events",
     };
 
+    /// <summary>
+    /// The stored events the batch's events can change the pairing of, per (host, pid) the batch touched: from
+    /// the pid's last start before the batch's earliest event of it on; that start's run may gain or lose an exit,
+    /// the runs before it keep theirs. (The pid's events after the batch's latest are read too. Bounding the window
+    /// by the first start after it as well costs a third index search per pid, and in a stream that arrives in time
+    /// order there is nothing there to read.)
+    /// The batch's rows are found by seq (a rowid range): grouping on <c>+host, +pid</c> keeps the planner from
+    /// walking the whole pairing index in group order instead (IngestPlanTests).
+    /// </summary>
+    internal const string PairingWindowSql =
+        """
+        WITH touched AS (
+            SELECT host, pid, MIN(time) AS first FROM process_events WHERE seq > $before GROUP BY +host, +pid),
+        bounds AS (
+            SELECT host, pid,
+                COALESCE((SELECT MAX(p.time) FROM process_events p
+                          WHERE p.host = t.host AND p.pid = t.pid AND p.type = 0 AND p.time < t.first), t.first) AS low
+            FROM touched t)
+        SELECT e.seq, e.host, e.pid, e.type, e.time
+        FROM bounds b
+        JOIN process_events e ON e.host = b.host AND e.pid = b.pid AND e.type IN (0, 1) AND e.time >= b.low
+        """;
+
     private readonly List<SqliteCommand> all = [];
     private readonly Dictionary<string, SqliteCommand> storedAsOtherKind = new(StringComparer.Ordinal);
     private readonly SqliteCommand maxSeq;
     private readonly SqliteCommand insertProcesses;
     private readonly SqliteCommand insertNames;
+    private readonly SqliteCommand pairingWindow;
     private readonly SqliteCommand insertRuns;
-    private readonly SqliteCommand detachExits;
+    private readonly SqliteCommand updateRuns;
     private readonly SqliteCommand insertSessionEvent;
     private readonly SqliteCommand upsertSessionStart;
     private readonly SqliteCommand upsertSessionEnd;
@@ -95,47 +120,36 @@ internal sealed class IngestCommands : IDisposable
                 SELECT session, MIN(host) FROM process_events WHERE seq > $before AND type = 0 AND session IS NOT NULL GROUP BY session;
             """,
             "$before");
+        pairingWindow = Cmd(PairingWindowSql, "$before");
+        // The runs of new starts ([start seq, exit seq or null, exit time] rows), each with the exit pairing gave it,
+        // else ending at its session's end when that is not before its start, else open (ProcessRuns.End).
         insertRuns = Cmd(
             $"""
             INSERT INTO runs(start_seq, exit_seq, app_id, user_id, host, pid, session, start, end, ended_by)
-            SELECT s.seq, x.seq, a.id, COALESCE(u.id, su.id), s.host, s.pid, s.session, s.time,
-                   COALESCE(x.time, CASE WHEN ss.end >= s.time THEN ss.end END),
-                   CASE WHEN x.seq IS NOT NULL THEN {EndedExit} WHEN ss.end >= s.time THEN {EndedSession} ELSE {EndedOpen} END
-            FROM (
-                SELECT s.seq, s.host, s.pid, s.session, s.time, s.exe, s.user,
-                    (SELECT e.seq FROM process_events e
-                     WHERE e.host = s.host AND e.pid = s.pid AND e.type = 1 AND e.time >= s.time
-                       AND e.time < COALESCE(
-                           (SELECT n.time FROM process_events n
-                            WHERE n.host = s.host AND n.pid = s.pid AND n.type = 0 AND n.time >= s.time AND (n.time > s.time OR n.seq > s.seq)
-                            ORDER BY n.time, n.seq LIMIT 1),
-                           9223372036854775807)
-                     ORDER BY e.time, e.seq LIMIT 1) AS exit_seq
-                FROM process_events s WHERE s.seq > $before AND s.type = 0) s
+            SELECT s.seq, j.value->>1, a.id, COALESCE(u.id, su.id), s.host, s.pid, s.session, s.time,
+                   COALESCE(j.value->>2, CASE WHEN ss.end >= s.time THEN ss.end END),
+                   CASE WHEN j.value->>1 IS NOT NULL THEN {EndedExit} WHEN ss.end >= s.time THEN {EndedSession} ELSE {EndedOpen} END
+            FROM json_each($runs) j
+            JOIN process_events s ON s.seq = j.value->>0
             JOIN apps a ON a.path = COALESCE(s.exe, '')
             LEFT JOIN users u ON u.name = s.user
             LEFT JOIN sessions ss ON ss.id = s.session
             LEFT JOIN users su ON su.name = ss.user
-            LEFT JOIN process_events x ON x.seq = s.exit_seq
             """,
-            "$before");
-        detachExits = Cmd(
+            "$runs");
+        // Older runs whose exit pairing changed (same rows): a late exit found its start, an earlier exit arrived, or
+        // a new start of the pid cut the run's claim (it then ends as above). The run's user is left as it is.
+        updateRuns = Cmd(
             $"""
-            UPDATE runs SET exit_seq = NULL,
-                end = (SELECT s.end FROM sessions s WHERE s.id = runs.session AND s.end >= runs.start),
-                ended_by = CASE WHEN (SELECT s.end FROM sessions s WHERE s.id = runs.session AND s.end >= runs.start) IS NULL
-                                THEN {EndedOpen} ELSE {EndedSession} END
-            WHERE start_seq IN (
-                    SELECT (SELECT p.seq FROM process_events p
-                            WHERE p.host = s.host AND p.pid = s.pid AND p.type = 0 AND p.time <= s.time AND (p.time < s.time OR p.seq < s.seq)
-                            ORDER BY p.time DESC, p.seq DESC LIMIT 1)
-                    FROM process_events s WHERE s.seq > $before AND s.type = 0)
-              AND start_seq <= $before AND exit_seq IS NOT NULL
-              AND EXISTS (SELECT 1 FROM process_events n
-                          WHERE n.host = runs.host AND n.pid = runs.pid AND n.type = 0 AND n.seq > $before
-                            AND n.time >= runs.start AND n.time <= runs.end AND (n.time > runs.start OR n.seq > runs.start_seq))
+            UPDATE runs SET exit_seq = c.exit,
+                end = COALESCE(c.exit_time, (SELECT ss.end FROM sessions ss WHERE ss.id = runs.session AND ss.end >= runs.start)),
+                ended_by = CASE WHEN c.exit IS NOT NULL THEN {EndedExit}
+                                WHEN (SELECT ss.end FROM sessions ss WHERE ss.id = runs.session AND ss.end >= runs.start) IS NOT NULL THEN {EndedSession}
+                                ELSE {EndedOpen} END
+            FROM (SELECT j.value->>0 AS run, j.value->>1 AS exit, j.value->>2 AS exit_time FROM json_each($runs) j) c
+            WHERE runs.start_seq = c.run
             """,
-            "$before");
+            "$runs");
         var sessionParameters = string.Join(", ", SessionColumns.Parameters);
         insertSessionEvent = Cmd(
             $"""
@@ -325,9 +339,10 @@ internal sealed class IngestCommands : IDisposable
     }
 
     /// <summary>
-    /// Stores a batch of process records set-based: one INSERT of every event (in pairing order, so the
-    /// exit trigger sees the batch's starts), one INSERT of the runs of the new starts (each finds the
-    /// exit it owns), then the repair of older runs whose exit now lies after a new start of their pid.
+    /// Stores a batch of process records set-based: one INSERT of every new event, then the pairing rule
+    /// (<see cref="ProcessRuns.Pair"/>) over the stored events around them (<see cref="pairingWindow"/>), then one
+    /// upsert of the runs it changed: every new start's, and each older run whose exit is now another (a late
+    /// exit found its start, a new start cut an older run's claim, an earlier exit arrived) or none.
     /// </summary>
     private int AddProcesses(List<ProcessRecord> processes)
     {
@@ -341,13 +356,69 @@ internal sealed class IngestCommands : IDisposable
 
         Set(insertNames, before);
         insertNames.ExecuteNonQuery();
-        Set(insertRuns, before);
-        insertRuns.ExecuteNonQuery();
 
-        // A new start between an older start and that start's exit ends the older run's claim: its exit
-        // now lies after the pid's next start, so that run ends at its session's end or is open.
-        Set(detachExits, before);
-        detachExits.ExecuteNonQuery();
+        // The stored runs are what the rule gives over every stored event (the class's invariant), so the window's
+        // events stored before this batch give each older start's current exit: pairing them without and with the
+        // batch shows which runs change, with no read of the runs.
+        var all = new List<RunEvent>(inserted * 2);
+        var stored = new List<RunEvent>(inserted);
+        var storedIndex = new List<int>(inserted);
+        Set(pairingWindow, before);
+        using (var reader = pairingWindow.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var type = reader.GetInt64(3) == 0 ? ProcessEventType.Start : ProcessEventType.Exit;
+                var e = new RunEvent(reader.GetString(1), reader.GetInt32(2), type, reader.GetInt64(4), reader.GetInt64(0));
+                if (e.Arrival <= before)
+                {
+                    storedIndex.Add(all.Count);
+                    stored.Add(e);
+                }
+
+                all.Add(e);
+            }
+        }
+
+        var pairs = ProcessRuns.Pair(all);
+        var storedPairs = ProcessRuns.Pair(stored);
+        var added = new List<(long Start, long? Exit, long? ExitTime)>(inserted);
+        var changed = new List<(long Start, long? Exit, long? ExitTime)>();
+        for (var i = 0; i < all.Count; i++)
+        {
+            if (all[i].Type == ProcessEventType.Start && all[i].Arrival > before)
+            {
+                var (exit, exitTime) = pairs.TryGetExit(i, out var x) ? (all[x].Arrival, all[x].Time) : ((long?)null, (long?)null);
+                added.Add((all[i].Arrival, exit, exitTime));
+            }
+        }
+
+        for (var j = 0; j < stored.Count; j++)
+        {
+            if (stored[j].Type != ProcessEventType.Start)
+            {
+                continue;
+            }
+
+            long? was = storedPairs.TryGetExit(j, out var w) ? stored[w].Arrival : null;
+            var (exit, exitTime) = pairs.TryGetExit(storedIndex[j], out var x) ? (all[x].Arrival, all[x].Time) : ((long?)null, (long?)null);
+            if (was != exit)
+            {
+                changed.Add((stored[j].Arrival, exit, exitTime));
+            }
+        }
+
+        if (added.Count > 0)
+        {
+            Set(insertRuns, RunsJson(added));
+            insertRuns.ExecuteNonQuery();
+        }
+
+        if (changed.Count > 0)
+        {
+            Set(updateRuns, RunsJson(changed));
+            updateRuns.ExecuteNonQuery();
+        }
 
         return inserted;
     }
@@ -385,6 +456,14 @@ internal sealed class IngestCommands : IDisposable
         json.WriteStringValue(l.Message);
         Write(json, LogJson.Map(l.Fields));
         Write(json, LogJson.Map(l.Decoration));
+    });
+
+    /// <summary>Runs as [start seq, exit seq, exit time] rows (read by <see cref="insertRuns"/> and <see cref="updateRuns"/>).</summary>
+    private static string RunsJson(List<(long Start, long? Exit, long? ExitTime)> runs) => RowsJson(runs, 32, static (json, r) =>
+    {
+        json.WriteNumberValue(r.Start);
+        Write(json, r.Exit);
+        Write(json, r.ExitTime);
     });
 
     /// <summary>Items as one JSON array of row arrays, each row's values written by <paramref name="writeRow"/>.</summary>

@@ -29,7 +29,7 @@ internal static class Schema
         CREATE INDEX process_events_pairing ON process_events(host, pid, type, time);
 
         -- A new exit goes to the latest start of its pid on its host at or before it, unless that run
-        -- already has an earlier exit (runs are inserted by the ingest code; see SqliteStore). The rule: Core ProcessRuns.
+        -- already has an earlier exit (runs are inserted by the ingest code; see SqliteStore). Dropped by migration 8.
         CREATE TRIGGER process_exit_pairs AFTER INSERT ON process_events WHEN NEW.type = 1
         BEGIN
             UPDATE runs SET exit_seq = NEW.seq, end = NEW.time, ended_by = 1
@@ -56,7 +56,7 @@ internal static class Schema
             instance_type TEXT, region TEXT, image_arn TEXT,
             start INTEGER, end INTEGER);
 
-        -- One row per process start, kept paired at ingest time (see SqliteStore pairing rule).
+        -- One row per process start, kept paired at ingest time (Core ProcessRuns, called by IngestCommands).
         CREATE TABLE runs(
             start_seq INTEGER PRIMARY KEY,  -- process_events.seq of the start
             exit_seq INTEGER,               -- process_events.seq of the paired exit
@@ -256,6 +256,13 @@ internal static class Schema
         INSERT INTO sqlite_sequence(name, seq) VALUES
             ('tokens', MAX((SELECT COALESCE(MAX(id), 0) FROM tokens), (SELECT COALESCE(MAX(token_id), 0) FROM access_audit))),
             ('accounts', MAX((SELECT COALESCE(MAX(id), 0) FROM accounts), (SELECT COALESCE(MAX(account), 0) FROM web_sessions)));
+        """,
+
+        // 8: the pairing rule has one home. Ingest pairs runs with Core ProcessRuns over the stored events around the
+        // new ones (IngestCommands.pairingWindow); the exit trigger of migration 1 was a second statement of it.
+        // The runs it kept are those the rule gives, so they stay as they are.
+        """
+        DROP TRIGGER process_exit_pairs;
         """,
     ];
 

@@ -1,5 +1,6 @@
 using SessionTrail.Core.Records;
 using SessionTrail.Server.Reports;
+using SessionTrail.Server.Store;
 
 namespace SessionTrail.Server.Tests.Store;
 
@@ -191,6 +192,46 @@ public sealed class PairingTests
         s.Ingest(R.Start("b", 11, 2, user: null, session: "s1"));
 
         Assert.Equal(["carol", "carol"], s.Runs().Select(r => r.User));
+    }
+
+    [Fact]
+    public void AStorePairedByTheOldExitTriggerGoesOnPairingAfterTheUpgrade()
+    {
+        // Schema 7 paired exits with a trigger; schema 8 drops it and ingest pairs with ProcessRuns. A store
+        // written by schema 7 (rows as its ingest left them) must go on exactly where the trigger stopped.
+        using var dir = new TempDataDir();
+        using (var v7 = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Core.DataDirectory.DatabasePath(dir.Path)}"))
+        {
+            v7.Open();
+            var t = (Func<double, long>)(m => R.At(m).ToUnixTimeMilliseconds());
+            SqliteStore.Execute(
+                v7,
+                string.Concat(Enumerable.Range(1, 7).Select(Schema.MigrationSql)) + "PRAGMA user_version = 7;" + $"""
+                INSERT INTO apps(id, path) VALUES(1, '/usr/bin/vim');
+                INSERT INTO users(id, name) VALUES(1, 'alice');
+                INSERT INTO process_events(seq, id, host, pid, type, time, exe, user) VALUES(1, 'a', 'h1', 10, 0, {t(0)}, '/usr/bin/vim', 'alice');
+                INSERT INTO runs(start_seq, exit_seq, app_id, user_id, host, pid, session, start, end, ended_by) VALUES(1, NULL, 1, 1, 'h1', 10, NULL, {t(0)}, NULL, 0);
+                INSERT INTO process_events(seq, id, host, pid, type, time, exe, user) VALUES(2, 'b', 'h1', 11, 0, {t(0)}, '/usr/bin/vim', 'alice');
+                INSERT INTO runs(start_seq, exit_seq, app_id, user_id, host, pid, session, start, end, ended_by) VALUES(2, NULL, 1, 1, 'h1', 11, NULL, {t(0)}, NULL, 0);
+                INSERT INTO process_events(seq, id, host, pid, type, time) VALUES(3, 'c', 'h1', 11, 1, {t(9)});
+                """);
+            using var paired = v7.CreateCommand();
+            paired.CommandText = "SELECT exit_seq FROM runs WHERE start_seq = 2";
+            Assert.Equal(3L, paired.ExecuteScalar()); // the trigger paired it
+        }
+
+        using var store = SqliteStore.Open(dir.Path);
+        using (var connection = store.OpenConnection())
+        using (var triggers = connection.CreateCommand())
+        {
+            triggers.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'process_exit_pairs'";
+            Assert.Equal(0L, triggers.ExecuteScalar());
+        }
+
+        // A late exit for pid 10; a start of pid 11 between its start and its exit takes that exit.
+        store.Ingest([R.Exit("d", 10, 5), R.Start("e", 11, 6)]);
+        var runs = new ReportService(store, new FixedClock(R.At(24 * 60))).Run("runs", ReportFilter.None).Rows.Cast<RunRow>();
+        Assert.Equal("h1/10@08:00-08:05:exit; h1/11@08:00-…:open; h1/11@08:06-08:09:exit", Summary(runs.OrderBy(r => r.Pid).ThenBy(r => r.Start, StringComparer.Ordinal)));
     }
 
     private sealed record OddRecord : TrailRecord

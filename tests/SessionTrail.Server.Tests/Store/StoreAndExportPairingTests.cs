@@ -7,8 +7,8 @@ using SessionTrail.Server.Export;
 namespace SessionTrail.Server.Tests.Store;
 
 /// <summary>
-/// The run-pairing rule has two forms: the store keeps it in SQL at ingest, export applies
-/// <see cref="ProcessRuns"/> to a session's events. Random event streams (pid reuse, late, missing,
+/// The run-pairing rule has one home, <see cref="ProcessRuns"/>, called in two ways: the store applies it at ingest
+/// to the stored events around each batch (incrementally, batch after batch), export to a session's events. Random event streams (pid reuse, late, missing,
 /// repeated and same-time events, sessions that end or not) are fed in shuffled orders and batches through
 /// ingest into the real store, and through export (<see cref="AthenaExporter"/> over that store, and
 /// <see cref="AthenaJsonlWriter"/> straight over the records, as the agent's S3 objects are written):
