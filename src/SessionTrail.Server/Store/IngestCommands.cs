@@ -408,6 +408,9 @@ internal sealed class IngestCommands : IDisposable
             }
         }
 
+        // In seq order: the runs' key then grows, so each insert appends to the end of its b-tree.
+        added.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+        changed.Sort(static (a, b) => a.Start.CompareTo(b.Start));
         if (added.Count > 0)
         {
             Set(insertRuns, RunsJson(added));
