@@ -7,14 +7,20 @@ using SessionTrail.EndToEnd.Tests.Infrastructure;
 namespace SessionTrail.EndToEnd.Tests;
 
 /// <summary>`sessiontrail user …` and `token create --role` on the real executable, against a running `sessiontrail server`.</summary>
-public sealed class UserCommandEndToEndTests : IAsyncDisposable
+public sealed class UserCommandEndToEndTests : IAsyncLifetime, IAsyncDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private readonly Trail trail = new();
 
     private string Data => trail.ServerData;
 
-    public async ValueTask DisposeAsync() => await trail.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime: xunit 2 never calls IAsyncDisposable on a test class, so this class's servers outlived the
+    // test run (a fresh CI run left two `sessiontrail server` processes behind).
+    public Task DisposeAsync() => trail.DisposeAsync().AsTask();
+
+    ValueTask IAsyncDisposable.DisposeAsync() => trail.DisposeAsync();
 
     private Task<(int ExitCode, string Stdout, string Stderr)> User(string? input, params string[] args) =>
         TrailProcess.RunWithInputAsync(Timeout, null, input, ["user", .. args, "--data", Data]);
