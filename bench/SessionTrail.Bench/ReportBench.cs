@@ -33,7 +33,13 @@ public static class ReportBench
                 var load = Stopwatch.StartNew();
                 Generate(store, size);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size:N0} runs generated in {load.Elapsed.TotalSeconds:F1} s"));
+                var backFill = Stopwatch.StartNew();
+                store.RebuildAggregates();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size:N0} runs  aggregates back-filled in {backFill.Elapsed.TotalSeconds:F1} s; {Sizes(store, size)}"));
+                using var duck = args.Contains("--no-duckdb") ? null : LoadPeer(store, size);
                 var reports = new ReportService(store, new FixedNow(), int.MaxValue);
+                var fromRuns = new ReportService(store, new FixedNow(), int.MaxValue, aggregates: false);
+                var now = new FixedNow().GetUtcNow().ToUnixTimeMilliseconds();
                 var capped = new ReportService(store, new FixedNow());
                 var month = new ReportFilter(new DateTimeOffset(2026, 9, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero));
                 foreach (var (label, name, filter) in new (string, string, ReportFilter)[]
@@ -44,6 +50,8 @@ public static class ReportBench
                     ("launches", "launches", ReportFilter.None),
                     ("concurrency", "concurrency", ReportFilter.None),
                     ("last-used", "last-used", ReportFilter.None),
+                    ("last-used (one user)", "last-used", new ReportFilter(User: "user42")),
+                    ("inactive (30 days)", "inactive", new ReportFilter(Days: 30)),
                     ("sessions", "sessions", ReportFilter.None),
                     ("runs (one user)", "runs", new ReportFilter(User: "user42")),
                     ("runs (all rows)", "runs", ReportFilter.None),
@@ -55,7 +63,23 @@ public static class ReportBench
                         continue;
                     }
 
-                    Time(size, label, name == "runs" && filter.User is null ? Math.Min(repeat, 3) : repeat, () => $"{reports.Run(name, filter).Rows.Count:N0} rows");
+                    var rounds = name == "runs" && filter.User is null ? Math.Min(repeat, 3) : repeat;
+                    var peerSql = filter.From is null ? DuckDbPeer.Sql(name, filter.User, now, filter.Days ?? 0) : null;
+                    if (peerSql is null)
+                    {
+                        Time(size, label, rounds, () => $"{reports.Run(name, filter).Rows.Count:N0} rows");
+                        continue;
+                    }
+
+                    // Side by side, alternating: the aggregates, the same report from the runs (as before schema 9), DuckDB on the runs.
+                    var medians = Medians(
+                        rounds,
+                        () => reports.Run(name, filter).Rows.Count,
+                        () => fromRuns.Run(name, filter).Rows.Count,
+                        () => duck?.Rows(peerSql) ?? -1);
+                    Console.WriteLine(string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"{size:N0} runs  {label,-22} median {medians[0].Ms,8:F1} ms  ({medians[0].Rows:N0} rows)  from runs {medians[1].Ms,8:F0} ms  duckdb {(duck is null ? "-" : $"{medians[2].Ms:F0} ms ({medians[2].Rows:N0} rows)")}  ours/duckdb {(duck is null ? "-" : $"{medians[0].Ms / medians[2].Ms:F3}")}"));
                 }
 
                 Time(size, "peakConcurrency", repeat, () => $"{reports.PeakConcurrency(ReportFilter.None, 10).Rows.Count:N0} rows");
@@ -83,6 +107,58 @@ public static class ReportBench
 
         await Task.CompletedTask;
         return 0;
+    }
+
+    /// <summary>Each of <paramref name="runs"/> <paramref name="repeat"/> times, alternating: per one, the median time and the rows it answered.</summary>
+    private static (double Ms, int Rows)[] Medians(int repeat, params Func<int>[] runs)
+    {
+        var times = runs.Select(_ => new List<double>()).ToArray();
+        var rows = new int[runs.Length];
+        for (var i = 0; i < repeat; i++)
+        {
+            for (var k = 0; k < runs.Length; k++)
+            {
+                var watch = Stopwatch.StartNew();
+                rows[k] = runs[k]();
+                times[k].Add(watch.Elapsed.TotalMilliseconds);
+            }
+        }
+
+        return [.. times.Select((t, k) => (t.Order().ElementAt(t.Count / 2), rows[k]))];
+    }
+
+    private static DuckDbPeer LoadPeer(SqliteStore store, int size)
+    {
+        var watch = Stopwatch.StartNew();
+        var peer = DuckDbPeer.Load(store);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size:N0} runs  copied into DuckDB (in memory) in {watch.Elapsed.TotalSeconds:F1} s"));
+        return peer;
+    }
+
+    /// <summary>The database's size per million runs, and the aggregates' share of it (SQLite's dbstat).</summary>
+    private static string Sizes(SqliteStore store, int runs)
+    {
+        using var connection = store.OpenConnection();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        cmd.ExecuteNonQuery();
+        cmd.CommandText = "SELECT name, SUM(pgsize) FROM dbstat WHERE name IN ('runs', 'runs_app', 'runs_day', 'runs_session', 'user_app') GROUP BY name";
+        var parts = new List<string>();
+        try
+        {
+            using var reader = cmd.ExecuteReader();
+            while (reader.Read())
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{reader.GetString(0)} {reader.GetInt64(1) / 1e6 * 1e6 / runs:F1} MB/M runs"));
+            }
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            parts.Add("dbstat: " + e.Message);
+        }
+
+        var file = new FileInfo(store.DatabasePath).Length;
+        return string.Create(CultureInfo.InvariantCulture, $"database {file / 1e6 * 1e6 / runs:F1} MB per million runs ({string.Join(", ", parts)})");
     }
 
     /// <summary>Runs <paramref name="report"/> <paramref name="repeat"/> times and prints the median and what the last run answered.</summary>

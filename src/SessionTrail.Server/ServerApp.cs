@@ -42,15 +42,16 @@ public static class ServerApp
         builder.Services.AddSingleton<IHostLifetime, CallerOwnedLifetime>();
         builder.Logging.ClearProviders();
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
-            o.ColorBehavior = Microsoft.Extensions.Logging.Console.LoggerColorBehavior.Disabled;
-        });
+        builder.Logging.AddSimpleConsole(ConsoleFormat);
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        var store = SqliteStore.Open(options.DataDir);
+        SqliteStore store;
+        // Opening may back-fill the run aggregates of a large store first (minutes): say how far it is.
+        using (var startLog = LoggerFactory.Create(b => b.AddSimpleConsole(ConsoleFormat)))
+        {
+            var logger = startLog.CreateLogger("SessionTrail.Server.Store");
+            store = SqliteStore.Open(options.DataDir, progress => ServerLog.StoreProgress(logger, progress));
+        }
+
         builder.Services.AddSingleton(_ => store);
         builder.Services.AddSingleton<IRecordStore>(sp => sp.GetRequiredService<SqliteStore>());
         builder.Services.AddSingleton(options);
@@ -113,6 +114,15 @@ public static class ServerApp
     {
         ArgumentNullException.ThrowIfNull(app);
         return app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
+    }
+
+    /// <summary>One line per message, UTC timestamps, no colours.</summary>
+    private static void ConsoleFormat(Microsoft.Extensions.Logging.Console.SimpleConsoleFormatterOptions o)
+    {
+        o.SingleLine = true;
+        o.UseUtcTimestamp = true;
+        o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+        o.ColorBehavior = Microsoft.Extensions.Logging.Console.LoggerColorBehavior.Disabled;
     }
 
     private static async Task WriteErrorAsync(HttpContext http)

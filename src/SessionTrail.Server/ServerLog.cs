@@ -8,6 +8,9 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Store open at {DatabasePath}")]
     public static partial void StoreOpened(ILogger logger, string databasePath);
 
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Store: {Progress}")]
+    public static partial void StoreProgress(ILogger logger, string progress);
+
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "SessionTrail server listening on {Urls}")]
     public static partial void Listening(ILogger logger, string urls);
 

@@ -82,22 +82,26 @@ public static class LegacyRuns
     public static readonly DateTimeOffset YearNineThousand = new(9999, 12, 31, 23, 59, 59, 999, TimeSpan.Zero);
 
     /// <summary>A run of <paramref name="app"/> by <paramref name="user"/> from <paramref name="start"/> to <paramref name="end"/> (ended by its exit).</summary>
-    public static void Insert(SqliteStore store, string app, string user, DateTimeOffset start, DateTimeOffset end, int pid = 4242) => store.Write((connection, tx) =>
+    public static void Insert(SqliteStore store, string app, string user, DateTimeOffset start, DateTimeOffset end, int pid = 4242)
     {
-        using var cmd = connection.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = """
-            INSERT OR IGNORE INTO apps(path) VALUES($app);
-            INSERT OR IGNORE INTO users(name) VALUES($user);
-            INSERT INTO runs(start_seq, exit_seq, app_id, user_id, host, pid, session, start, end, ended_by)
-            VALUES((SELECT COALESCE(MAX(start_seq), 0) + 1000000 FROM runs), NULL, (SELECT id FROM apps WHERE path = $app),
-                   (SELECT id FROM users WHERE name = $user), 'legacy-host', $pid, NULL, $start, $end, 1);
-            """;
-        cmd.Parameters.AddWithValue("$app", app);
-        cmd.Parameters.AddWithValue("$user", user);
-        cmd.Parameters.AddWithValue("$pid", pid);
-        cmd.Parameters.AddWithValue("$start", start.ToUnixTimeMilliseconds());
-        cmd.Parameters.AddWithValue("$end", end.ToUnixTimeMilliseconds());
-        return cmd.ExecuteNonQuery();
-    });
+        store.Write((connection, tx) =>
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = """
+                INSERT OR IGNORE INTO apps(path) VALUES($app);
+                INSERT OR IGNORE INTO users(name) VALUES($user);
+                INSERT INTO runs(start_seq, exit_seq, app_id, user_id, host, pid, session, start, end, ended_by)
+                VALUES((SELECT COALESCE(MAX(start_seq), 0) + 1000000 FROM runs), NULL, (SELECT id FROM apps WHERE path = $app),
+                       (SELECT id FROM users WHERE name = $user), 'legacy-host', $pid, NULL, $start, $end, 1);
+                """;
+            cmd.Parameters.AddWithValue("$app", app);
+            cmd.Parameters.AddWithValue("$user", user);
+            cmd.Parameters.AddWithValue("$pid", pid);
+            cmd.Parameters.AddWithValue("$start", start.ToUnixTimeMilliseconds());
+            cmd.Parameters.AddWithValue("$end", end.ToUnixTimeMilliseconds());
+            return cmd.ExecuteNonQuery();
+        });
+        store.RebuildAggregates(); // the runs came around ingest
+    }
 }

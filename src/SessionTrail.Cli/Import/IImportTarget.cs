@@ -17,7 +17,7 @@ public interface IImportTarget : IAsyncDisposable
 /// </summary>
 public sealed class StoreImportTarget(string dataDir) : IImportTarget
 {
-    private readonly SqliteStore store = SqliteStore.Open(dataDir);
+    private readonly SqliteStore store = SqliteStore.Open(dataDir, progress => Console.Error.WriteLine("store: " + progress));
 
     public Task<IngestResult> WriteAsync(IReadOnlyList<TrailRecord> batch, CancellationToken cancellationToken) =>
         Task.FromResult(store.Ingest(batch));

@@ -50,12 +50,17 @@ public sealed class ReportService
 
     private readonly SqliteStore store;
     private readonly TimeProvider clock;
+    private readonly bool aggregates;
 
     /// <param name="store">The store to read.</param>
     /// <param name="time">"Now" for open runs; the system clock when null.</param>
     /// <param name="maxRows">The most rows a report answers (1 or more); <see cref="DefaultMaxRows"/> by default.</param>
-    public ReportService(SqliteStore store, TimeProvider? time = null, int maxRows = DefaultMaxRows)
+    /// <param name="aggregates">
+    /// False: every report reads the runs, as before schema 9 — the oracle the aggregates are tested against.
+    /// </param>
+    public ReportService(SqliteStore store, TimeProvider? time = null, int maxRows = DefaultMaxRows, bool aggregates = true)
     {
+        this.aggregates = aggregates;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
         this.store = store;
         clock = time ?? TimeProvider.System;
@@ -120,7 +125,11 @@ public sealed class ReportService
     }
 
     private Query Open(SqliteConnection connection, string report, ReportFilter filter, int? first) =>
-        new(connection, filter, clock.GetUtcNow().ToUnixTimeMilliseconds(), report, MaxRows, first);
+        new(connection, filter, clock.GetUtcNow().ToUnixTimeMilliseconds(), report, MaxRows, first)
+        {
+            // Over all of history the per (app, user) aggregates answer top-apps, launches, last-used and inactive.
+            Aggregated = aggregates && filter is { From: null, To: null, Fleet: null, Stack: null } && RunAggregates.Ready(connection),
+        };
 
     /// <summary>
     /// Usage per UTC day: the runs launched that day in the window (the <c>launches</c> filter), by how many
@@ -169,8 +178,25 @@ public sealed class ReportService
 
     private const string RunEnd = "COALESCE(r.end, $now)";
 
+    /// <summary>
+    /// Runs that start at or after <paramref name="time"/> (now, or inactive's reference time): the aggregates count an open run's time as now − start, which is negative for them
+    /// (the runs' time is never below 0), and inactive counts only runs before its reference time. Read with INDEXED BY
+    /// runs_day: the planner would otherwise walk runs_app for its app order, i.e. every run.
+    /// </summary>
+    private static string StartsFrom(string time) => $"r.start / 86400000 >= {time} / 86400000 AND r.start >= {time}";
+
     private static List<IReportRow> TopApps(Query q) => q.Rows<IReportRow>(
-        $"""
+        q.Aggregated
+        ? $"""
+        WITH future AS (
+            SELECT r.app_id, SUM(r.start - $now) AS ms FROM runs r INDEXED BY runs_day
+            WHERE {StartsFrom("$now")} AND r.end IS NULL AND {q.RunFilter} GROUP BY r.app_id)
+        SELECT a.path, g.runs, g.users, g.ms + COALESCE(f.ms, 0) AS ms
+        FROM ({q.AppSums}) g
+        JOIN apps a ON a.id = g.app_id LEFT JOIN future f ON f.app_id = g.app_id
+        ORDER BY ms DESC, a.path
+        """
+        : $"""
         SELECT a.path, g.runs, g.users, g.ms
         FROM (SELECT r.app_id, COUNT(*) AS runs, COUNT(DISTINCT r.user_id) AS users,
                      SUM(MAX(0, MIN({RunEnd}, $to) - MAX(r.start, $from))) AS ms
@@ -181,7 +207,14 @@ public sealed class ReportService
         r => new TopAppRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2), Seconds(r.GetInt64(3))));
 
     private static List<IReportRow> Launches(Query q) => q.Rows<IReportRow>(
-        $"""
+        q.Aggregated
+        ? $"""
+        SELECT a.path, g.runs, g.users
+        FROM ({q.AppSums}) g
+        JOIN apps a ON a.id = g.app_id
+        ORDER BY g.runs DESC, a.path
+        """
+        : $"""
         SELECT a.path, g.launches, g.users
         FROM (SELECT r.app_id, COUNT(*) AS launches, COUNT(DISTINCT r.user_id) AS users
               FROM runs r WHERE {q.LaunchFilter} GROUP BY r.app_id) g
@@ -213,7 +246,12 @@ public sealed class ReportService
                 r.GetInt64(8) switch { 1 => "exit", 2 => "session_end", _ => "open" }));
     }
 
-    private static List<IReportRow> LastUsed(Query q) => q.Rows<IReportRow>(
+    private static List<IReportRow> LastUsed(Query q) => q.Aggregated
+        ? PairRows(
+            q,
+            $"SELECT ua.app_id, ua.user_id, ua.last_start, ua.runs FROM user_app ua WHERE {q.PairFilter}",
+            (p, user, app) => new LastUsedRow(user, app, Time(p.Start), p.Runs))
+        : q.Rows<IReportRow>(
         $"""
         SELECT u.name, a.path, g.last, g.runs
         FROM (SELECT r.user_id, r.app_id, MAX(r.start) AS last, COUNT(*) AS runs
@@ -222,6 +260,76 @@ public sealed class ReportService
         ORDER BY g.last, u.name, a.path
         """,
         r => new LastUsedRow(NullableString(r, 0), r.GetString(1), Time(r.GetInt64(2)), r.GetInt64(3)));
+
+    /// <summary>A (user, app) pair of the aggregates: <see cref="Key"/> orders the rows (then the user's name, then the app's path).</summary>
+    private readonly record struct Pair(long App, long User, long Key, long Start, long Runs);
+
+    /// <summary>
+    /// The rows of <paramref name="sql"/> — (app_id, user_id, key, runs[, start]: the key when absent) per pair — ordered as SQL's
+    /// <c>ORDER BY key, u.name, a.path</c> would (names compared as SQLite compares TEXT: UTF-8 bytes, no user first), made by
+    /// <paramref name="row"/>. The names are looked up in .NET: SQLite joined and sorted a million pairs 3 times slower.
+    /// The rows are pairs, never runs, so they are counted once read; past the cap the report throws.
+    /// </summary>
+    private static List<IReportRow> PairRows(Query q, string sql, Func<Pair, string?, string, IReportRow> row, params (string Name, object Value)[] parameters)
+    {
+        var pairs = new List<Pair>();
+        using (var cmd = q.Command(sql, parameters))
+        using (var reader = cmd.ExecuteReader())
+        {
+            var withStart = reader.FieldCount == 5;
+            while (reader.Read())
+            {
+                var key = reader.GetInt64(2);
+                pairs.Add(new Pair(reader.GetInt64(0), reader.GetInt64(1), key, withStart ? reader.GetInt64(4) : key, reader.GetInt64(3)));
+            }
+        }
+
+        var apps = Names(q, "apps", "path", pairs.Select(p => p.App));
+        var users = Names(q, "users", "name", pairs.Select(p => p.User));
+
+        if (pairs.Count > q.MaxRows)
+        {
+            throw q.TooLarge(pairs.Count);
+        }
+
+        pairs.Sort((x, y) =>
+        {
+            if (x.Key != y.Key)
+            {
+                return x.Key.CompareTo(y.Key);
+            }
+
+            var byUser = Bytes(users, x.User).AsSpan().SequenceCompareTo(Bytes(users, y.User));
+            return byUser != 0 ? byUser : Bytes(apps, x.App).AsSpan().SequenceCompareTo(Bytes(apps, y.App));
+        });
+        var result = new List<IReportRow>(pairs.Count);
+        foreach (var p in pairs)
+        {
+            result.Add(row(p, users.TryGetValue(p.User, out var user) ? user.Text : null, apps[p.App].Text));
+        }
+
+        return result;
+
+        // No user (id 0) sorts first, as NULL does in SQL; an empty array does too, and no name is empty.
+        static byte[] Bytes(Dictionary<long, (string Text, byte[] Utf8)> names, long id) => names.TryGetValue(id, out var n) ? n.Utf8 : [];
+    }
+
+    /// <summary>The names of <paramref name="ids"/> in <paramref name="table"/> (apps or users), as text and UTF-8.</summary>
+    private static Dictionary<long, (string Text, byte[] Utf8)> Names(Query q, string table, string column, IEnumerable<long> ids)
+    {
+        var names = new Dictionary<long, (string, byte[])>();
+        using var cmd = q.Command(
+            $"SELECT id, {column} FROM {table} WHERE id IN (SELECT value FROM json_each($ids))",
+            ("$ids", System.Text.Json.JsonSerializer.Serialize(ids.Distinct())));
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            var text = reader.GetString(1);
+            names[reader.GetInt64(0)] = (text, System.Text.Encoding.UTF8.GetBytes(text));
+        }
+
+        return names;
+    }
 
     /// <summary>
     /// User and app pairs with runs before the reference time (--to, else now) but none running in the
@@ -237,6 +345,27 @@ public sealed class ReportService
 
         var reference = q.Reference;
         var cutoff = reference - (days * DayMillis);
+        if (q.Aggregated)
+        {
+            return PairRows(
+                q,
+                $"""
+                -- A pair with a run from $ref on is never in the first part (that run is open, or ended after $ref > $cutoff:
+                -- runs end at or after their start), so the second part answers it from its runs before $ref alone.
+                WITH future AS (
+                    SELECT DISTINCT r.app_id, COALESCE(r.user_id, 0) AS user_id FROM runs r INDEXED BY runs_day
+                    WHERE {StartsFrom("$ref")} AND {q.RunFilter})
+                SELECT ua.app_id, ua.user_id, ua.last_end, ua.runs, ua.last_start FROM user_app ua
+                WHERE {q.PairFilter} AND ua.open_runs = 0 AND ua.last_end <= $cutoff
+                UNION ALL
+                SELECT f.app_id, f.user_id, MAX({RunEnd}), COUNT(*), MAX(r.start)
+                FROM future f JOIN runs r ON r.app_id = f.app_id AND r.user_id IS NULLIF(f.user_id, 0) AND r.start < $ref
+                GROUP BY f.app_id, f.user_id HAVING MAX({RunEnd}) <= $cutoff
+                """,
+                (p, user, app) => new InactiveRow(user, app, Time(p.Start), Time(p.Key), p.Runs, (reference - p.Key) / DayMillis),
+                ("$cutoff", cutoff));
+        }
+
         return q.Rows<IReportRow>(
             $"""
             SELECT u.name, a.path, g.last, g.last_end, g.runs
@@ -564,6 +693,25 @@ public sealed class ReportService
             filter.From is null ? null : $"({RunEnd} > $from OR r.start >= $from)",
             UserCondition,
             SessionCondition);
+
+        /// <summary>True when the report reads the per (app, user) aggregates (table user_app, alias ua) instead of the runs.</summary>
+        public bool Aggregated { get; init; }
+
+        /// <summary>The WHERE clause for the aggregates' pairs: the user filter (Aggregated means there is no other).</summary>
+        public string PairFilter => filter.User is null ? "1" : "ua.user_id = (SELECT id FROM users WHERE name = $user)";
+
+        /// <summary>
+        /// Per app (app_id): runs, users and ms — the closed runs' time plus the open runs' time up to now (runs from now on
+        /// counted below 0: the caller adds them back). From app_total, or for one user from that user's pairs.
+        /// </summary>
+        public string AppSums => filter.User is null
+            ? "SELECT t.app_id, t.runs, t.users, t.closed_ms + (t.open_runs * $now) - t.open_start_sum AS ms FROM app_total t"
+            : $"""
+              SELECT ua.app_id, ua.runs, 1 AS users, ua.closed_ms + (ua.open_runs * $now) - ua.open_start_sum AS ms
+              FROM user_app ua WHERE {PairFilter}
+              """;
+
+        public int MaxRows => maxRows;
 
         /// <summary>The WHERE clause for runs that started inside the window.</summary>
         public string LaunchFilter => Conditions(

@@ -60,6 +60,8 @@ internal sealed class IngestCommands : IDisposable
     private readonly SqliteCommand pairingWindow;
     private readonly SqliteCommand insertRuns;
     private readonly SqliteCommand updateRuns;
+    private readonly SqliteCommand sessionEndedRunsBefore;
+    private readonly RunAggregates aggregates;
     private readonly SqliteCommand insertSessionEvent;
     private readonly SqliteCommand upsertSessionStart;
     private readonly SqliteCommand upsertSessionEnd;
@@ -135,6 +137,7 @@ internal sealed class IngestCommands : IDisposable
             LEFT JOIN users u ON u.name = s.user
             LEFT JOIN sessions ss ON ss.id = s.session
             LEFT JOIN users su ON su.name = ss.user
+            RETURNING start_seq, app_id, user_id, start, end
             """,
             "$runs");
         // Older runs whose exit pairing changed (same rows): a late exit found its start, an earlier exit arrived, or
@@ -148,6 +151,7 @@ internal sealed class IngestCommands : IDisposable
                                 ELSE {EndedOpen} END
             FROM (SELECT j.value->>0 AS run, j.value->>1 AS exit, j.value->>2 AS exit_time FROM json_each($runs) j) c
             WHERE runs.start_seq = c.run
+            RETURNING start_seq, app_id, user_id, start, end, (SELECT ss.end FROM sessions ss WHERE ss.id = runs.session AND ss.end >= runs.start)
             """,
             "$runs");
         var sessionParameters = string.Join(", ", SessionColumns.Parameters);
@@ -175,13 +179,16 @@ internal sealed class IngestCommands : IDisposable
             ON CONFLICT(id) DO UPDATE SET {mergeSession}, end = MAX(COALESCE(end, excluded.end), excluded.end)
             """,
             sessionParams);
-        fillRunUsers = Cmd("UPDATE runs SET user_id = $user WHERE session = $session AND user_id IS NULL", "$user", "$session");
+        fillRunUsers = Cmd("UPDATE runs SET user_id = $user WHERE session = $session AND user_id IS NULL RETURNING start_seq, app_id, user_id, start, end", "$user", "$session");
+        const string SessionEndedRuns = "session = $session AND exit_seq IS NULL AND start <= (SELECT end FROM sessions WHERE id = $session)";
         endRunsAtSession = Cmd(
             $"""
             UPDATE runs SET end = (SELECT end FROM sessions WHERE id = $session), ended_by = {EndedSession}
-            WHERE session = $session AND exit_seq IS NULL AND start <= (SELECT end FROM sessions WHERE id = $session)
+            WHERE {SessionEndedRuns}
+            RETURNING start_seq, app_id, user_id, start, end
             """,
             "$session");
+        sessionEndedRunsBefore = Cmd($"SELECT start_seq, app_id, user_id, start, end FROM runs WHERE {SessionEndedRuns}", "$session");
         insertUser = Cmd("INSERT OR IGNORE INTO users(name) VALUES($name)", "$name");
         findUser = Cmd("SELECT id FROM users WHERE name = $name", "$name");
         maxLogSeq = Cmd("SELECT COALESCE(MAX(seq), 0) FROM logs");
@@ -215,10 +222,12 @@ internal sealed class IngestCommands : IDisposable
             VALUES($id, $session, $host, $time, $type, $message, $gapStart, $gapEnd, $width, $height, $segments)
             """,
             "$id", "$session", "$host", "$time", "$type", "$message", "$gapStart", "$gapEnd", "$width", "$height", "$segments");
+        aggregates = new RunAggregates(Cmd);
     }
 
     public IngestResult Ingest(SqliteTransaction tx, IReadOnlyList<TrailRecord> records)
     {
+        aggregates.Clear();
         foreach (var cmd in all)
         {
             cmd.Transaction = tx;
@@ -272,6 +281,7 @@ internal sealed class IngestCommands : IDisposable
             accepted += AddLogs(logs);
         }
 
+        aggregates.Flush();
         return new IngestResult(accepted, batch.Count - accepted);
     }
 
@@ -336,6 +346,7 @@ internal sealed class IngestCommands : IDisposable
     public void RolledBack()
     {
         pendingUsers.Clear();
+        aggregates.Clear();
     }
 
     /// <summary>
@@ -384,6 +395,7 @@ internal sealed class IngestCommands : IDisposable
         var storedPairs = ProcessRuns.Pair(stored);
         var added = new List<(long Start, long? Exit, long? ExitTime)>(inserted);
         var changed = new List<(long Start, long? Exit, long? ExitTime)>();
+        var exitTimeWas = new Dictionary<long, long?>();
         for (var i = 0; i < all.Count; i++)
         {
             if (all[i].Type == ProcessEventType.Start && all[i].Arrival > before)
@@ -400,11 +412,12 @@ internal sealed class IngestCommands : IDisposable
                 continue;
             }
 
-            long? was = storedPairs.TryGetExit(j, out var w) ? stored[w].Arrival : null;
+            var (was, wasTime) = storedPairs.TryGetExit(j, out var w) ? (stored[w].Arrival, stored[w].Time) : ((long?)null, (long?)null);
             var (exit, exitTime) = pairs.TryGetExit(storedIndex[j], out var x) ? (all[x].Arrival, all[x].Time) : ((long?)null, (long?)null);
             if (was != exit)
             {
                 changed.Add((stored[j].Arrival, exit, exitTime));
+                exitTimeWas[stored[j].Arrival] = wasTime;
             }
         }
 
@@ -414,13 +427,19 @@ internal sealed class IngestCommands : IDisposable
         if (added.Count > 0)
         {
             Set(insertRuns, RunsJson(added));
-            insertRuns.ExecuteNonQuery();
+            aggregates.Added(insertRuns);
         }
 
         if (changed.Count > 0)
         {
+            // What each run was needs no read: the same run with the exit it had (else its session's end, else open).
             Set(updateRuns, RunsJson(changed));
-            updateRuns.ExecuteNonQuery();
+            using var updated = updateRuns.ExecuteReader();
+            while (updated.Read())
+            {
+                var run = RunAggregates.Run.Read(updated);
+                aggregates.Changed(run with { End = exitTimeWas[run.Seq] ?? (updated.IsDBNull(5) ? null : updated.GetInt64(5)) }, run);
+            }
         }
 
         return inserted;
@@ -612,15 +631,26 @@ internal sealed class IngestCommands : IDisposable
         if (s.User is not null)
         {
             Set(fillRunUsers, NameId(s.User, users, pendingUsers, insertUser, findUser), session);
-            fillRunUsers.ExecuteNonQuery();
+            using (var filled = fillRunUsers.ExecuteReader())
+            {
+                // Each run moves from the pair without a user to its user's.
+                while (filled.Read())
+                {
+                    var run = RunAggregates.Run.Read(filled);
+                    aggregates.Changed(run with { User = 0 }, run);
+                }
+            }
+
             Set(fillLogUsers, s.User, session);
             fillLogUsers.ExecuteNonQuery();
         }
 
         if (s.Type == SessionEventType.End)
         {
+            Set(sessionEndedRunsBefore, session);
+            aggregates.Before(sessionEndedRunsBefore);
             Set(endRunsAtSession, session);
-            endRunsAtSession.ExecuteNonQuery();
+            aggregates.Changed(endRunsAtSession);
         }
 
         return true;

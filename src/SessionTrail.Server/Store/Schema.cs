@@ -264,6 +264,34 @@ internal static class Schema
         """
         DROP TRIGGER process_exit_pairs;
         """,
+
+        // 9: the runs aggregated per (app, user), kept by ingest in the runs' transaction (RunAggregates), so that the
+        // reports over all of history read pairs instead of runs. An existing store is back-filled when it is opened
+        // for writing (RunAggregates.BackFill, with progress): aggregates_pending holds the next app to do until then,
+        // and the reports read the runs while it is there.
+        """
+        CREATE TABLE user_app(
+            app_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,       -- 0: runs with no user
+            runs INTEGER NOT NULL,          -- all runs, open ones too
+            last_start INTEGER NOT NULL,    -- the latest start
+            closed_ms INTEGER NOT NULL,     -- sum of MAX(0, end - start) over the closed runs
+            last_end INTEGER,               -- the latest end of a closed run; NULL when none is closed
+            open_runs INTEGER NOT NULL,     -- open runs (end NULL): their time is now - start, computed when read
+            open_start_sum INTEGER NOT NULL,-- the sum of the open runs' starts
+            PRIMARY KEY(app_id, user_id)) WITHOUT ROWID;
+        CREATE INDEX user_app_user ON user_app(user_id);
+        -- The same sums per app, and its users: the pairs with a user.
+        CREATE TABLE app_total(
+            app_id INTEGER PRIMARY KEY,
+            runs INTEGER NOT NULL,
+            closed_ms INTEGER NOT NULL,
+            open_runs INTEGER NOT NULL,
+            open_start_sum INTEGER NOT NULL,
+            users INTEGER NOT NULL);
+        CREATE TABLE aggregates_pending(next_app_id INTEGER NOT NULL);
+        INSERT INTO aggregates_pending SELECT MIN(app_id) FROM runs HAVING COUNT(*) > 0;
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

@@ -34,7 +34,7 @@ public sealed class SqliteStore : IRecordStore, IDisposable
     private readonly Lock writeLock = new();
     private IngestCommands? commands;
 
-    private SqliteStore(string path, bool readOnly)
+    private SqliteStore(string path, bool readOnly, Action<string>? progress = null)
     {
         DatabasePath = path;
         ReadOnly = readOnly;
@@ -51,6 +51,7 @@ public sealed class SqliteStore : IRecordStore, IDisposable
             writer.Open();
             Execute(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint=16384; PRAGMA cache_size=-65536;");
             Schema.Migrate(writer);
+            RunAggregates.BackFill(writer, progress);
         }
     }
 
@@ -63,13 +64,15 @@ public sealed class SqliteStore : IRecordStore, IDisposable
     /// <summary>
     /// Opens (creating the directory, file and schema when missing) the store in <paramref name="dataDir"/>
     /// for reading and writing. Throws when the database cannot be opened or is newer than this build.
+    /// A store whose run aggregates are not complete (runs stored by a build before schema 9, or a back-fill that was
+    /// interrupted) is back-filled first; <paramref name="progress"/> hears how far it is.
     /// </summary>
-    public static SqliteStore Open(string dataDir)
+    public static SqliteStore Open(string dataDir, Action<string>? progress = null)
     {
         DataAccess.Current.CreateDirectory(dataDir);
         var path = DataDirectory.DatabasePath(dataDir);
         CreatePrivately(path);
-        return new SqliteStore(path, readOnly: false);
+        return new SqliteStore(path, readOnly: false, progress);
     }
 
     /// <summary>
@@ -182,6 +185,24 @@ public sealed class SqliteStore : IRecordStore, IDisposable
             {
                 throw new DiskFullException(DatabasePath, e);
             }
+        }
+    }
+
+    /// <summary>
+    /// Computes the run aggregates again from the runs (for runs written around ingest: the bench's bulk load, tests'
+    /// legacy rows). Under the writer lock, like ingest.
+    /// </summary>
+    internal void RebuildAggregates(Action<string>? progress = null)
+    {
+        if (writer is null)
+        {
+            throw new InvalidOperationException("The store was opened read-only.");
+        }
+
+        lock (writeLock)
+        {
+            Execute(writer, "DELETE FROM user_app; DELETE FROM app_total; DELETE FROM aggregates_pending; INSERT INTO aggregates_pending SELECT MIN(app_id) FROM runs HAVING COUNT(*) > 0;");
+            RunAggregates.BackFill(writer, progress);
         }
     }
 

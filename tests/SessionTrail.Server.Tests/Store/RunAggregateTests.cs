@@ -1,0 +1,230 @@
+using System.Text.Json;
+using SessionTrail.Core.Records;
+using SessionTrail.Server.Reports;
+using SessionTrail.Server.Store;
+
+namespace SessionTrail.Server.Tests.Store;
+
+/// <summary>
+/// The per (app, user) run aggregates (schema 9) against the runs they summarise. Random fleets — pid reuse, late and
+/// missing exits, runs over midnight and month ends, sessions that end (some twice, later), users known only from a
+/// session start that arrives after the runs, runs that start after "now", duplicate deliveries — arrive shuffled in
+/// random batches. After every few batches the table must equal the same sums and maxima computed from the runs, and
+/// every report the aggregates answer must equal the same report read from the runs (ReportService with aggregates off:
+/// the SQL the reports used before schema 9), for several values of now, with and without a user filter.
+/// </summary>
+public sealed class RunAggregateTests
+{
+    private const string PairsFromRuns =
+        """
+        SELECT app_id, COALESCE(user_id, 0), COUNT(*), MAX(start), SUM(CASE WHEN end IS NULL THEN 0 ELSE MAX(0, end - start) END),
+               MAX(end), SUM(end IS NULL), SUM(CASE WHEN end IS NULL THEN start ELSE 0 END)
+        FROM runs GROUP BY app_id, COALESCE(user_id, 0) ORDER BY 1, 2
+        """;
+
+    private const string Pairs = "SELECT * FROM user_app ORDER BY 1, 2";
+
+    private const string AppsFromRuns =
+        """
+        SELECT app_id, COUNT(*), SUM(CASE WHEN end IS NULL THEN 0 ELSE MAX(0, end - start) END), SUM(end IS NULL),
+               SUM(CASE WHEN end IS NULL THEN start ELSE 0 END), COUNT(DISTINCT user_id)
+        FROM runs GROUP BY app_id ORDER BY 1
+        """;
+
+    public static TheoryData<int> Seeds => [.. Enumerable.Range(1, 12)];
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void TheAggregatesAndEveryReportTheyAnswerEqualTheRunsForAnyArrivalOrderAndBatching(int seed)
+    {
+        var random = new Random(seed);
+        var history = History(random);
+        var arrival = history.OrderBy(_ => random.Next()).ToList();
+        arrival.AddRange(arrival.Where(_ => random.Next(10) == 0).ToList()); // some sent twice
+        using var store = new StoreFixture();
+        var checks = 0;
+        for (var i = 0; i < arrival.Count;)
+        {
+            var n = Math.Min(arrival.Count - i, 1 + random.Next(25));
+            store.Ingest([.. arrival.Skip(i).Take(n)]);
+            i += n;
+            if (random.Next(6) == 0 || i == arrival.Count)
+            {
+                AssertExact(store.Store, random);
+                checks++;
+            }
+        }
+
+        Assert.True(checks >= 2);
+        Assert.True(Rows(store.Store, Pairs).Count >= 8, "the fleet should make several (app, user) pairs");
+    }
+
+    [Fact]
+    public void TheReportsReadTheAggregates()
+    {
+        // Guards the test above: were the reports reading the runs, it would compare the runs with themselves.
+        using var store = new StoreFixture();
+        store.Ingest(R.Start("a", 1, 0), R.Exit("b", 1, 30), R.Start("c", 2, 10, exe: "/usr/bin/top"));
+        Assert.Equal(["/usr/bin/top 1", "/usr/bin/vim 1"], store.Report<LaunchRow>("launches").Select(r => $"{r.App} {r.Launches}"));
+        store.Store.Write((connection, tx) =>
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = """
+                UPDATE app_total SET runs = 7 WHERE app_id = (SELECT id FROM apps WHERE path = '/usr/bin/top');
+                UPDATE user_app SET runs = 5 WHERE app_id = (SELECT id FROM apps WHERE path = '/usr/bin/top');
+                """;
+            return cmd.ExecuteNonQuery();
+        });
+        Assert.Equal(["/usr/bin/top 7", "/usr/bin/vim 1"], store.Report<LaunchRow>("launches").Select(r => $"{r.App} {r.Launches}"));
+        Assert.Equal(["/usr/bin/top 5", "/usr/bin/vim 1"], store.Report<LaunchRow>("launches", new ReportFilter(User: "alice")).Select(r => $"{r.App} {r.Launches}"));
+        Assert.Equal(["alice /usr/bin/vim 1", "alice /usr/bin/top 5"], store.Report<LastUsedRow>("last-used").Select(r => $"{r.User} {r.App} {r.Runs}"));
+        Assert.Equal(["/usr/bin/top 1", "/usr/bin/vim 1"], store.Report<LaunchRow>("launches", new ReportFilter(From: R.At(-60))).Select(r => $"{r.App} {r.Launches}"));
+    }
+
+    [Fact]
+    public void AStoreWrittenBeforeSchema9IsBackFilledWhenOpenedAndTheReportsReadTheRunsUntilThen()
+    {
+        using var dir = new TempDataDir();
+        using (var store = SqliteStore.Open(dir.Path))
+        {
+            store.Ingest([R.Start("a", 1, 0), R.Exit("b", 1, 30), R.Start("c", 2, 10, exe: "/usr/bin/top", user: null), R.Start("d", 3, 20, user: "bob")]);
+        }
+
+        // Back to what schema 8 left: no aggregates table.
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Core.DataDirectory.DatabasePath(dir.Path)};Pooling=False"))
+        {
+            old.Open();
+            SqliteStore.Execute(old, "DROP TABLE user_app; DROP TABLE app_total; DROP TABLE aggregates_pending; PRAGMA user_version = 8;");
+        }
+
+        var progress = new List<string>();
+        using (var store = SqliteStore.Open(dir.Path, progress.Add))
+        {
+            Assert.Equal(Rows(store, PairsFromRuns), Rows(store, Pairs));
+            Assert.Equal(3, Rows(store, Pairs).Count);
+        }
+
+        Assert.Equal("back-filling the run aggregates: 3 runs", progress[0]);
+        Assert.StartsWith("back-filled the run aggregates: 3 runs in ", progress[^1], StringComparison.Ordinal);
+
+        // Interrupted: the pending row is still there (a back-fill stopped half-way); reports read the runs meanwhile.
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Core.DataDirectory.DatabasePath(dir.Path)};Pooling=False"))
+        {
+            old.Open();
+            SqliteStore.Execute(old, "DELETE FROM user_app WHERE app_id > 1; DELETE FROM app_total WHERE app_id > 1; INSERT INTO aggregates_pending VALUES(2);");
+        }
+
+        using (var reader = SqliteStore.OpenReadOnly(dir.Path))
+        {
+            var launches = new ReportService(reader, new FixedClock(R.At(60))).Run("launches", ReportFilter.None).Rows.Cast<LaunchRow>();
+            Assert.Equal(["/usr/bin/vim 2", "/usr/bin/top 1"], launches.Select(r => $"{r.App} {r.Launches}"));
+        }
+
+        using (var store = SqliteStore.Open(dir.Path))
+        {
+            Assert.Equal(Rows(store, PairsFromRuns), Rows(store, Pairs));
+        }
+    }
+
+    private static void AssertExact(SqliteStore store, Random random)
+    {
+        Assert.Equal(Rows(store, PairsFromRuns), Rows(store, Pairs));
+        Assert.Equal(Rows(store, AppsFromRuns), Rows(store, "SELECT * FROM app_total ORDER BY 1"));
+        var users = new[] { null, "u0", "u1", "nobody" };
+        foreach (var minutes in new[] { 0.0, 2 * 24 * 60, 20 * 24 * 60, random.Next(40 * 24 * 60), (45 * 24 * 60) + random.Next(600) })
+        {
+            var clock = new FixedClock(R.At(minutes));
+            var fromAggregates = new ReportService(store, clock, int.MaxValue);
+            var fromRuns = new ReportService(store, clock, int.MaxValue, aggregates: false);
+            foreach (var user in users)
+            {
+                var filter = new ReportFilter(User: user);
+                foreach (var name in new[] { "top-apps", "launches", "last-used" })
+                {
+                    Assert.Equal(Text(fromRuns.Run(name, filter)), Text(fromAggregates.Run(name, filter)));
+                }
+
+                foreach (var days in new[] { 1, 3, 10 })
+                {
+                    var inactive = filter with { Days = days };
+                    Assert.Equal(Text(fromRuns.Run("inactive", inactive)), Text(fromAggregates.Run("inactive", inactive)));
+                }
+
+                foreach (var name in new[] { "top-apps", "launches" })
+                {
+                    Assert.Equal(Text(fromRuns.First(name, filter, 2)), Text(fromAggregates.First(name, filter, 2)));
+                }
+            }
+        }
+    }
+
+    private static string Text(ReportTable table) => JsonSerializer.Serialize(table.RowsAsObjects);
+
+    /// <summary>
+    /// 3 hosts × 4 pids over ~40 days from T0 (2026-11-01, so runs cross the end of November): runs of minutes to days,
+    /// pid reuse, a fifth without an exit, users from the process, from the session, or none; sessions that end, some twice.
+    /// </summary>
+    private static List<TrailRecord> History(Random random)
+    {
+        var records = new List<TrailRecord>();
+        var id = 0;
+        string[] sessions = ["s0", "s1", "s2", "s3"];
+        for (var s = 0; s < sessions.Length; s++)
+        {
+            if (random.Next(4) > 0)
+            {
+                records.Add(R.SessionStart($"ss{s}", sessions[s], random.Next(60), user: "u" + s));
+            }
+
+            for (var e = random.Next(3); e > 0; e--)
+            {
+                records.Add(R.SessionEnd($"se{s}.{e}", sessions[s], random.Next(40 * 24 * 60)));
+            }
+        }
+
+        // A rarely used app: one run in the first days, one weeks later (inactive before the second, then not).
+        var rare = random.Next(3 * 24 * 60);
+        var late = (25 * 24 * 60) + random.Next(10 * 24 * 60);
+        records.AddRange([R.Start("rare1", 99, rare, exe: "/opt/rare", user: "u1", host: "h9"), R.Exit("rare2", 99, rare + 30, host: "h9")]);
+        records.AddRange([R.Start("rare3", 99, late, exe: "/opt/rare", user: "u1", host: "h9"), R.Exit("rare4", 99, late + 30, host: "h9")]);
+
+        foreach (var host in new[] { "h1", "h2", "h3" })
+        {
+            for (var pid = 1; pid <= 4; pid++)
+            {
+                double t = random.Next(600);
+                while (t < 40 * 24 * 60)
+                {
+                    var session = random.Next(4) == 0 ? null : sessions[random.Next(sessions.Length)];
+                    var user = random.Next(3) == 0 ? null : "u" + random.Next(4);
+                    records.Add(R.Start($"e{id++}", pid, t, exe: "/usr/bin/app" + random.Next(4), user: user, session: session, host: host));
+                    var length = random.Next(5) == 0 ? random.Next(3 * 24 * 60) : random.Next(240);
+                    if (random.Next(5) > 0)
+                    {
+                        records.Add(R.Exit($"e{id++}", pid, t + length, host: host));
+                    }
+
+                    t += length + random.Next(2) + random.Next(24 * 60);
+                }
+            }
+        }
+
+        return records;
+    }
+
+    private static List<string> Rows(SqliteStore store, string sql)
+    {
+        using var connection = store.OpenConnection();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        using var reader = cmd.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+        {
+            rows.Add(string.Join(" ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "null" : reader.GetValue(i).ToString())));
+        }
+
+        return rows;
+    }
+}
