@@ -31,6 +31,7 @@ public static class LogBench
             })]);
             var random = new Random(1);
             var words = Enumerable.Range(0, 2000).Select(i => "w" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             var batch = new List<TrailRecord>(batchSize);
             for (var i = 0; i < count; i++)
@@ -59,7 +60,8 @@ public static class LogBench
             }
 
             var seconds = watch.Elapsed.TotalSeconds;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count:N0} log records ingested in {seconds:F1} s: {count / seconds:N0} records/s (batches of {batchSize:N0}); database {new FileInfo(store.DatabasePath).Length / 1048576.0:F0} MiB"));
+            var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count:N0} log records ingested in {seconds:F1} s: {count / seconds:N0} records/s ({count / cpuSeconds:N0} per CPU-second; batches of {batchSize:N0}); database {new FileInfo(store.DatabasePath).Length / 1048576.0:F0} MiB, load {File.ReadAllText("/proc/loadavg")[..14]}"));
             var search = new LogSearch(store);
             var page = search.Search(new LogQuery(Limit: 100));
             for (var i = 0; i < 9; i++)

@@ -65,11 +65,20 @@ public static class ServerApp
         builder.Services.AddSingleton(sp => new LoginThrottle(sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new ReportService(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>(), options.ReportMaxRows));
         builder.Services.AddSingleton(sp => new Logs.LogSearch(sp.GetRequiredService<SqliteStore>()));
+        builder.Services.AddSingleton<Logs.LogRetention>();
+        if (options.LogRetentionDays > 0)
+        {
+            builder.Services.AddSingleton<IHostedService, Logs.LogRetentionService>();
+        }
         Recordings.RecordingServices.AddRecordings(builder.Services, options);
         services?.Invoke(builder.Services);
 
         var app = builder.Build();
         ServerLog.StoreOpened(app.Logger, store.DatabasePath);
+        if (store.LogRecordsReindexed is { } reindexed)
+        {
+            ServerLog.LogIndexRebuilt(app.Logger, reindexed);
+        }
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = WriteErrorAsync,
