@@ -75,10 +75,6 @@ public static class ServerApp
 
         var app = builder.Build();
         ServerLog.StoreOpened(app.Logger, store.DatabasePath);
-        if (store.LogRecordsReindexed is { } reindexed)
-        {
-            ServerLog.LogIndexRebuilt(app.Logger, reindexed);
-        }
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = WriteErrorAsync,

@@ -8,9 +8,6 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Store open at {DatabasePath}")]
     public static partial void StoreOpened(ILogger logger, string databasePath);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Log search index rebuilt for the new schema: {Rows} log records indexed")]
-    public static partial void LogIndexRebuilt(ILogger logger, long rows);
-
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "SessionTrail server listening on {Urls}")]
     public static partial void Listening(ILogger logger, string urls);
 

@@ -56,14 +56,20 @@ public sealed partial class LogRetention(SqliteStore store, ServerOptions option
         return total;
     }
 
-    /// <summary>One step: the oldest records before <paramref name="cutoffMillis"/> (at most <see cref="StepRows"/>) and their index rows, in one transaction.</summary>
+    /// <summary>
+    /// One step: the oldest records before <paramref name="cutoffMillis"/> (at most <see cref="StepRows"/>) and their index
+    /// entries, in one transaction. The external-content index (schema migration 2) forgets a row by being told the
+    /// values it indexed, read back through the same view it was filled from, before the row itself goes.
+    /// </summary>
     internal int Step(long cutoffMillis) => store.Write((connection, tx) =>
     {
         using var cmd = connection.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText =
             """
-            DELETE FROM logs_fts WHERE rowid IN (SELECT seq FROM logs WHERE time < $cutoff ORDER BY time, seq LIMIT $rows);
+            INSERT INTO logs_fts(logs_fts, rowid, message, fields)
+                SELECT 'delete', seq, message, fields FROM logs_search
+                WHERE seq IN (SELECT seq FROM logs WHERE time < $cutoff ORDER BY time, seq LIMIT $rows);
             DELETE FROM logs WHERE seq IN (SELECT seq FROM logs WHERE time < $cutoff ORDER BY time, seq LIMIT $rows);
             SELECT changes();
             """;

@@ -67,8 +67,9 @@ internal sealed class IngestCommands : IDisposable
     private readonly SqliteCommand endRunsAtSession;
     private readonly SqliteCommand insertUser;
     private readonly SqliteCommand findUser;
-    private readonly SqliteCommand insertLog;
-    private readonly SqliteCommand indexLog;
+    private readonly SqliteCommand maxLogSeq;
+    private readonly SqliteCommand insertLogs;
+    private readonly SqliteCommand indexLogs;
     private readonly SqliteCommand fillLogUsers;
     private readonly SqliteCommand findSegment;
     private readonly SqliteCommand insertSegment;
@@ -183,15 +184,21 @@ internal sealed class IngestCommands : IDisposable
             "$session");
         insertUser = Cmd("INSERT OR IGNORE INTO users(name) VALUES($name)", "$name");
         findUser = Cmd("SELECT id FROM users WHERE name = $name", "$name");
-        insertLog = Cmd(
+        maxLogSeq = Cmd("SELECT COALESCE(MAX(seq), 0) FROM logs");
+        insertLogs = Cmd(
             """
             INSERT INTO logs(id, time, host, session, source, channel, provider, event_id, level, message, fields, decoration, user)
-            VALUES($id, $time, $host, $session, $source, $channel, $provider, $eventId, $level, $message, $fields, $decoration,
-                   COALESCE($user, (SELECT s.user FROM sessions s WHERE s.id = $session)))
+            SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9,
+                   value->>10, value->>11,
+                   COALESCE(value->>11->>'$.user', (SELECT s.user FROM sessions s WHERE s.id = value->>3))
+            FROM json_each($batch) WHERE true
+            ORDER BY key
             ON CONFLICT(id) DO NOTHING
             """,
-            "$id", "$time", "$host", "$session", "$source", "$channel", "$provider", "$eventId", "$level", "$message", "$fields", "$decoration", "$user");
-        indexLog = Cmd("INSERT INTO logs_fts(rowid, message, fields) VALUES($seq, $message, $fields)", "$seq", "$message", "$fields");
+            "$batch");
+        indexLogs = Cmd(
+            "INSERT INTO logs_fts(rowid, message, fields) SELECT seq, message, fields FROM logs_search WHERE seq > $before",
+            "$before");
         fillLogUsers = Cmd("UPDATE logs SET user = $user WHERE session = $session AND user IS NULL", "$user", "$session");
         findSegment = Cmd(
             "SELECT (SELECT 1 FROM recording_segments WHERE id = $id), (SELECT sha256 FROM recording_segments WHERE session = $session AND idx = $idx AND conflict = 0)",
@@ -420,69 +427,39 @@ internal sealed class IngestCommands : IDisposable
     }
 
     /// <summary>
-    /// Stores a batch of log records, one prepared INSERT each in arrival order (duplicates by id are skipped —
-    /// only those: a missing required value fails the batch; the user comes from the decoration, else from the
-    /// session), each new one followed by its row in the full-text index (message and <see cref="LogIndexText"/>).
-    /// Row by row with bound values, not one set-based INSERT over a JSON batch: 13 values read by json_each and
-    /// ->> per row cost more than binding them (docs/performance.md, "Log store").
+    /// Stores a batch of log records set-based: one INSERT of every new record (duplicates by id are
+    /// skipped — only those: a missing required value fails the batch; the user comes from the decoration, else from the session), then their FTS rows.
     /// </summary>
     private int AddLogs(List<LogRecord> logs)
     {
-        var inserted = 0;
-        var handle = insertLog.Connection!.Handle;
-        foreach (var l in logs)
+        var before = (long)maxLogSeq.ExecuteScalar()!;
+        Set(insertLogs, LogBatchJson(logs));
+        var inserted = insertLogs.ExecuteNonQuery();
+        if (inserted > 0)
         {
-            var fields = LogJson.Map(l.Fields);
-            Set(
-                insertLog,
-                l.Id,
-                SqliteStore.ToMillis(l.Time),
-                l.Host,
-                l.Session,
-                l.Source,
-                l.Channel,
-                l.Provider,
-                l.EventId,
-                l.Level,
-                l.Message,
-                fields,
-                LogJson.Map(l.Decoration),
-                l.Decoration?.GetValueOrDefault("user"));
-            if (insertLog.ExecuteNonQuery() == 0)
-            {
-                continue;
-            }
-
-            inserted++;
-            Set(indexLog, SQLitePCL.raw.sqlite3_last_insert_rowid(handle), l.Message, LogIndexText(l.Fields));
-            indexLog.ExecuteNonQuery();
+            Set(indexLogs, before);
+            indexLogs.ExecuteNonQuery();
         }
 
         return inserted;
     }
 
-    /// <summary>
-    /// What the index holds of a record's fields: their values in the map's order (the order of the stored JSON
-    /// object), space-separated; null for none. Migration 10 indexes the stored rows the same way in SQL.
-    /// </summary>
-    internal static string? LogIndexText(IReadOnlyDictionary<string, string>? fields)
+    /// <summary>Log records as one JSON array of rows; fields and decoration as JSON text (see <see cref="LogJson"/>).</summary>
+    private static string LogBatchJson(List<LogRecord> logs) => RowsJson(logs, 256, static (json, l) =>
     {
-        if (fields is null || fields.Count == 0)
-        {
-            return null;
-        }
-
-        var text = new System.Text.StringBuilder();
-        foreach (var value in fields.Values)
-        {
-            if (value is not null)
-            {
-                text.Append(text.Length == 0 ? "" : " ").Append(value);
-            }
-        }
-
-        return text.Length == 0 ? null : text.ToString();
-    }
+        json.WriteStringValue(l.Id);
+        json.WriteNumberValue(SqliteStore.ToMillis(l.Time));
+        json.WriteStringValue(l.Host);
+        Write(json, l.Session);
+        json.WriteStringValue(l.Source);
+        Write(json, l.Channel);
+        Write(json, l.Provider);
+        Write(json, l.EventId);
+        Write(json, l.Level);
+        json.WriteStringValue(l.Message);
+        Write(json, LogJson.Map(l.Fields));
+        Write(json, LogJson.Map(l.Decoration));
+    });
 
     /// <summary>Runs as [start seq, exit seq, exit time] rows (read by <see cref="insertRuns"/> and <see cref="updateRuns"/>).</summary>
     private static string RunsJson(List<(long Start, long? Exit, long? ExitTime)> runs) => RowsJson(runs, 32, static (json, r) =>

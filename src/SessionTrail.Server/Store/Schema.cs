@@ -79,7 +79,8 @@ internal static class Schema
             created INTEGER NOT NULL);
         """,
 
-        // 2: log records with a full-text index over the message and the structured fields.
+        // 2: log records with a full-text index over the message and the structured fields. (Log retention deletes rows
+        // too since, telling the index the values it had through the same view: Logs.LogRetention.)
         """
         CREATE TABLE logs(
             seq INTEGER PRIMARY KEY,
@@ -264,18 +265,6 @@ internal static class Schema
         """
         DROP TRIGGER process_exit_pairs;
         """,
-
-        // 10 (the 9th entry until the per-day aggregates' migration lands before it): the log index holds only the index (contentless, deletable rows for log retention): ingest writes each
-        // record's message and flattened field values (LogIndexText) itself, instead of FTS5 reading them back
-        // through the json_each view per row. Existing rows are indexed again from the stored records, flattened
-        // as the view of migration 2 did (the values in the object's order, space-separated).
-        """
-        DROP TABLE logs_fts;
-        DROP VIEW logs_search;
-        CREATE VIRTUAL TABLE logs_fts USING fts5(message, fields, content='', contentless_delete=1);
-        INSERT INTO logs_fts(rowid, message, fields)
-            SELECT seq, message, (SELECT group_concat(value, ' ') FROM json_each(logs.fields)) FROM logs;
-        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>
@@ -306,14 +295,6 @@ internal static class Schema
 
             tx.Commit();
         }
-    }
-
-    /// <summary>True when the database has the log index of migration 2 (read through the logs_search view), which migration 10 replaces.</summary>
-    public static bool HasOldLogIndex(SqliteConnection connection)
-    {
-        using var cmd = connection.CreateCommand();
-        cmd.CommandText = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = 'logs_search')";
-        return (long)cmd.ExecuteScalar()! == 1;
     }
 
     public static int UserVersion(SqliteConnection connection)

@@ -50,22 +50,9 @@ public sealed class SqliteStore : IRecordStore, IDisposable
             writer = new SqliteConnection(connectionString);
             writer.Open();
             Execute(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint=16384; PRAGMA cache_size=-65536;");
-            var oldLogIndex = Schema.HasOldLogIndex(writer);
             Schema.Migrate(writer);
-            if (oldLogIndex)
-            {
-                using var count = writer.CreateCommand();
-                count.CommandText = "SELECT COUNT(*) FROM logs";
-                LogRecordsReindexed = (long)count.ExecuteScalar()!;
-            }
         }
     }
-
-    /// <summary>
-    /// When opening migrated the log search index of schema 2 to the contentless one (migration 10): how many stored
-    /// log records it indexed again; else null. The server logs it at start.
-    /// </summary>
-    public long? LogRecordsReindexed { get; }
 
     /// <summary>Path of the database file.</summary>
     public string DatabasePath { get; }

@@ -202,42 +202,4 @@ public sealed class LogStoreTests
             Assert.Equal("alice", entry.User);
         }
     }
-
-    [Fact]
-    public void AStoreWrittenBySchema8IsSearchableAfterTheUpgradeToTheContentlessIndex()
-    {
-        // Schema 8 (before migration 10) with its external-content index over the logs_search view, filled as its ingest did.
-        using var dir = new TempDataDir();
-        using (var v8 = new SqliteConnection($"Data Source={DataDirectory.DatabasePath(dir.Path)};Pooling=False"))
-        {
-            v8.Open();
-            SqliteStore.Execute(v8, string.Concat(Enumerable.Range(1, 8).Select(Schema.MigrationSql)) + """
-
-                PRAGMA user_version = 8;
-                INSERT INTO logs(id, time, host, source, message, fields) VALUES
-                    ('o1', 1000, 'h1', 'app', 'printer jammed again', '{"Printer":"HP LaserJet","Path":"C:\\Temp\\a-b.txt"}'),
-                    ('o2', 2000, 'h1', 'app', 'disk full', NULL),
-                    ('o3', 3000, 'h2', 'app', 'all fine', '{"Émile":"Zoë"}');
-                INSERT INTO logs_fts(rowid, message, fields) SELECT seq, message, fields FROM logs_search;
-                """);
-        }
-
-        using var store = SqliteStore.Open(dir.Path);
-        Assert.Equal(3, store.LogRecordsReindexed);
-        var search = new LogSearch(store);
-        Assert.Equal(["printer jammed again"], Ids(search.Search(new LogQuery("jammed"))));
-        Assert.Equal(["printer jammed again"], Ids(search.Search(new LogQuery("\"hp laserjet\""))));
-        Assert.Equal(["printer jammed again"], Ids(search.Search(new LogQuery("C:\\Temp\\a-b.txt"))));
-        Assert.Equal(["printer jammed again"], Ids(search.Search(new LogQuery("fields:laserjet"))));
-        Assert.Empty(search.Search(new LogQuery("message:laserjet")).Records);
-        Assert.Equal(["all fine"], Ids(search.Search(new LogQuery("zoë"))));
-        Assert.Equal(["disk full"], Ids(search.Search(new LogQuery("disk"))));
-
-        // Written after the upgrade: found the same way, and the old rows can leave the index.
-        store.Ingest([Log("n1", 1, "printer fixed", fields: new() { ["Printer"] = "HP LaserJet" })]);
-        Assert.Equal(["printer fixed", "printer jammed again"], Ids(search.Search(new LogQuery("\"hp laserjet\""))));
-        using var c = store.OpenConnection();
-        SqliteStore.Execute(c, "DELETE FROM logs_fts WHERE rowid = (SELECT seq FROM logs WHERE id = 'o1'); DELETE FROM logs WHERE id = 'o1';");
-        Assert.Equal(["printer fixed"], Ids(search.Search(new LogQuery("laserjet"))));
-    }
 }
