@@ -11,7 +11,8 @@ namespace SessionTrail.Bench;
 /// transaction per batch, FTS5 rows included, synchronous=FULL). Generated records: 50 hosts, 500
 /// sessions (each with a session start), 12-word messages from a 2,000-word vocabulary, 3 fields each.
 /// Usage: bench logs [--records 1000000] [--batch 5000] [--repeat 5]
-/// Prints ingest records/s and the median latency of several searches (100 records per page).
+/// Prints ingest records/s (and per CPU-second), the median latency of several searches (100 records per page), and
+/// how long one step of log retention (10,000 oldest records and their index entries, one transaction) takes.
 /// </summary>
 public static class LogBench
 {
@@ -97,6 +98,24 @@ public static class LogBench
                 times.Sort();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"search {label,-26} median {times[times.Count / 2],8:F1} ms  ({rows} records)"));
             }
+
+            // Log retention's step (LogRetention.Step): how long one transaction of 10,000 deletions holds the writer.
+            var retention = new LogRetention(store, new Server.ServerOptions { DataDir = dir, LogRetentionDays = 1 }, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<LogRetention>.Instance);
+            var cutoff = t0.AddMilliseconds(count * 2_500L).ToUnixTimeMilliseconds();
+            var steps = new List<double>();
+            for (var i = 0; i < repeat; i++)
+            {
+                var w = Stopwatch.StartNew();
+                var deleted = retention.Step(cutoff);
+                steps.Add(w.Elapsed.TotalMilliseconds);
+                if (deleted < retention.StepRows)
+                {
+                    break;
+                }
+            }
+
+            steps.Sort();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"log retention step of {retention.StepRows:N0} oldest records: median {steps[steps.Count / 2]:F0} ms (max {steps[^1]:F0} ms, {steps.Count} steps)"));
         }
         finally
         {

@@ -8,7 +8,7 @@ namespace SessionTrail.Server.Logs;
 /// <summary>
 /// Deletes the log records older than <see cref="ServerOptions.LogRetentionDays"/> days (by the record's time) and
 /// their full-text index entries, in steps of at most <see cref="StepRows"/> records: each step is one transaction
-/// under the store's writer lock, so ingest waits at most one step, and a pause between steps lets it in. Each step
+/// under the store's writer lock, so ingest waits at most one step, and a pause between steps (see <see cref="Pause"/>) lets it in. Each step
 /// commits on its own, so a sweep that stops half-way (a restart) leaves only whole steps done, and the next sweep
 /// goes on from there. 0 days keeps log records forever.
 /// </summary>
@@ -17,8 +17,11 @@ public sealed partial class LogRetention(SqliteStore store, ServerOptions option
     /// <summary>Most records one step (one transaction) deletes.</summary>
     public int StepRows { get; init; } = 10_000;
 
-    /// <summary>Pause between two steps of a sweep.</summary>
-    public TimeSpan Pause { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// Pause between two steps of a sweep, on top of twice the last step's time: a sweep holds the writer at most a third
+    /// of the time (a step of 10,000 records over a 1 M-record store took 350 ms, docs/performance.md).
+    /// </summary>
+    public TimeSpan Pause { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Deletes every record older than the retention, step by step; returns how many were deleted.</summary>
     public async Task<long> SweepAsync(CancellationToken ct)
@@ -33,7 +36,9 @@ public sealed partial class LogRetention(SqliteStore store, ServerOptions option
         while (true)
         {
             ct.ThrowIfCancellationRequested();
+            var started = clock.GetTimestamp();
             var deleted = Step(cutoff);
+            var took = clock.GetElapsedTime(started);
             total += deleted;
             if (deleted > 0)
             {
@@ -45,7 +50,7 @@ public sealed partial class LogRetention(SqliteStore store, ServerOptions option
                 break;
             }
 
-            await Task.Delay(Pause, clock, ct);
+            await Task.Delay(Pause + (2 * took), clock, ct);
         }
 
         if (total > 0)
