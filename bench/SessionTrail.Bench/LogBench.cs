@@ -10,7 +10,7 @@ namespace SessionTrail.Bench;
 /// Log ingest and search over a large store, through the real ingest path (SqliteStore.Ingest: one
 /// transaction per batch, FTS5 rows included, synchronous=FULL). Generated records: 50 hosts, 500
 /// sessions (each with a session start), 12-word messages from a 2,000-word vocabulary, 3 fields each.
-/// Usage: bench logs [--records 1000000] [--batch 5000] [--repeat 5]
+/// Usage: bench logs [--records 1000000] [--batch 5000] [--repeat 5] [--drop-indexes host,source]
 /// Prints ingest records/s (and per CPU-second), the median latency of several searches (100 records per page), and
 /// how long one step of log retention (10,000 oldest records and their index entries, one transaction) takes.
 /// </summary>
@@ -30,6 +30,19 @@ public static class LogBench
             {
                 Id = $"s:{s}", Time = t0, Host = $"host{s % 50}", Session = $"sess-{s}", Type = SessionEventType.Start, User = $"user{s % 200}",
             })]);
+            // --drop-indexes host,source: ingest and search without those secondary indexes of logs (logs_NAME), to weigh them.
+            var drop = Array.IndexOf(args, "--drop-indexes") is var at and >= 0 && at + 1 < args.Length ? args[at + 1].Split(',') : [];
+            foreach (var name in drop)
+            {
+                store.Write((connection, tx) =>
+                {
+                    using var cmd = connection.CreateCommand();
+                    cmd.Transaction = tx;
+                    cmd.CommandText = $"DROP INDEX logs_{new string([.. name.Where(char.IsAsciiLetter)])}";
+                    return cmd.ExecuteNonQuery();
+                });
+            }
+
             var random = new Random(1);
             var words = Enumerable.Range(0, 2000).Select(i => "w" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -81,6 +94,9 @@ public static class LogBench
                 ("q=field value app17.exe", new LogQuery("\"app17.exe\"")),
                 ("q=phrase + user", new LogQuery("\"w1 w2\"", User: "user7")),
                 ("session", new LogQuery(Session: "sess-42")),
+                ("host", new LogQuery(Host: "host7")),
+                ("source", new LogQuery(Source: "journal")),
+                ("rare word + host", new LogQuery("w1990", Host: "host7")),
                 ("user", new LogQuery(User: "user42")),
                 ("one day", new LogQuery(From: t0.AddDays(10), To: t0.AddDays(11))),
                 ("rare word + one day", new LogQuery("w1990", From: t0.AddDays(10), To: t0.AddDays(11))),
