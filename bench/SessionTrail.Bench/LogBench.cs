@@ -10,8 +10,9 @@ namespace SessionTrail.Bench;
 /// Log ingest and search over a large store, through the real ingest path (SqliteStore.Ingest: one
 /// transaction per batch, FTS5 rows included, synchronous=FULL). Generated records: 50 hosts, 500
 /// sessions (each with a session start), 12-word messages from a 2,000-word vocabulary, 3 fields each.
-/// Usage: bench logs [--records 1000000] [--batch 5000] [--repeat 5]
-/// Prints ingest records/s and the median latency of several searches (100 records per page).
+/// Usage: bench logs [--records 1000000] [--batch 5000] [--repeat 5] [--drop-indexes host,source]
+/// Prints ingest records/s (and per CPU-second), the median latency of several searches (100 records per page), and
+/// how long one step of log retention (10,000 oldest records and their index entries, one transaction) takes.
 /// </summary>
 public static class LogBench
 {
@@ -29,8 +30,22 @@ public static class LogBench
             {
                 Id = $"s:{s}", Time = t0, Host = $"host{s % 50}", Session = $"sess-{s}", Type = SessionEventType.Start, User = $"user{s % 200}",
             })]);
+            // --drop-indexes host,source: ingest and search without those secondary indexes of logs (logs_NAME), to weigh them.
+            var drop = Array.IndexOf(args, "--drop-indexes") is var at and >= 0 && at + 1 < args.Length ? args[at + 1].Split(',') : [];
+            foreach (var name in drop)
+            {
+                store.Write((connection, tx) =>
+                {
+                    using var cmd = connection.CreateCommand();
+                    cmd.Transaction = tx;
+                    cmd.CommandText = $"DROP INDEX logs_{new string([.. name.Where(char.IsAsciiLetter)])}";
+                    return cmd.ExecuteNonQuery();
+                });
+            }
+
             var random = new Random(1);
             var words = Enumerable.Range(0, 2000).Select(i => "w" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             var batch = new List<TrailRecord>(batchSize);
             for (var i = 0; i < count; i++)
@@ -59,7 +74,8 @@ public static class LogBench
             }
 
             var seconds = watch.Elapsed.TotalSeconds;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count:N0} log records ingested in {seconds:F1} s: {count / seconds:N0} records/s (batches of {batchSize:N0}); database {new FileInfo(store.DatabasePath).Length / 1048576.0:F0} MiB"));
+            var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count:N0} log records ingested in {seconds:F1} s: {count / seconds:N0} records/s ({count / cpuSeconds:N0} per CPU-second; batches of {batchSize:N0}); database {new FileInfo(store.DatabasePath).Length / 1048576.0:F0} MiB, load {File.ReadAllText("/proc/loadavg")[..14]}"));
             var search = new LogSearch(store);
             var page = search.Search(new LogQuery(Limit: 100));
             for (var i = 0; i < 9; i++)
@@ -78,6 +94,9 @@ public static class LogBench
                 ("q=field value app17.exe", new LogQuery("\"app17.exe\"")),
                 ("q=phrase + user", new LogQuery("\"w1 w2\"", User: "user7")),
                 ("session", new LogQuery(Session: "sess-42")),
+                ("host", new LogQuery(Host: "host7")),
+                ("source", new LogQuery(Source: "journal")),
+                ("rare word + host", new LogQuery("w1990", Host: "host7")),
                 ("user", new LogQuery(User: "user42")),
                 ("one day", new LogQuery(From: t0.AddDays(10), To: t0.AddDays(11))),
                 ("rare word + one day", new LogQuery("w1990", From: t0.AddDays(10), To: t0.AddDays(11))),
@@ -95,6 +114,24 @@ public static class LogBench
                 times.Sort();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"search {label,-26} median {times[times.Count / 2],8:F1} ms  ({rows} records)"));
             }
+
+            // Log retention's step (LogRetention.Step): how long one transaction of 10,000 deletions holds the writer.
+            var retention = new LogRetention(store, new Server.ServerOptions { DataDir = dir, LogRetentionDays = 1 }, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<LogRetention>.Instance);
+            var cutoff = t0.AddMilliseconds(count * 2_500L).ToUnixTimeMilliseconds();
+            var steps = new List<double>();
+            for (var i = 0; i < repeat; i++)
+            {
+                var w = Stopwatch.StartNew();
+                var deleted = retention.Step(cutoff);
+                steps.Add(w.Elapsed.TotalMilliseconds);
+                if (deleted < retention.StepRows)
+                {
+                    break;
+                }
+            }
+
+            steps.Sort();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"log retention step of {retention.StepRows:N0} oldest records: median {steps[steps.Count / 2]:F0} ms (max {steps[^1]:F0} ms, {steps.Count} steps)"));
         }
         finally
         {

@@ -66,6 +66,11 @@ public static class ServerApp
         builder.Services.AddSingleton(sp => new LoginThrottle(sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new ReportService(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>(), options.ReportMaxRows));
         builder.Services.AddSingleton(sp => new Logs.LogSearch(sp.GetRequiredService<SqliteStore>()));
+        builder.Services.AddSingleton<Logs.LogRetention>();
+        if (options.LogRetentionDays > 0)
+        {
+            builder.Services.AddSingleton<IHostedService, Logs.LogRetentionService>();
+        }
         Recordings.RecordingServices.AddRecordings(builder.Services, options);
         services?.Invoke(builder.Services);
 

@@ -18,6 +18,12 @@ public sealed class ServerOptions
     /// <summary>Days after a session's end its recordings are deleted (unless on legal hold). Default 90; 0 keeps them forever.</summary>
     public int RecordingRetentionDays { get; set; } = 90;
 
+    /// <summary>
+    /// Days log records are kept (by the record's time); older ones and their index entries are deleted in the background,
+    /// in steps of at most 10,000 records (<c>--log-retention-days</c>). Default 0: kept forever.
+    /// </summary>
+    public int LogRetentionDays { get; set; }
+
     /// <summary>"BUCKET[/PREFIX]": keep recording bytes in S3 instead of DIR/recordings. Credentials: the AWS SDK's standard chain (environment, profile, instance role).</summary>
     public string? RecordingsS3 { get; set; }
 
@@ -60,6 +66,11 @@ public sealed class ServerOptions
         if (RecordingRetentionDays is < 0 or > 36_500)
         {
             throw new ArgumentException($"ServerOptions.RecordingRetentionDays must be between 0 (keep forever) and 36500, got {RecordingRetentionDays}.", nameof(RecordingRetentionDays));
+        }
+
+        if (LogRetentionDays is < 0 or > 36_500)
+        {
+            throw new ArgumentException($"ServerOptions.LogRetentionDays must be between 0 (keep forever) and 36500, got {LogRetentionDays}.", nameof(LogRetentionDays));
         }
 
         if (RecordingsS3 is not null && (RecordingsS3.Length == 0 || RecordingsS3.StartsWith('/') || RecordingsS3.StartsWith("s3:", StringComparison.OrdinalIgnoreCase)))

@@ -19,6 +19,11 @@ internal static class ServerCommand
             DefaultValueFactory = _ => Server.Reports.ReportService.DefaultMaxRows,
             HelpName = "N",
         };
+        var logRetention = new Option<int>("--log-retention-days")
+        {
+            Description = "Delete log records (and their search index entries) older than this many days, in the background in steps of 10,000 records. Default 0: keep them forever.",
+            HelpName = "N",
+        };
         var s3Region = new Option<string>("--recordings-s3-region") { Description = "Region of --recordings-s3.", DefaultValueFactory = _ => "us-east-1", HelpName = "REGION" };
         var group = DataPrivacy.Group();
         var command = new Command(
@@ -30,7 +35,7 @@ internal static class ServerCommand
             `sessiontrail user add NAME --role viewer|auditor|admin --data DIR`.
             """)
         {
-            data, urls, retention, s3, s3Endpoint, s3Region, reportMaxRows, group,
+            data, urls, retention, logRetention, s3, s3Endpoint, s3Region, reportMaxRows, group,
         };
         command.SetAction((parse, stop) => Failure.GuardAsync("server", async () =>
         {
@@ -39,6 +44,7 @@ internal static class ServerCommand
                 DataDir = CommonOptions.FullData(parse.GetValue(data)!),
                 Urls = parse.GetValue(urls)!,
                 RecordingRetentionDays = parse.GetValue(retention),
+                LogRetentionDays = parse.GetValue(logRetention),
                 RecordingsS3 = parse.GetValue(s3),
                 RecordingsS3Endpoint = parse.GetValue(s3Endpoint),
                 RecordingsS3Region = parse.GetValue(s3Region)!,

@@ -46,38 +46,13 @@ public sealed partial class RecordingRetentionService(RecordingRetention retenti
     /// <summary>Time between sweeps.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, clock);
-        do
-        {
-            try
-            {
-                await retention.SweepAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or HttpRequestException)
-            {
-                SweepFailed(logger, e);
-            }
-        }
-        while (await WaitAsync(timer, stoppingToken));
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken ct)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => PeriodicSweep.RunAsync(
+        Interval,
+        clock,
+        retention.SweepAsync,
+        e => e is IOException or UnauthorizedAccessException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or HttpRequestException,
+        e => SweepFailed(logger, e),
+        stoppingToken);
 
     [LoggerMessage(EventId = 321, Level = LogLevel.Error, Message = "Recording retention sweep failed; retrying in an hour")]
     private static partial void SweepFailed(ILogger logger, Exception error);

@@ -79,7 +79,8 @@ internal static class Schema
             created INTEGER NOT NULL);
         """,
 
-        // 2: log records with a full-text index over the message and the structured fields.
+        // 2: log records with a full-text index over the message and the structured fields. Rows are also deleted now, by
+        // log retention (Logs.LogRetention), which tells the index the values it had, read through the same view.
         """
         CREATE TABLE logs(
             seq INTEGER PRIMARY KEY,
