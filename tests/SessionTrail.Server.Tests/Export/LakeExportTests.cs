@@ -157,6 +157,7 @@ public sealed class LakeExportTests : IDisposable
         var afterStart = Files();
         s.Ingest(
             R.Exit("late-exit", 4242, At(12, 10 * 60 + 3)),
+            R.SessionEnd("late-end", $"h3-{Days - 1}", At(Days - 1, 23 * 60), "h3"), // closes the open run of the last day
             R.SessionStart("new-s", "h2-80", At(80, 9 * 60), "dave", "h2"),
             R.Start("new-r", 7777, At(80, 9 * 60 + 1), Apps[3], "dave", "h2-80", "h2"));
         var summary = await ExportAsync(lake.Path);
@@ -164,11 +165,17 @@ public sealed class LakeExportTests : IDisposable
 
         Assert.False(summary.First);
         var rewritten = after.Where(f => !afterStart.TryGetValue(f.Key, out var t) || t != f.Value).Select(f => f.Key).Order(StringComparer.Ordinal);
-        Assert.Equal([LakeExporter.Key("runs", Day(12)), LakeExporter.Key("runs", Day(80)), LakeExporter.Key("sessions", Day(80))], rewritten);
+        Assert.Equal(
+            [
+                LakeExporter.Key("runs", Day(12)), LakeExporter.Key("runs", Day(Days - 1)), LakeExporter.Key("runs", Day(80)),
+                LakeExporter.Key("sessions", Day(Days - 1)), LakeExporter.Key("sessions", Day(80)),
+            ],
+            rewritten);
         var changedByStart = afterStart.Where(f => before[f.Key] != f.Value).Select(f => f.Key).Order(StringComparer.Ordinal).ToList();
         Assert.Equal([LakeExporter.Key("runs", Day(12)), LakeExporter.Key("sessions", Day(12))], changedByStart);
         AssertLakeEqualsReports(lake.Path);
         Assert.Equal("exit", s.Runs().Single(r => r.Pid == 4242).EndedBy);
+        Assert.DoesNotContain(s.Runs(), r => r.Session == $"h3-{Days - 1}" && r.EndedBy == "open");
     }
 
     [Fact]
@@ -210,6 +217,45 @@ public sealed class LakeExportTests : IDisposable
         using var client = s3.Client();
         var page = await client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = "lake" });
         return page.S3Objects.ToDictionary(o => o.Key, o => o.LastModified);
+    }
+
+    [Fact]
+    public async Task LogRecordsGoToTheDayOfTheirTimeWithLogsAndOnlyNewDaysAfter()
+    {
+        LogRecord Log(string id, int day, double minute, string message) => new()
+        {
+            Id = id, Time = R.At(At(day, minute)), Host = "h1", Session = $"h1-{day}", Source = "winlog", Channel = "System",
+            Provider = "Service Control Manager", EventId = 7036, Level = "Information", Message = message,
+            Fields = new Dictionary<string, string> { ["param1"] = "Spooler, \"quoted\"" },
+        };
+        s.Ingest(Log("l1", 30, 600, "first"), Log("l2", 30, 1439.9, "last of the day"), Log("l3", 31, 0.1, "next day, ünïcode"));
+        using (var destination = LakeDestination.Open(lake.Path, null, "us-east-1"))
+        {
+            await new LakeExporter(s.Store).ExportAsync(destination, logs: false);
+        }
+
+        Assert.DoesNotContain(Files().Keys, k => k.StartsWith("logs/", StringComparison.Ordinal));
+        using (var destination = LakeDestination.Open(lake.Path, null, "us-east-1"))
+        {
+            var summary = await new LakeExporter(s.Store).ExportAsync(destination, logs: true);
+            Assert.Equal(new LakeTableSummary("logs", 2, 3), summary.Tables.Single(t => t.Table == "logs"));
+            Assert.Equal(0, summary.Tables.Single(t => t.Table == "runs").Days); // runs and sessions were exported already
+        }
+
+        s.Ingest(Log("l4", 31, 60, "later"));
+        using (var destination = LakeDestination.Open(lake.Path, null, "us-east-1"))
+        {
+            Assert.Equal(new LakeTableSummary("logs", 1, 2), (await new LakeExporter(s.Store).ExportAsync(destination, logs: true)).Tables.Single(t => t.Table == "logs"));
+        }
+
+        using var duck = new LakeDuckDb(lake.Path, s.Clock.GetUtcNow());
+        duck.Execute($"CREATE VIEW logs AS SELECT * FROM read_parquet('{lake.Path}/logs/**/*.parquet', hive_partitioning = true)");
+        Assert.Equal(
+            ["l1 01 first", "l2 01 last of the day", "l3 02 next day, ünïcode", "l4 02 later"],
+            duck.Rows("SELECT id, day, message FROM logs ORDER BY time", r => $"{r.GetString(0)} {r.GetValue(1)} {r.GetString(2)}"));
+        Assert.Equal(
+            "{\"param1\":\"Spooler, \\\"quoted\\\"\"}",
+            duck.Rows("SELECT fields FROM logs WHERE id = 'l1'", r => r.GetString(0)).Single());
     }
 
     [Theory]
