@@ -84,10 +84,10 @@ public abstract partial class LakeDestination : IDisposable
         public FolderDestination(string root)
         {
             this.root = root;
-            Directory.CreateDirectory(root);
             var probe = Path.Combine(root, $".probe-{Guid.NewGuid():N}.tmp");
             try
             {
+                Directory.CreateDirectory(root);
                 File.WriteAllBytes(probe, []);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
