@@ -258,6 +258,30 @@ public sealed class LakeExportTests : IDisposable
             duck.Rows("SELECT fields FROM logs WHERE id = 'l1'", r => r.GetString(0)).Single());
     }
 
+    /// <summary>deploy/athena/TABLE.parquet.ddl.sql declares the lake's columns, in the files' order and types, and projects the days.</summary>
+    [Theory]
+    [InlineData("runs")]
+    [InlineData("sessions")]
+    [InlineData("logs")]
+    public void TheAthenaDdlDeclaresTheFilesColumnsAndProjectsTheDays(string name)
+    {
+        var table = new[] { LakeTable.Runs, LakeTable.Sessions, LakeTable.Logs }.Single(t => t.Name == name);
+        var ddl = File.ReadAllText(AthenaDuckDb.Deploy($"{name}.parquet.ddl.sql"));
+        var body = ddl[(ddl.IndexOf($"`sessiontrail_{name}`(", StringComparison.Ordinal) + name.Length + 16)..ddl.IndexOf("PARTITIONED BY", StringComparison.Ordinal)];
+        var declared = body.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.TrimEnd(',', ')')).ToList();
+        Assert.Equal(
+            table.Columns.Select(c => $"`{c.Name}` " + c.Type switch { LakeType.Text => "string", LakeType.Long => "bigint", LakeType.Double => "double", _ => "timestamp" }),
+            declared);
+        Assert.Contains("STORED AS PARQUET", ddl, StringComparison.Ordinal);
+        Assert.Contains("'projection.enabled'='true'", ddl, StringComparison.Ordinal);
+        Assert.Contains($"'storage.location.template'='s3://DOC-EXAMPLE-BUCKET/sessiontrail/{name}/year=${{year}}/month=${{month}}/day=${{day}}/'", ddl, StringComparison.Ordinal);
+        foreach (var part in new[] { "year", "month", "day" })
+        {
+            Assert.Contains($"'projection.{part}.type'='integer'", ddl, StringComparison.Ordinal);
+            Assert.Contains($"'projection.{part}.digits'='{(part == "year" ? 4 : 2)}'", ddl, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("s3://", "'' is not an S3 bucket name")]
     [InlineData("s3://My_Bucket/x", "'My_Bucket' is not an S3 bucket name")]
