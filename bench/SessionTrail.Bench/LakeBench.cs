@@ -118,7 +118,7 @@ public static class LakeBench
 
     /// <summary>
     /// DuckDB's Parquet writer (one in-memory database for the whole export): the day's rows appended to a table (times as epoch milliseconds), then
-    /// <c>COPY (SELECT …, epoch_ms(time) …) TO file (FORMAT parquet, COMPRESSION snappy)</c>, and the file copied to the output.
+    /// <c>COPY (SELECT …, epoch_ms(time) …) TO file (FORMAT parquet, COMPRESSION zstd)</c>, and the file copied to the output.
     /// </summary>
     private sealed class DuckDbLakeWriter : ILakeFileWriter, IDisposable
     {
@@ -167,7 +167,7 @@ public static class LakeBench
                 using (var copy = duck.CreateCommand())
                 {
                     var select = string.Join(", ", columns.Select(c => c.Type == LakeType.Time ? $"epoch_ms(\"{c.Name}\") AS \"{c.Name}\"" : $"\"{c.Name}\""));
-                    copy.CommandText = $"COPY (SELECT {select} FROM t) TO '{file}' (FORMAT parquet, COMPRESSION snappy)";
+                    copy.CommandText = $"COPY (SELECT {select} FROM t) TO '{file}' (FORMAT parquet, COMPRESSION zstd)";
                     copy.ExecuteNonQuery();
                 }
 

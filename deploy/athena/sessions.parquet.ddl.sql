@@ -36,4 +36,4 @@ TBLPROPERTIES (
   'projection.day.range'='1,31',
   'projection.day.digits'='2',
   'storage.location.template'='s3://DOC-EXAMPLE-BUCKET/sessiontrail/sessions/year=${year}/month=${month}/day=${day}/',
-  'parquet.compression'='SNAPPY')
+  'parquet.compression'='ZSTD')

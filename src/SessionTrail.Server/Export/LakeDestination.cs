@@ -42,7 +42,9 @@ public abstract partial class LakeDestination : IDisposable
         ArgumentNullException.ThrowIfNull(target);
         if (!target.StartsWith("s3:", StringComparison.OrdinalIgnoreCase))
         {
-            return new FolderDestination(Path.GetFullPath(target));
+            return endpoint is null
+                ? new FolderDestination(Path.TrimEndingDirectorySeparator(Path.GetFullPath(target)))
+                : throw new ArgumentException($"--s3-endpoint goes with --out s3://BUCKET[/PREFIX], not the folder '{target}'");
         }
 
         var (bucket, prefix) = ParseS3(target);

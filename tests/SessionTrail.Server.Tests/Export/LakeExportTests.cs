@@ -294,6 +294,18 @@ public sealed class LakeExportTests : IDisposable
     }
 
     [Fact]
+    public void AFolderIsNamedByItsFullPathWithoutATrailingSlashAndTakesNoEndpoint()
+    {
+        using (var destination = LakeDestination.Open(lake.Path + "/./", null, "us-east-1"))
+        {
+            Assert.Equal(lake.Path, destination.Name); // the same marks whichever way the folder is written
+        }
+
+        var e = Assert.Throws<ArgumentException>(() => LakeDestination.Open(lake.Path, "http://127.0.0.1:9", "us-east-1"));
+        Assert.Contains("--s3-endpoint goes with --out s3://", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnUnwritableFolderIsRefusedAndNothingIsWrittenOrMarked()
     {
         var file = Path.Combine(lake.Path, "a-file");
