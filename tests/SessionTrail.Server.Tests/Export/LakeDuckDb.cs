@@ -104,5 +104,20 @@ public sealed class LakeDuckDb : IDisposable
             r.GetInt64(7) / 1000.0,
             r.GetString(8)));
 
+    /// <summary>The <c>sessions</c> report without a window: every session, by its first moment (start, else first run, else end).</summary>
+    public List<IReportRow> Sessions() => Rows<IReportRow>(
+        """
+        SELECT s.session, s."user", s.host, epoch_ms(s.start), epoch_ms(s."end"), s.runs,
+               COALESCE(s.start, (SELECT MIN(r.start) FROM runs r WHERE r.session = s.session), s."end") AS first
+        FROM sessions s ORDER BY first, s.session
+        """,
+        r => new SessionRow(
+            r.GetString(0),
+            r.IsDBNull(1) ? null : r.GetString(1),
+            r.IsDBNull(2) ? null : r.GetString(2),
+            r.IsDBNull(3) ? null : Time(r.GetInt64(3)),
+            r.IsDBNull(4) ? null : Time(r.GetInt64(4)),
+            r.GetInt64(5)));
+
     private static string Time(long millis) => NdjsonWriter.FormatTime(DateTimeOffset.FromUnixTimeMilliseconds(millis));
 }
