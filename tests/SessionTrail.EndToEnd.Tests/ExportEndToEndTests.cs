@@ -68,11 +68,13 @@ public sealed class ExportEndToEndTests : IDisposable
     [Theory]
     [InlineData("s3://Lake_1/x", "sessiontrail export: --out 's3://Lake_1/x': 'Lake_1' is not an S3 bucket name")]
     [InlineData("FILE/lake", "sessiontrail export: --out ")]
+    [InlineData("lake --from 2026-11-01", "sessiontrail export: --format parquet writes every day that changed")]
     public async Task ABadParquetDestinationIsOneClearLineAndWritesNothing(string target, string message)
     {
         var file = Path.Combine(_dir, "FILE");
         await File.WriteAllTextAsync(file, "not a folder");
-        var (code, stdout, stderr) = await TrailProcess.RunAsync(Timeout, "export", "--format", "parquet", "--out", target.Replace("FILE", file, StringComparison.Ordinal), "--data", _dir);
+        var words = target.Replace("FILE", file, StringComparison.Ordinal).Replace("lake ", Path.Combine(_dir, "lake") + " ", StringComparison.Ordinal).Split(' ');
+        var (code, stdout, stderr) = await TrailProcess.RunAsync(Timeout, ["export", "--format", "parquet", "--out", .. words, "--data", _dir]);
         Assert.Equal(1, code);
         Assert.Equal("", stdout);
         Assert.StartsWith(message, stderr, StringComparison.Ordinal);

@@ -69,6 +69,11 @@ internal static class ExportCommand
         {
             if (parse.GetValue(format) == "parquet")
             {
+                if (parse.GetValue(from) is not null || parse.GetValue(to) is not null || parse.GetValue(includeOpen))
+                {
+                    throw new ArgumentException("--format parquet writes every day that changed (open runs and sessions included): --from, --to and --include-open go with athena-csv and athena-jsonl");
+                }
+
                 return await ExportLakeAsync(parse, output, logs, s3Endpoint, s3Region, data, stop);
             }
 
