@@ -114,7 +114,7 @@ public static class ExportBench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"csv writer alone (memory): {sessions:N0} sessions, {rows:N0} rows in {s:F1} s: {rows / s:N0} rows/s"));
     }
 
-    private static long Generate(SqliteStore store, int count)
+    internal static long Generate(SqliteStore store, int count)
     {
         var t0 = new DateTimeOffset(2026, 8, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
         const long Span = 90L * 86_400_000;

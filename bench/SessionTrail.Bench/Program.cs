@@ -8,6 +8,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], Task<int>> Run
     ["ingest"] = ("server ingest throughput over real HTTP, durable", IngestBench.RunAsync),
     ["reports"] = ("report latency over 1M (and 10M) runs", ReportBench.RunAsync),
     ["export"] = ("Athena export (athena-csv, athena-jsonl) speed over 1M runs", ExportBench.RunAsync),
+    ["lake"] = ("export --format parquet over 1M runs: Parquet.Net vs DuckDB COPY (rows/s, bytes per million runs)", LakeBench.RunAsync),
     ["queue"] = ("agent disk queue enqueue/dequeue/ack throughput", QueueBench.RunAsync),
     ["import"] = ("sessiontrail import of a generated seed CSV tree (rows/s), twice", ImportBench.RunAsync),
     ["idle"] = ("agent idle CPU and memory (runs the real executable)", IdleBench.RunAsync),

@@ -49,7 +49,7 @@ public sealed partial class DocHelpTests
         ["--also-10m"] = "bench", ["--backends"] = "bench", ["--content"] = "bench", ["--direct"] = "bench", ["--drop-indexes"] = "bench", ["--keep"] = "bench", ["--late-exits"] = "bench",
         ["--mib"] = "bench", ["--only"] = "bench", ["--parse-only"] = "bench", ["--profile"] = "bench", ["--rates"] = "bench",
         ["--records"] = "bench", ["--repeat"] = "bench", ["--runs"] = "bench", ["--seconds"] = "bench", ["--settle"] = "bench",
-        ["--skip-server"] = "bench",
+        ["--rounds"] = "bench", ["--skip-server"] = "bench",
         ["--ddl"] = "run-query.mjs", ["--query"] = "run-query.mjs", ["--root"] = "run-query.mjs", ["--set"] = "run-query.mjs",
         ["--filter"] = "dotnet test", ["--logger"] = "dotnet test", ["--no-build"] = "dotnet test", ["--project"] = "dotnet run",
         ["--now"] = "systemctl", ["--current"] = "xrandr", ["--pdeathsig"] = "setpriv",

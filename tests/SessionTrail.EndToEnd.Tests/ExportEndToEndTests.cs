@@ -1,6 +1,7 @@
 using SessionTrail.Core.Records;
 using SessionTrail.EndToEnd.Tests.Infrastructure;
 using SessionTrail.Server.Store;
+using SessionTrail.TestKit;
 
 namespace SessionTrail.EndToEnd.Tests;
 
@@ -41,6 +42,49 @@ public sealed class ExportEndToEndTests : IDisposable
         var (jsonCode, _, _) = await TrailProcess.RunAsync(Timeout, "export", "--format", "athena-jsonl", "--out", outDir, "--data", _dir, "--include-open");
         Assert.Equal(0, jsonCode);
         Assert.Equal(2, Directory.GetFiles(Path.Combine(outDir, "appstream_applications_jsonl"), "*.jsonl", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
+    public async Task ParquetGoesToAFolderOrS3AndASecondExportWritesOnlyWhatChanged()
+    {
+        var outDir = Path.Combine(_dir, "parquet");
+        var (code, stdout, stderr) = await TrailProcess.RunAsync(Timeout, "export", "--format", "parquet", "--out", outDir, "--data", _dir);
+        Assert.True(code == 0, stderr);
+        Assert.StartsWith("exported every day: runs 1 days 1 rows, sessions 1 days 2 rows, ", stdout, StringComparison.Ordinal);
+        Assert.Equal(
+            ["runs/year=2026/month=11/day=01/runs.parquet", "sessions/year=2026/month=11/day=01/sessions.parquet"],
+            Directory.GetFiles(outDir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(outDir, f)).Order(StringComparer.Ordinal));
+        (code, stdout, _) = await TrailProcess.RunAsync(Timeout, "export", "--format", "parquet", "--out", outDir, "--data", _dir, "--logs");
+        Assert.Equal(0, code);
+        Assert.StartsWith("exported the days changed since the last export: runs 0 days 0 rows, sessions 0 days 0 rows, logs 0 days 0 rows, 0 bytes", stdout, StringComparison.Ordinal);
+
+        await using var s3 = await S3rverServer.StartAsync("lake");
+        (code, stdout, stderr) = await TrailProcess.RunAsync(Timeout, S3SinkEndToEndTests.Credentials, "export", "--format", "parquet", "--out", "s3://lake/st", "--s3-endpoint", s3.Url, "--data", _dir);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("to s3://lake/st/ in ", stdout, StringComparison.Ordinal);
+        Assert.Equal(["st/runs/year=2026/month=11/day=01/runs.parquet", "st/sessions/year=2026/month=11/day=01/sessions.parquet"], await s3.KeysAsync("lake"));
+    }
+
+    [Theory]
+    [InlineData("s3://Lake_1/x", "sessiontrail export: --out 's3://Lake_1/x': 'Lake_1' is not an S3 bucket name")]
+    [InlineData("FILE/lake", "sessiontrail export: --out ")]
+    [InlineData("lake --from 2026-11-01", "sessiontrail export: --format parquet writes every day that changed")]
+    public async Task ABadParquetDestinationIsOneClearLineAndWritesNothing(string target, string message)
+    {
+        var file = Path.Combine(_dir, "FILE");
+        await File.WriteAllTextAsync(file, "not a folder");
+        var words = target.Replace("FILE", file, StringComparison.Ordinal).Replace("lake ", Path.Combine(_dir, "lake") + " ", StringComparison.Ordinal).Split(' ');
+        var (code, stdout, stderr) = await TrailProcess.RunAsync(Timeout, ["export", "--format", "parquet", "--out", .. words, "--data", _dir]);
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith(message, stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        using var store = SqliteStore.OpenReadOnly(_dir);
+        using var connection = store.OpenConnection();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM lake_exports";
+        Assert.Equal(0L, cmd.ExecuteScalar()); // nothing marked as exported
     }
 
     [Theory]

@@ -14,8 +14,8 @@ public sealed class S3SinkEndToEndTests(ITestOutputHelper log)
 {
     private const string Bucket = "appstream-usage";
 
-    /// <summary>The standard credential chain of the agent: the AWS_* environment variables.</summary>
-    private static readonly Dictionary<string, string> Credentials = new()
+    /// <summary>The standard credential chain of the agent (and of `export --format parquet` to s3://): the AWS_* environment variables.</summary>
+    internal static readonly Dictionary<string, string> Credentials = new()
     {
         ["AWS_ACCESS_KEY_ID"] = S3rverServer.AccessKey,
         ["AWS_SECRET_ACCESS_KEY"] = S3rverServer.SecretKey,

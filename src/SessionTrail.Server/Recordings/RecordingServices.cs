@@ -36,19 +36,7 @@ public static class RecordingStoreFactory
 
         var slash = target.IndexOf('/', StringComparison.Ordinal);
         var (bucket, prefix) = slash < 0 ? (target, "") : (target[..slash], target[(slash + 1)..]);
-        var config = new Amazon.S3.AmazonS3Config { MaxErrorRetry = 3 };
-        if (options.RecordingsS3Endpoint is { } endpoint)
-        {
-            config.ServiceURL = endpoint;
-            config.ForcePathStyle = true;
-            config.AuthenticationRegion = options.RecordingsS3Region;
-        }
-        else
-        {
-            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.RecordingsS3Region);
-        }
-
-        var client = credentials is null ? new Amazon.S3.AmazonS3Client(config) : new Amazon.S3.AmazonS3Client(credentials, config);
+        var client = Export.S3Clients.Create(options.RecordingsS3Endpoint, options.RecordingsS3Region, credentials);
         return new S3RecordingStore(client, bucket, prefix);
     }
 }

@@ -293,6 +293,19 @@ internal static class Schema
         CREATE TABLE aggregates_pending(next_app_id INTEGER NOT NULL);
         INSERT INTO aggregates_pending SELECT MIN(app_id) FROM runs HAVING COUNT(*) > 0;
         """,
+
+        // 10: what each Parquet lake export wrote (Export/LakeExporter): per destination, the highest process_events seq,
+        // session_events rowid and logs seq it covered, so that the next export finds the days changed since from the rows
+        // after them. The index finds a changed session's records (the days it was, and is, filed under).
+        """
+        CREATE TABLE lake_exports(
+            destination TEXT PRIMARY KEY,   -- a full folder path, or s3://bucket/prefix/
+            process_seq INTEGER NOT NULL,
+            session_rowid INTEGER NOT NULL,
+            log_seq INTEGER,                -- NULL until an export with --logs
+            time INTEGER NOT NULL);
+        CREATE INDEX session_events_session ON session_events(session, time);
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>
