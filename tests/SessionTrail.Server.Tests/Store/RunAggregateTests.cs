@@ -85,17 +85,22 @@ public sealed class RunAggregateTests
     [Fact]
     public void AStoreWrittenBeforeSchema9IsBackFilledWhenOpenedAndTheReportsReadTheRunsUntilThen()
     {
-        using var dir = new TempDataDir();
-        using (var store = SqliteStore.Open(dir.Path))
+        using var current = new TempDataDir();
+        using (var store = SqliteStore.Open(current.Path))
         {
             store.Ingest([R.Start("a", 1, 0), R.Exit("b", 1, 30), R.Start("c", 2, 10, exe: "/usr/bin/top", user: null), R.Start("d", 3, 20, user: "bob")]);
         }
 
-        // Back to what schema 8 left: no aggregates table.
+        // A store as schema 8 left it, holding those runs.
+        using var dir = new TempDataDir();
         using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Core.DataDirectory.DatabasePath(dir.Path)};Pooling=False"))
         {
             old.Open();
-            SqliteStore.Execute(old, "DROP TABLE user_app; DROP TABLE app_total; DROP TABLE aggregates_pending; PRAGMA user_version = 8;");
+            SqliteStore.Execute(
+                old,
+                string.Concat(Enumerable.Range(1, 8).Select(Schema.MigrationSql)) + "PRAGMA user_version = 8;" +
+                $"ATTACH '{Core.DataDirectory.DatabasePath(current.Path)}' AS current;" +
+                "INSERT INTO apps SELECT * FROM current.apps; INSERT INTO users SELECT * FROM current.users; INSERT INTO runs SELECT * FROM current.runs;");
         }
 
         var progress = new List<string>();
