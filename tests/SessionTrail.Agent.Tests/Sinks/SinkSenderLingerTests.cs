@@ -54,18 +54,20 @@ public sealed class SinkSenderLingerTests : IDisposable
     [Fact]
     public async Task APartialBatchWaitsForTheLingerTimeThenGoes()
     {
-        var sink = new BatchingSink(100, 1 << 20, TimeSpan.FromMilliseconds(800));
+        // The second records come 200 ms after the first, well inside the 2 s linger: a loaded machine once stalled the
+        // test for more than 500 ms between them when the linger was 800 ms, and the first records went alone.
+        var sink = new BatchingSink(100, 1 << 20, TimeSpan.FromMilliseconds(2000));
         using var harness = new SenderHarness(sink, _dir.Path, maxRecords: 1);
         harness.Start();
         var start = sink.Clock.Elapsed;
         await harness.EnqueueAsync(Lines(1, 3));
-        await Task.Delay(300);
+        await Task.Delay(200);
         await harness.EnqueueAsync(Lines(4, 2));
         await SenderHarness.UntilAsync(() => sink.Snapshot().Count > 0, "the batch is sent");
 
         var batch = Assert.Single(sink.Snapshot());
         Assert.Equal(5, batch.Count); // the agent-wide maxRecords (1) is overridden by the sink's 100
-        Assert.InRange((batch.At - start).TotalMilliseconds, 700, 5000);
+        Assert.InRange((batch.At - start).TotalMilliseconds, 1900, 10_000);
     }
 
     [Fact]
