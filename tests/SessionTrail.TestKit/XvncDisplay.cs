@@ -10,7 +10,7 @@ namespace SessionTrail.TestKit;
 /// </summary>
 public sealed class XvncDisplay : IDisposable
 {
-    private readonly Process _xvnc;
+    private Process _xvnc;
     private readonly Process? _xterm;
 
     /// <param name="busyTerminal">Start an xterm printing the time without pause (a screen that changes all the time).</param>
@@ -25,19 +25,30 @@ public sealed class XvncDisplay : IDisposable
             }
         }
 
-        Number = FreeDisplayNumber();
-        Display = ":" + Number.ToString(CultureInfo.InvariantCulture);
-        _xvnc = Start("Xvnc", [Display, "-geometry", $"{width}x{height}", "-depth", "24", "-SecurityTypes", "None", "-rfbport", "-1", "-nolisten", "tcp", .. xvncArguments]);
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (Xrandr("--current").ExitCode != 0)
+        // A number that looked free can be taken between the look and Xvnc's own lock (another test, another user
+        // of the machine): Xvnc then exits at once, and the next free number is tried.
+        for (var attempt = 1; ; attempt++)
         {
-            if (DateTime.UtcNow > deadline || _xvnc.HasExited)
+            Number = FreeDisplayNumber();
+            Display = ":" + Number.ToString(CultureInfo.InvariantCulture);
+            _xvnc = Start("Xvnc", [Display, "-geometry", $"{width}x{height}", "-depth", "24", "-SecurityTypes", "None", "-rfbport", "-1", "-nolisten", "tcp", .. xvncArguments]);
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while (Xrandr("--current").ExitCode != 0 && !_xvnc.HasExited && DateTime.UtcNow < deadline)
             {
-                Dispose();
-                throw new InvalidOperationException($"Xvnc {Display} did not come up");
+                Thread.Sleep(100);
             }
 
-            Thread.Sleep(100);
+            if (!_xvnc.HasExited && Xrandr("--current").ExitCode == 0)
+            {
+                break;
+            }
+
+            var exited = _xvnc.HasExited;
+            Dispose();
+            if (!exited || attempt == 5)
+            {
+                throw new InvalidOperationException($"Xvnc {Display} did not come up" + (exited ? $" (it exited {attempt} times, last with code {_xvnc.ExitCode})" : " in 15 s"));
+            }
         }
 
         if (busyTerminal)
@@ -51,6 +62,7 @@ public sealed class XvncDisplay : IDisposable
     {
         _xvnc.Kill();
         _xvnc.WaitForExit(5000);
+        RemoveStaleLock(Number);
     }
 
     /// <summary>Runs an X client tool on this display to its end (e.g. "xsetroot", "-solid", "#0000ff"); its exit code.</summary>
@@ -70,9 +82,9 @@ public sealed class XvncDisplay : IDisposable
         return p.ExitCode;
     }
 
-    public int Number { get; }
+    public int Number { get; private set; }
 
-    public string Display { get; }
+    public string Display { get; private set; }
 
     /// <summary>Runs xrandr on this display, e.g. ("-s", "1920x1080").</summary>
     public (int ExitCode, string Output) Xrandr(params string[] args)
@@ -102,15 +114,25 @@ public sealed class XvncDisplay : IDisposable
 
             try
             {
+                if (p == _xvnc && !p.HasExited)
+                {
+                    // SIGTERM first: Xvnc then removes its /tmp/.X{n}-lock and socket. SIGKILL leaves them behind, and
+                    // 757 of them once filled every number a test looks at ("no free X display number" in CI).
+                    using var term = Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)]);
+                    term.WaitForExit();
+                    p.WaitForExit(3000);
+                }
+
                 p.Kill(entireProcessTree: true);
                 p.WaitForExit(5000);
             }
             catch (InvalidOperationException)
             {
             }
-
-            p.Dispose();
         }
+
+        _xterm?.Dispose();
+        RemoveStaleLock(Number);
     }
 
     public static string? Which(string tool) =>
@@ -134,17 +156,53 @@ public sealed class XvncDisplay : IDisposable
 
     private static int FreeDisplayNumber()
     {
-        // Random start, so parallel test classes (and other users of the machine) do not collide.
+        // Random start, so parallel test classes (and other users of the machine) do not collide. A lock left by
+        // an X server that is gone (SIGKILLed, the machine reset) is removed and its number used.
         var start = 100 + Random.Shared.Next(800);
-        for (var n = start; n < start + 200; n++)
+        for (var i = 0; i < 900; i++)
         {
-            if (!File.Exists($"/tmp/.X{n}-lock") && !File.Exists($"/tmp/.X11-unix/X{n}"))
+            var n = 100 + ((start - 100 + i) % 900);
+            if (RemoveStaleLock(n) && !File.Exists($"/tmp/.X{n}-lock") && !File.Exists($"/tmp/.X11-unix/X{n}"))
             {
                 return n;
             }
         }
 
-        throw new InvalidOperationException("no free X display number");
+        throw new InvalidOperationException("no free X display number in :100–:999 (each has a /tmp/.X<n>-lock held by a live process)");
+    }
+
+    /// <summary>
+    /// Removes display n's lock file and socket when the process the lock names is gone; false when a live process
+    /// holds it. True when there is nothing to remove.
+    /// </summary>
+    public static bool RemoveStaleLock(int n)
+    {
+        var lockFile = $"/tmp/.X{n}-lock";
+        try
+        {
+            if (File.Exists(lockFile))
+            {
+                var text = File.ReadAllText(lockFile).Trim();
+                if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) || Directory.Exists($"/proc/{pid}"))
+                {
+                    return false;
+                }
+
+                File.Delete(lockFile);
+            }
+
+            var socket = $"/tmp/.X11-unix/X{n}";
+            if (File.Exists(socket))
+            {
+                File.Delete(socket);
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // another user's lock, or being written right now: leave it
+        }
     }
 }
 
