@@ -124,12 +124,17 @@ public sealed class ReportService
             .Take(top)]);
     }
 
-    private Query Open(SqliteConnection connection, string report, ReportFilter filter, int? first) =>
-        new(connection, filter, clock.GetUtcNow().ToUnixTimeMilliseconds(), report, MaxRows, first)
+    private Query Open(SqliteConnection connection, string report, ReportFilter filter, int? first)
+    {
+        var ready = aggregates && filter is { Fleet: null, Stack: null } && RunAggregates.Ready(connection);
+        return new(connection, filter, clock.GetUtcNow().ToUnixTimeMilliseconds(), report, MaxRows, first)
         {
-            // Over all of history the per (app, user) aggregates answer top-apps, launches, last-used and inactive.
-            Aggregated = aggregates && filter is { From: null, To: null, Fleet: null, Stack: null } && RunAggregates.Ready(connection),
+            // Over all of history the per (app, user) aggregates answer top-apps, launches, last-used and inactive; over a
+            // window with a whole day in it, the per (month | day, app, user) sums answer top-apps and launches.
+            Aggregated = ready && filter is { From: null, To: null },
+            Whole = ready && filter is { User: null } && (filter.From is not null || filter.To is not null) ? WholePeriods.Of(filter) : null,
         };
+    }
 
     /// <summary>
     /// Usage per UTC day: the runs launched that day in the window (the <c>launches</c> filter), by how many
@@ -185,8 +190,64 @@ public sealed class ReportService
     /// </summary>
     private static string StartsFrom(string time) => $"r.start / 86400000 >= {time} / 86400000 AND r.start >= {time}";
 
+    /// <summary>Runs that start in [<paramref name="from"/>, <paramref name="to"/>), found on runs_day's day column.</summary>
+    private static string StartsIn(string from, string to) =>
+        $"r.start / 86400000 BETWEEN {from} / 86400000 AND ({to} - 1) / 86400000 AND r.start >= {from} AND r.start < {to}";
+
+    /// <summary>The runs of the partial index runs_long (schema 11): open, or closed a day or more after their start.</summary>
+    private const string Long = "(r.end IS NULL OR r.end - r.start >= 86400000)";
+
+    /// <summary>The other runs: closed less than a day after their start, so they end before the next day's same time.</summary>
+    private const string Short = "r.end IS NOT NULL AND r.end - r.start < 86400000";
+
+    /// <summary>
+    /// (app_id, user_id, <paramref name="columns"/>) of the whole months and the whole days around them in the window
+    /// (<see cref="WholePeriods"/>): the sums of the runs that started in them.
+    /// </summary>
+    private static string WholeSums(string columns) =>
+        $"""
+        SELECT app_id, user_id, {columns} FROM user_app_month WHERE month >= $m0 AND month < $m1
+            UNION ALL
+            SELECT app_id, user_id, {columns} FROM user_app_day WHERE day >= $d0 AND day < $dm0
+            UNION ALL
+            SELECT app_id, user_id, {columns} FROM user_app_day WHERE day >= $dm1 AND day < $d1
+        """;
+
     private static List<IReportRow> TopApps(Query q) => q.Rows<IReportRow>(
-        q.Aggregated
+        q.Whole is not null
+        ? $"""
+        WITH parts(app_id, user_id, runs, ms) AS (
+            {WholeSums("runs, closed_ms + (open_runs * $now) - open_start_sum")}
+            UNION ALL
+            -- Runs that started in the window's partial days.
+            SELECT r.app_id, r.user_id, 1, MAX(0, MIN({RunEnd}, $to) - MAX(r.start, $from)) FROM runs r INDEXED BY runs_day
+            WHERE {StartsIn("$from", "$w0")}
+            UNION ALL
+            SELECT r.app_id, r.user_id, 1, MAX(0, MIN({RunEnd}, $to) - MAX(r.start, $from)) FROM runs r INDEXED BY runs_day
+            WHERE {StartsIn("$w1", "$to")}
+            UNION ALL
+            -- Runs from before the window still running at its start: a short one started in the day before it.
+            SELECT r.app_id, r.user_id, 1, MIN(r.end, $to) - $from FROM runs r INDEXED BY runs_day
+            WHERE {StartsIn("$fc", "$from")} AND {Short} AND r.end > $from
+            UNION ALL
+            SELECT r.app_id, r.user_id, 1, MIN({RunEnd}, $to) - $from FROM runs r INDEXED BY runs_long
+            WHERE {Long} AND r.start < $from AND {RunEnd} > $from
+            UNION ALL
+            -- What the sums of the whole periods count that the window does not: the time of their runs past its end
+            -- (a short run started in the day before the end; or one of runs_long), and an open run's time before its
+            -- start when it starts after now (the sums count it as now - start, below 0).
+            SELECT r.app_id, r.user_id, 0, $to - r.end FROM runs r INDEXED BY runs_day
+            WHERE {StartsIn("$tc", "$w1")} AND {Short} AND r.end > $to
+            UNION ALL
+            SELECT r.app_id, r.user_id, 0, MAX(0, MIN({RunEnd}, $to) - r.start) - CASE WHEN r.end IS NULL THEN $now - r.start ELSE MAX(0, r.end - r.start) END
+            FROM runs r INDEXED BY runs_long
+            WHERE {Long} AND r.start >= $w0 AND r.start < $w1)
+        SELECT a.path, g.runs, g.users, g.ms
+        FROM (SELECT app_id, SUM(runs) AS runs, COUNT(DISTINCT NULLIF(user_id, 0)) AS users, SUM(ms) AS ms FROM parts GROUP BY app_id) g
+        JOIN apps a ON a.id = g.app_id
+        ORDER BY g.ms DESC, a.path
+        """
+        : q.Aggregated
         ? $"""
         WITH future AS (
             SELECT r.app_id, SUM(r.start - $now) AS ms FROM runs r INDEXED BY runs_day
@@ -207,7 +268,20 @@ public sealed class ReportService
         r => new TopAppRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2), Seconds(r.GetInt64(3))));
 
     private static List<IReportRow> Launches(Query q) => q.Rows<IReportRow>(
-        q.Aggregated
+        q.Whole is not null
+        ? $"""
+        WITH parts(app_id, user_id, runs) AS (
+            {WholeSums("runs")}
+            UNION ALL
+            SELECT r.app_id, r.user_id, 1 FROM runs r INDEXED BY runs_day WHERE {StartsIn("$from", "$w0")}
+            UNION ALL
+            SELECT r.app_id, r.user_id, 1 FROM runs r INDEXED BY runs_day WHERE {StartsIn("$w1", "$to")})
+        SELECT a.path, g.runs, g.users
+        FROM (SELECT app_id, SUM(runs) AS runs, COUNT(DISTINCT NULLIF(user_id, 0)) AS users FROM parts GROUP BY app_id) g
+        JOIN apps a ON a.id = g.app_id
+        ORDER BY g.runs DESC, a.path
+        """
+        : q.Aggregated
         ? $"""
         SELECT a.path, g.runs, g.users
         FROM ({q.AppSums}) g
@@ -697,6 +771,9 @@ public sealed class ReportService
         /// <summary>True when the report reads the per (app, user) aggregates (table user_app, alias ua) instead of the runs.</summary>
         public bool Aggregated { get; init; }
 
+        /// <summary>The window's whole months and days, when top-apps and launches read their sums (bound as $m0, $d0, …).</summary>
+        public WholePeriods? Whole { get; init; }
+
         /// <summary>The WHERE clause for the aggregates' pairs: the user filter (Aggregated means there is no other).</summary>
         public string PairFilter => filter.User is null ? "1" : "ua.user_id = (SELECT id FROM users WHERE name = $user)";
 
@@ -753,6 +830,14 @@ public sealed class ReportService
             cmd.Parameters.AddWithValue("$stack", (object?)filter.Stack ?? DBNull.Value);
             cmd.Parameters.AddWithValue("$now", now);
             cmd.Parameters.AddWithValue("$ref", Reference);
+            if (Whole is { } w)
+            {
+                foreach (var (name, value) in w.Parameters)
+                {
+                    cmd.Parameters.AddWithValue(name, value);
+                }
+            }
+
             return cmd;
         }
 

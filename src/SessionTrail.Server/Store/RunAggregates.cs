@@ -30,6 +30,8 @@ internal sealed class RunAggregates
     private readonly SqliteCommand apply;
     private readonly SqliteCommand refreshMaxima;
     private readonly SqliteCommand applyApps;
+    private readonly PeriodSums days;
+    private readonly PeriodSums months;
 
     public RunAggregates(Func<string, string[], SqliteCommand> cmd)
     {
@@ -63,6 +65,9 @@ internal sealed class RunAggregates
             """,
             ["$apps"]);
 
+        days = new PeriodSums("user_app_day", "day", cmd);
+        months = new PeriodSums("user_app_month", "month", cmd);
+
         // [app, user, lost start, lost end]: pairs that lost a run (its user filled in) or a run's end (it moved earlier). A
         // maximum is read again from the runs only when what was lost equals it (runs_app: the latest start is one seek, the
         // latest end reads the pair's runs); pairs left without runs are deleted.
@@ -88,6 +93,8 @@ internal sealed class RunAggregates
     {
         changes.Clear();
         before.Clear();
+        days.Clear();
+        months.Clear();
     }
 
     /// <summary>Adds each run <paramref name="runs"/> reads — (start_seq, app_id, user_id, start, end) — as a new run.</summary>
@@ -153,6 +160,9 @@ internal sealed class RunAggregates
 
     private void Add(Run run, int sign)
     {
+        var day = DayOf(run.Start);
+        days.Add(day, run, sign);
+        months.Add(MonthOfDay(day), run, sign);
         ref var c = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(changes, (run.App, run.User), out _);
         c ??= new Change();
         c.Runs += sign;
@@ -183,6 +193,9 @@ internal sealed class RunAggregates
         {
             return;
         }
+
+        days.Flush();
+        months.Flush();
 
         var refresh = new List<(long App, long User, long? Start, long? End)>();
         var json = new System.Buffers.ArrayBufferWriter<byte>(changes.Count * 48);
@@ -321,6 +334,16 @@ internal sealed class RunAggregates
                     INSERT INTO app_total(app_id, runs, closed_ms, open_runs, open_start_sum, users)
                     SELECT app_id, SUM(runs), SUM(closed_ms), SUM(open_runs), SUM(open_start_sum), COUNT(NULLIF(user_id, 0))
                     FROM user_app WHERE app_id >= {next} AND app_id < {upTo} GROUP BY app_id;
+                    INSERT INTO user_app_day(day, app_id, user_id, runs, closed_ms, open_runs, open_start_sum)
+                    SELECT (start / 86400000) - (start % 86400000 < 0), app_id, COALESCE(user_id, 0), COUNT(*),
+                           SUM(CASE WHEN end IS NULL THEN 0 ELSE MAX(0, end - start) END), SUM(end IS NULL), SUM(CASE WHEN end IS NULL THEN start ELSE 0 END)
+                    FROM runs WHERE app_id >= {next} AND app_id < {upTo}
+                    GROUP BY 1, 2, 3;
+                    INSERT INTO user_app_month(month, app_id, user_id, runs, closed_ms, open_runs, open_start_sum)
+                    SELECT CAST(strftime('%Y', day * 86400, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', day * 86400, 'unixepoch') AS INTEGER) - 1,
+                           app_id, user_id, SUM(runs), SUM(closed_ms), SUM(open_runs), SUM(open_start_sum)
+                    FROM user_app_day WHERE app_id >= {next} AND app_id < {upTo}
+                    GROUP BY 1, 2, 3;
                     UPDATE aggregates_pending SET next_app_id = {upTo};
                     """;
                 cmd.ExecuteNonQuery();
@@ -346,6 +369,107 @@ internal sealed class RunAggregates
         using var cmd = connection.CreateCommand();
         cmd.CommandText = "SELECT NOT EXISTS (SELECT 1 FROM aggregates_pending)";
         return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) == 1;
+    }
+
+    /// <summary>The UTC day of <paramref name="millis"/> (days since 1970-01-01, negative before).</summary>
+    public static long DayOf(long millis) => (millis / DayMillis) - (millis % DayMillis < 0 ? 1 : 0);
+
+    /// <summary>The month of UTC day <paramref name="day"/>: year × 12 + month − 1.</summary>
+    public static long MonthOfDay(long day)
+    {
+        var date = DateOnly.FromDayNumber(checked((int)(day + EpochDayNumber)));
+        return (date.Year * 12L) + date.Month - 1;
+    }
+
+    /// <summary>The UTC day of the first day of <paramref name="month"/> (year × 12 + month − 1).</summary>
+    public static long FirstDayOfMonth(long month) =>
+        new DateOnly((int)(month / 12), (int)(month % 12) + 1, 1).DayNumber - EpochDayNumber;
+
+    private const long DayMillis = 86_400_000;
+
+    private static readonly long EpochDayNumber = new DateOnly(1970, 1, 1).DayNumber;
+
+    /// <summary>
+    /// The sums of the runs per (period, app, user) by the period of their start — table <c>user_app_day</c> (period: the
+    /// UTC day) or <c>user_app_month</c> (year × 12 + month − 1), schema migration 11: runs, closed_ms, open_runs and
+    /// open_start_sum as in <c>user_app</c>, no row for a key without runs. Sums only, so a change is an addition; a run
+    /// leaves its key only when its user is filled in, and a key left without runs is deleted.
+    /// </summary>
+    private sealed class PeriodSums
+    {
+        private readonly Dictionary<(long Period, long App, long User), (long Runs, long ClosedMs, long OpenRuns, long OpenStartSum)> changes = [];
+        private readonly SqliteCommand apply;
+        private readonly SqliteCommand deleteEmpty;
+
+        public PeriodSums(string table, string period, Func<string, string[], SqliteCommand> cmd)
+        {
+            apply = cmd(
+                $"""
+                INSERT INTO {table}({period}, app_id, user_id, runs, closed_ms, open_runs, open_start_sum)
+                SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 FROM json_each($rows) WHERE true
+                ON CONFLICT({period}, app_id, user_id) DO UPDATE SET
+                    runs = runs + excluded.runs,
+                    closed_ms = closed_ms + excluded.closed_ms,
+                    open_runs = open_runs + excluded.open_runs,
+                    open_start_sum = open_start_sum + excluded.open_start_sum
+                """,
+                ["$rows"]);
+            deleteEmpty = cmd(
+                $"DELETE FROM {table} WHERE ({period}, app_id, user_id) IN (SELECT value->>0, value->>1, value->>2 FROM json_each($rows)) AND runs = 0",
+                ["$rows"]);
+        }
+
+        public void Clear() => changes.Clear();
+
+        public void Add(long period, Run run, int sign)
+        {
+            ref var c = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(changes, (period, run.App, run.User), out _);
+            c = run.End is { } e
+                ? (c.Runs + sign, c.ClosedMs + (sign * Math.Max(0, e - run.Start)), c.OpenRuns, c.OpenStartSum)
+                : (c.Runs + sign, c.ClosedMs, c.OpenRuns + sign, c.OpenStartSum + (sign * run.Start));
+        }
+
+        /// <summary>One upsert in key order; then the keys a run left, deleted when they hold no run any more.</summary>
+        public void Flush()
+        {
+            var json = new System.Buffers.ArrayBufferWriter<byte>(changes.Count * 48);
+            var left = new List<long[]>();
+            using (var writer = new Utf8JsonWriter(json))
+            {
+                writer.WriteStartArray();
+                foreach (var ((period, app, user), c) in changes.OrderBy(c => c.Key))
+                {
+                    if (c == default)
+                    {
+                        continue; // a run that changed nothing here (e.g. an exit that arrived twice)
+                    }
+
+                    if (c.Runs < 0)
+                    {
+                        left.Add([period, app, user]);
+                    }
+
+                    writer.WriteStartArray();
+                    foreach (var v in (ReadOnlySpan<long>)[period, app, user, c.Runs, c.ClosedMs, c.OpenRuns, c.OpenStartSum])
+                    {
+                        writer.WriteNumberValue(v);
+                    }
+
+                    writer.WriteEndArray();
+                }
+
+                writer.WriteEndArray();
+            }
+
+            changes.Clear();
+            apply.Parameters[0].Value = System.Text.Encoding.UTF8.GetString(json.WrittenSpan);
+            apply.ExecuteNonQuery();
+            if (left.Count > 0)
+            {
+                deleteEmpty.Parameters[0].Value = JsonSerializer.Serialize(left);
+                deleteEmpty.ExecuteNonQuery();
+            }
+        }
     }
 
     /// <summary>A run as the aggregates see it (user 0: none).</summary>

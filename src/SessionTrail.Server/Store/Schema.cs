@@ -306,6 +306,37 @@ internal static class Schema
             time INTEGER NOT NULL);
         CREATE INDEX session_events_session ON session_events(session, time);
         """,
+
+        // 11: the runs' sums per (UTC day, app, user) and per (month, app, user) of their start, kept by ingest with user_app
+        // (RunAggregates), so that reports over a window read whole months and whole days instead of their runs. The
+        // partial index holds the runs that can reach more than a day past their start (open, or a day long or more):
+        // with it, the runs running across a window's edge are those that started in the day before it, plus these.
+        // Every aggregate is rebuilt by the back-fill (with progress) when the store is next opened for writing.
+        """
+        CREATE TABLE user_app_day(
+            day INTEGER NOT NULL,           -- UTC days since 1970-01-01 of the runs' start
+            app_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,       -- 0: runs with no user
+            runs INTEGER NOT NULL,
+            closed_ms INTEGER NOT NULL,     -- as in user_app
+            open_runs INTEGER NOT NULL,
+            open_start_sum INTEGER NOT NULL,
+            PRIMARY KEY(day, app_id, user_id)) WITHOUT ROWID;
+        CREATE TABLE user_app_month(
+            month INTEGER NOT NULL,         -- year * 12 + month - 1 of the runs' start (UTC)
+            app_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            runs INTEGER NOT NULL,
+            closed_ms INTEGER NOT NULL,
+            open_runs INTEGER NOT NULL,
+            open_start_sum INTEGER NOT NULL,
+            PRIMARY KEY(month, app_id, user_id)) WITHOUT ROWID;
+        CREATE INDEX runs_long ON runs(start) WHERE end IS NULL OR end - start >= 86400000;
+        DELETE FROM user_app;
+        DELETE FROM app_total;
+        DELETE FROM aggregates_pending;
+        INSERT INTO aggregates_pending SELECT MIN(app_id) FROM runs HAVING COUNT(*) > 0;
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

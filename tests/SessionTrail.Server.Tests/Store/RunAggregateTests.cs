@@ -31,6 +31,22 @@ public sealed class RunAggregateTests
         FROM runs GROUP BY app_id ORDER BY 1
         """;
 
+    // The runs' sums per (UTC day | month of their start, app, user), as user_app_day and user_app_month must hold them.
+    private const string DaysFromRuns =
+        """
+        SELECT CAST(strftime('%s', date(start / 1000, 'unixepoch')) AS INTEGER) / 86400, app_id, COALESCE(user_id, 0), COUNT(*),
+               SUM(CASE WHEN end IS NULL THEN 0 ELSE MAX(0, end - start) END), SUM(end IS NULL), SUM(CASE WHEN end IS NULL THEN start ELSE 0 END)
+        FROM runs GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        """;
+
+    private const string MonthsFromRuns =
+        """
+        SELECT CAST(strftime('%Y', start / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', start / 1000, 'unixepoch') AS INTEGER) - 1,
+               app_id, COALESCE(user_id, 0), COUNT(*),
+               SUM(CASE WHEN end IS NULL THEN 0 ELSE MAX(0, end - start) END), SUM(end IS NULL), SUM(CASE WHEN end IS NULL THEN start ELSE 0 END)
+        FROM runs GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        """;
+
     public static TheoryData<int> Seeds => [.. Enumerable.Range(1, 12)];
 
     [Theory]
@@ -80,6 +96,23 @@ public sealed class RunAggregateTests
         Assert.Equal(["/usr/bin/top 5", "/usr/bin/vim 1"], store.Report<LaunchRow>("launches", new ReportFilter(User: "alice")).Select(r => $"{r.App} {r.Launches}"));
         Assert.Equal(["alice /usr/bin/vim 1", "alice /usr/bin/top 5"], store.Report<LastUsedRow>("last-used").Select(r => $"{r.User} {r.App} {r.Runs}"));
         Assert.Equal(["/usr/bin/top 1", "/usr/bin/vim 1"], store.Report<LaunchRow>("launches", new ReportFilter(From: R.At(-60))).Select(r => $"{r.App} {r.Launches}"));
+
+        // A window holding a whole day reads that day's sums; one holding a whole month, the month's.
+        var november = new ReportFilter(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+        var aDay = new ReportFilter(new DateTimeOffset(2026, 10, 31, 12, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 11, 2, 12, 0, 0, TimeSpan.Zero));
+        store.Store.Write((connection, tx) =>
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = """
+                UPDATE user_app_day SET runs = 4, closed_ms = 3600000 WHERE app_id = (SELECT id FROM apps WHERE path = '/usr/bin/top');
+                UPDATE user_app_month SET runs = 9 WHERE app_id = (SELECT id FROM apps WHERE path = '/usr/bin/top');
+                """;
+            return cmd.ExecuteNonQuery();
+        });
+        Assert.Equal(["/usr/bin/top 9", "/usr/bin/vim 1"], store.Report<LaunchRow>("launches", november).Select(r => $"{r.App} {r.Launches}"));
+        Assert.Equal(["/usr/bin/top 4", "/usr/bin/vim 1"], store.Report<LaunchRow>("launches", aDay).Select(r => $"{r.App} {r.Launches}"));
+        Assert.Equal(["/usr/bin/top 4"], store.Report<TopAppRow>("top-apps", aDay).Take(1).Select(r => $"{r.App} {r.Runs}"));
     }
 
     [Fact]
@@ -117,7 +150,7 @@ public sealed class RunAggregateTests
         using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Core.DataDirectory.DatabasePath(dir.Path)};Pooling=False"))
         {
             old.Open();
-            SqliteStore.Execute(old, "DELETE FROM user_app WHERE app_id > 1; DELETE FROM app_total WHERE app_id > 1; INSERT INTO aggregates_pending VALUES(2);");
+            SqliteStore.Execute(old, "DELETE FROM user_app WHERE app_id > 1; DELETE FROM app_total WHERE app_id > 1; DELETE FROM user_app_day WHERE app_id > 1; DELETE FROM user_app_month WHERE app_id > 1; INSERT INTO aggregates_pending VALUES(2);");
         }
 
         using (var reader = SqliteStore.OpenReadOnly(dir.Path))
@@ -129,6 +162,8 @@ public sealed class RunAggregateTests
         using (var store = SqliteStore.Open(dir.Path))
         {
             Assert.Equal(Rows(store, PairsFromRuns), Rows(store, Pairs));
+            Assert.Equal(Rows(store, DaysFromRuns), Rows(store, "SELECT * FROM user_app_day ORDER BY 1, 2, 3"));
+            Assert.Equal(Rows(store, MonthsFromRuns), Rows(store, "SELECT * FROM user_app_month ORDER BY 1, 2, 3"));
         }
     }
 
@@ -136,6 +171,8 @@ public sealed class RunAggregateTests
     {
         Assert.Equal(Rows(store, PairsFromRuns), Rows(store, Pairs));
         Assert.Equal(Rows(store, AppsFromRuns), Rows(store, "SELECT * FROM app_total ORDER BY 1"));
+        Assert.Equal(Rows(store, DaysFromRuns), Rows(store, "SELECT * FROM user_app_day ORDER BY 1, 2, 3"));
+        Assert.Equal(Rows(store, MonthsFromRuns), Rows(store, "SELECT * FROM user_app_month ORDER BY 1, 2, 3"));
         var users = new[] { null, "u0", "u1", "nobody" };
         foreach (var minutes in new[] { 0.0, 2 * 24 * 60, 20 * 24 * 60, random.Next(40 * 24 * 60), (45 * 24 * 60) + random.Next(600) })
         {
@@ -161,6 +198,39 @@ public sealed class RunAggregateTests
                     Assert.Equal(Text(fromRuns.First(name, filter, 2)), Text(fromAggregates.First(name, filter, 2)));
                 }
             }
+
+            foreach (var (from, to) in Windows(random))
+            {
+                var filter = new ReportFilter(from, to);
+                foreach (var name in new[] { "top-apps", "launches" })
+                {
+                    Assert.True(
+                        Text(fromRuns.Run(name, filter)) == Text(fromAggregates.Run(name, filter)),
+                        $"{name} from {from:O} to {to:O}, now {clock.GetUtcNow():O}:\n{Text(fromRuns.Run(name, filter))}\n{Text(fromAggregates.Run(name, filter))}");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Windows over the fleet's ~40 days from 2026-11-01: whole months and days, partial days at either edge, windows with no
+    /// whole day, one end open, and random ones (minutes apart, so most edges fall inside a day).
+    /// </summary>
+    private static IEnumerable<(DateTimeOffset? From, DateTimeOffset? To)> Windows(Random random)
+    {
+        DateTimeOffset Day(int d) => new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero).AddDays(d); // midnight, UTC
+        DateTimeOffset Any() => R.At(random.Next(-2 * 24 * 60, 44 * 24 * 60));
+        yield return (Day(0), Day(30));                            // November, whole
+        yield return (Day(-1), Day(31));                           // a whole month and a whole day on either side
+        yield return (Day(4), Day(11));                            // whole days, no whole month
+        yield return (R.At((19 * 24 * 60) + 630), R.At((34 * 24 * 60) + 180)); // partial days at both edges, across a month end
+        yield return (R.At((3 * 24 * 60) + 60), R.At((3 * 24 * 60) + 900));   // inside one day: no whole day (the runs answer)
+        yield return (R.At((5 * 24 * 60) + 1), null);
+        yield return (null, R.At((22 * 24 * 60) + 7));
+        for (var i = 0; i < 4; i++)
+        {
+            var (a, b) = (Any(), Any());
+            yield return a < b ? (a, b) : (b, a);
         }
     }
 
