@@ -67,23 +67,34 @@ internal sealed class DuckDbPeer : IDisposable
     }
 
     /// <summary>
-    /// The definition of report <paramref name="name"/> over all of history (optionally one user) at <paramref name="now"/>, as
+    /// The definition of report <paramref name="name"/> over all of history or [<paramref name="from"/>, <paramref name="to"/>)
+    /// (top-apps and launches), optionally one user, at <paramref name="now"/>, as
     /// SessionTrail's reports define it (README "Reports"); null for a report this peer does not answer.
     /// </summary>
-    public static string? Sql(string name, string? user, long now, int inactiveDays)
+    public static string? Sql(string name, string? user, long now, int inactiveDays, long? from = null, long? to = null)
     {
         var where = user is null ? "true" : $"r.user_id = (SELECT id FROM users WHERE name = '{user}')";
+        // No bound: a far date (DuckDB reads -9223372036854775808 as a negated literal past BIGINT).
+        var (f, t) = (from ?? -62135596800000, to ?? 253402300799999);
+        if ((from is not null || to is not null) && name is not ("top-apps" or "launches"))
+        {
+            return null;
+        }
+
         return name switch
         {
             "top-apps" => $"""
                 SELECT a.path, g.runs, g.users, g.ms FROM (
-                    SELECT app_id, COUNT(*) AS runs, COUNT(DISTINCT user_id) AS users, SUM(GREATEST(0, COALESCE(r."end", {now}) - r.start)) AS ms
-                    FROM runs r WHERE {where} GROUP BY app_id) g JOIN apps a ON a.id = g.app_id
+                    SELECT app_id, COUNT(*) AS runs, COUNT(DISTINCT user_id) AS users,
+                           SUM(GREATEST(0, LEAST(COALESCE(r."end", {now}), {t}) - GREATEST(r.start, {f}))) AS ms
+                    FROM runs r WHERE {where} AND r.start < {t} AND (COALESCE(r."end", {now}) > {f} OR r.start >= {f})
+                    GROUP BY app_id) g JOIN apps a ON a.id = g.app_id
                 ORDER BY g.ms DESC, a.path
                 """,
             "launches" => $"""
                 SELECT a.path, g.launches, g.users FROM (
-                    SELECT app_id, COUNT(*) AS launches, COUNT(DISTINCT user_id) AS users FROM runs r WHERE {where} GROUP BY app_id) g
+                    SELECT app_id, COUNT(*) AS launches, COUNT(DISTINCT user_id) AS users FROM runs r
+                    WHERE {where} AND r.start >= {f} AND r.start < {t} GROUP BY app_id) g
                 JOIN apps a ON a.id = g.app_id ORDER BY g.launches DESC, a.path
                 """,
             "last-used" => $"""

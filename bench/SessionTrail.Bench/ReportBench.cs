@@ -46,8 +46,11 @@ public static class ReportBench
                 {
                     ("top-apps", "top-apps", ReportFilter.None),
                     ("top-apps (one month)", "top-apps", month),
+                    ("top-apps (35 days)", "top-apps", new ReportFilter(new DateTimeOffset(2026, 9, 15, 12, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 10, 20, 18, 0, 0, TimeSpan.Zero))),
+                    ("top-apps (one day)", "top-apps", new ReportFilter(new DateTimeOffset(2026, 9, 15, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 9, 16, 0, 0, 0, TimeSpan.Zero))),
                     ("top-apps (one user)", "top-apps", new ReportFilter(User: "user42")),
                     ("launches", "launches", ReportFilter.None),
+                    ("launches (one month)", "launches", month),
                     ("concurrency", "concurrency", ReportFilter.None),
                     ("last-used", "last-used", ReportFilter.None),
                     ("last-used (one user)", "last-used", new ReportFilter(User: "user42")),
@@ -64,7 +67,7 @@ public static class ReportBench
                     }
 
                     var rounds = name == "runs" && filter.User is null ? Math.Min(repeat, 3) : repeat;
-                    var peerSql = filter.From is null ? DuckDbPeer.Sql(name, filter.User, now, filter.Days ?? 0) : null;
+                    var peerSql = DuckDbPeer.Sql(name, filter.User, now, filter.Days ?? 0, filter.From?.ToUnixTimeMilliseconds(), filter.To?.ToUnixTimeMilliseconds());
                     if (peerSql is null)
                     {
                         Time(size, label, rounds, () => $"{reports.Run(name, filter).Rows.Count:N0} rows");
@@ -142,7 +145,7 @@ public static class ReportBench
         using var cmd = connection.CreateCommand();
         cmd.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
         cmd.ExecuteNonQuery();
-        cmd.CommandText = "SELECT name, SUM(pgsize) FROM dbstat WHERE name IN ('runs', 'runs_app', 'runs_day', 'runs_session', 'user_app') GROUP BY name";
+        cmd.CommandText = "SELECT name, SUM(pgsize) FROM dbstat WHERE name IN ('runs', 'runs_app', 'runs_day', 'runs_session', 'runs_long', 'user_app', 'user_app_day', 'user_app_month') GROUP BY name";
         var parts = new List<string>();
         try
         {

@@ -231,7 +231,7 @@ public sealed class ReportService
             WHERE {StartsIn("$fc", "$from")} AND {Short} AND r.end > $from
             UNION ALL
             SELECT r.app_id, r.user_id, 1, MIN({RunEnd}, $to) - $from FROM runs r INDEXED BY runs_long
-            WHERE {Long} AND r.start < $from AND {RunEnd} > $from
+            WHERE {Long} AND r.start < $from - 100000000000000 AND {RunEnd} > $from
             UNION ALL
             -- What the sums of the whole periods count that the window does not: the time of their runs past its end
             -- (a short run started in the day before the end; or one of runs_long), and an open run's time before its
