@@ -10,7 +10,7 @@ namespace SessionTrail.Bench;
 /// Log ingest and search over a large store, through the real ingest path (SqliteStore.Ingest: one
 /// transaction per batch, FTS5 rows included, synchronous=FULL). Generated records: 50 hosts, 500
 /// sessions (each with a session start), 12-word messages from a 2,000-word vocabulary, 3 fields each.
-/// Usage: bench logs [--records 1000000] [--batch 5000] [--repeat 5] [--drop-indexes host,source]
+/// Usage: bench logs [--records 1000000] [--batch 5000] [--repeat 5] [--drop-indexes host,source] [--behind attached|main [--chunk 50000] [--index-after]]
 /// Prints ingest records/s (and per CPU-second), the median latency of several searches (100 records per page), and
 /// how long one step of log retention (10,000 oldest records and their index entries, one transaction) takes.
 /// </summary>
@@ -40,6 +40,26 @@ public static class LogBench
                     cmd.Transaction = tx;
                     cmd.CommandText = $"DROP INDEX logs_{new string([.. name.Where(char.IsAsciiLetter)])}";
                     return cmd.ExecuteNonQuery();
+                });
+            }
+
+            // --behind attached|main: the prototype of an index kept behind the writer (LogBehindProto), measured before it is built.
+            var behind = Array.IndexOf(args, "--behind") is var b and >= 0 && b + 1 < args.Length ? args[b + 1] : null;
+            var ingestDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Task<int>? indexer = null;
+            if (behind is not null)
+            {
+                LogBehindProto.Prepare(store, behind);
+                var chunk = IngestBench.Arg(args, "--chunk", 50_000);
+                var after = args.Contains("--index-after");
+                indexer = Task.Run(async () =>
+                {
+                    if (after)
+                    {
+                        await ingestDone.Task;
+                    }
+
+                    return LogBehindProto.Index(store, behind, count, chunk);
                 });
             }
 
@@ -74,8 +94,19 @@ public static class LogBench
             }
 
             var seconds = watch.Elapsed.TotalSeconds;
+            ingestDone.SetResult();
             var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count:N0} log records ingested in {seconds:F1} s: {count / seconds:N0} records/s ({count / cpuSeconds:N0} per CPU-second; batches of {batchSize:N0}); database {new FileInfo(store.DatabasePath).Length / 1048576.0:F0} MiB, load {File.ReadAllText("/proc/loadavg")[..14]}"));
+            if (indexer is not null)
+            {
+                var chunks = await indexer;
+                var caughtUp = watch.Elapsed.TotalSeconds;
+                var ixFile = new FileInfo(LogBehindProto.IndexPath(store));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"indexer caught up {caughtUp:F1} s after ingest start: {count / caughtUp:N0} records/s end to end ({chunks} chunks); index file {(ixFile.Exists ? ixFile.Length / 1048576.0 : 0):F0} MiB, load {File.ReadAllText("/proc/loadavg")[..14]}"));
+                LogBehindProto.Searches(store, behind!, repeat);
+                return 0;
+            }
+
             var search = new LogSearch(store);
             var page = search.Search(new LogQuery(Limit: 100));
             for (var i = 0; i < 9; i++)
