@@ -124,7 +124,8 @@ public sealed class ReportService
             .Take(top)]);
     }
 
-    private Query Open(SqliteConnection connection, string report, ReportFilter filter, int? first)
+    /// <param name="perDay">For <see cref="PerDay"/>: whole days are read from user_day, with or without a user and window.</param>
+    private Query Open(SqliteConnection connection, string report, ReportFilter filter, int? first, bool perDay = false)
     {
         var ready = aggregates && filter is { Fleet: null, Stack: null } && RunAggregates.Ready(connection);
         return new(connection, filter, clock.GetUtcNow().ToUnixTimeMilliseconds(), report, MaxRows, first)
@@ -132,7 +133,7 @@ public sealed class ReportService
             // Over all of history the per (app, user) aggregates answer top-apps, launches, last-used and inactive; over a
             // window with a whole day in it, the per (month | day, app, user) sums answer top-apps and launches.
             Aggregated = ready && filter is { From: null, To: null },
-            Whole = ready && filter is { User: null } && (filter.From is not null || filter.To is not null) ? WholePeriods.Of(filter) : null,
+            Whole = ready && (perDay || (filter is { User: null } && (filter.From is not null || filter.To is not null))) ? WholePeriods.Of(filter) : null,
         };
     }
 
@@ -147,13 +148,37 @@ public sealed class ReportService
     {
         ArgumentNullException.ThrowIfNull(filter);
         using var connection = store.OpenConnection();
-        var q = Open(connection, "perDay", filter, first: null);
+        var q = Open(connection, "perDay", filter, first: null, perDay: true);
         var days = new SortedDictionary<long, DayUsageRow>();
         var window = (filter.From is null ? "" : $" AND r.start / {DayMillis} >= $from / {DayMillis}") + (filter.To is null ? "" : $" AND r.start / {DayMillis} <= $to / {DayMillis}");
-        var runSql = $"""
+        var runSql = q.Whole is null
+            ? $"""
             SELECT r.start / {DayMillis} AS day, COUNT(DISTINCT r.user_id), COUNT(*), SUM(MAX(0, MIN({RunEnd}, $to) - MAX(r.start, $from)))
             FROM runs r WHERE {q.LaunchFilter}{window}
             GROUP BY r.start / {DayMillis}
+            """
+            : $"""
+            -- Whole days from user_day, less what their runs ran past the window's end (and an open run's time before its start
+            -- when it starts after now: the sums count it below 0); partial days at the edges from their runs. A day is one or
+            -- the other, so its distinct users are counted from one source.
+            WITH parts(day, user_id, runs, ms) AS (
+                SELECT day, user_id, runs, closed_ms + (open_runs * $now) - open_start_sum FROM user_day
+                WHERE day >= $d0 AND day < $d1 AND {q.UserIdFilter("user_id")}
+                UNION ALL
+                SELECT r.start / {DayMillis}, r.user_id, 0, $to - r.end FROM runs r INDEXED BY runs_day
+                WHERE {StartsIn("$tc", "$w1")} AND {Short} AND r.end > $to AND {q.UserIdFilter("r.user_id")}
+                UNION ALL
+                SELECT r.start / {DayMillis}, r.user_id, 0,
+                       MAX(0, MIN({RunEnd}, $to) - r.start) - CASE WHEN r.end IS NULL THEN $now - r.start ELSE MAX(0, r.end - r.start) END
+                FROM runs r INDEXED BY runs_long
+                WHERE {Long} AND r.start >= $w0 AND r.start < $w1 AND {q.UserIdFilter("r.user_id")}
+                UNION ALL
+                SELECT r.start / {DayMillis}, r.user_id, 1, MAX(0, MIN({RunEnd}, $to) - r.start) FROM runs r INDEXED BY runs_day
+                WHERE {StartsIn("$from", "$w0")} AND {q.UserIdFilter("r.user_id")}
+                UNION ALL
+                SELECT r.start / {DayMillis}, r.user_id, 1, MAX(0, MIN({RunEnd}, $to) - r.start) FROM runs r INDEXED BY runs_day
+                WHERE {StartsIn("$w1", "$to")} AND {q.UserIdFilter("r.user_id")})
+            SELECT day, COUNT(DISTINCT NULLIF(user_id, 0)), SUM(runs), SUM(ms) FROM parts GROUP BY day HAVING SUM(runs) > 0
             """;
         var sessionSql = $"""
             SELECT s.start / {DayMillis} AS day, COUNT(*) FROM sessions s
@@ -231,7 +256,7 @@ public sealed class ReportService
             WHERE {StartsIn("$fc", "$from")} AND {Short} AND r.end > $from
             UNION ALL
             SELECT r.app_id, r.user_id, 1, MIN({RunEnd}, $to) - $from FROM runs r INDEXED BY runs_long
-            WHERE {Long} AND r.start < $from - 100000000000000 AND {RunEnd} > $from
+            WHERE {Long} AND r.start < $from AND {RunEnd} > $from
             UNION ALL
             -- What the sums of the whole periods count that the window does not: the time of their runs past its end
             -- (a short run started in the day before the end; or one of runs_long), and an open run's time before its
@@ -801,6 +826,9 @@ public sealed class ReportService
         public long Reference => filter.To is { } t ? t.ToUnixTimeMilliseconds() : now;
 
         private string? UserCondition => filter.User is null ? null : "r.user_id = (SELECT id FROM users WHERE name = $user)";
+
+        /// <summary>The user filter on the user id <paramref name="column"/> ("1" without one).</summary>
+        public string UserIdFilter(string column) => filter.User is null ? "1" : $"{column} = (SELECT id FROM users WHERE name = $user)";
 
         /// <summary>Runs of sessions with the fleet / stack asked for (SQLite looks each session's runs up in runs_session).</summary>
         private string? SessionCondition => filter.Fleet is null && filter.Stack is null ? null

@@ -32,6 +32,7 @@ internal sealed class RunAggregates
     private readonly SqliteCommand applyApps;
     private readonly PeriodSums days;
     private readonly PeriodSums months;
+    private readonly PeriodSums userDays;
 
     public RunAggregates(Func<string, string[], SqliteCommand> cmd)
     {
@@ -65,8 +66,9 @@ internal sealed class RunAggregates
             """,
             ["$apps"]);
 
-        days = new PeriodSums("user_app_day", "day", cmd);
-        months = new PeriodSums("user_app_month", "month", cmd);
+        days = new PeriodSums("user_app_day", "day", perApp: true, cmd);
+        months = new PeriodSums("user_app_month", "month", perApp: true, cmd);
+        userDays = new PeriodSums("user_day", "day", perApp: false, cmd);
 
         // [app, user, lost start, lost end]: pairs that lost a run (its user filled in) or a run's end (it moved earlier). A
         // maximum is read again from the runs only when what was lost equals it (runs_app: the latest start is one seek, the
@@ -95,6 +97,7 @@ internal sealed class RunAggregates
         before.Clear();
         days.Clear();
         months.Clear();
+        userDays.Clear();
     }
 
     /// <summary>Adds each run <paramref name="runs"/> reads — (start_seq, app_id, user_id, start, end) — as a new run.</summary>
@@ -163,6 +166,7 @@ internal sealed class RunAggregates
         var day = DayOf(run.Start);
         days.Add(day, run, sign);
         months.Add(MonthOfDay(day), run, sign);
+        userDays.Add(day, run with { App = 0 }, sign);
         ref var c = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(changes, (run.App, run.User), out _);
         c ??= new Change();
         c.Runs += sign;
@@ -196,6 +200,7 @@ internal sealed class RunAggregates
 
         days.Flush();
         months.Flush();
+        userDays.Flush();
 
         var refresh = new List<(long App, long User, long? Start, long? End)>();
         var json = new System.Buffers.ArrayBufferWriter<byte>(changes.Count * 48);
@@ -344,6 +349,15 @@ internal sealed class RunAggregates
                            app_id, user_id, SUM(runs), SUM(closed_ms), SUM(open_runs), SUM(open_start_sum)
                     FROM user_app_day WHERE app_id >= {next} AND app_id < {upTo}
                     GROUP BY 1, 2, 3;
+                    INSERT INTO user_day(day, user_id, runs, closed_ms, open_runs, open_start_sum)
+                    SELECT day, user_id, SUM(runs), SUM(closed_ms), SUM(open_runs), SUM(open_start_sum)
+                    FROM user_app_day WHERE app_id >= {next} AND app_id < {upTo}
+                    GROUP BY 1, 2
+                    ON CONFLICT(day, user_id) DO UPDATE SET
+                        runs = runs + excluded.runs,
+                        closed_ms = closed_ms + excluded.closed_ms,
+                        open_runs = open_runs + excluded.open_runs,
+                        open_start_sum = open_start_sum + excluded.open_start_sum;
                     UPDATE aggregates_pending SET next_app_id = {upTo};
                     """;
                 cmd.ExecuteNonQuery();
@@ -391,9 +405,10 @@ internal sealed class RunAggregates
 
     /// <summary>
     /// The sums of the runs per (period, app, user) by the period of their start — table <c>user_app_day</c> (period: the
-    /// UTC day) or <c>user_app_month</c> (year × 12 + month − 1), schema migration 11: runs, closed_ms, open_runs and
-    /// open_start_sum as in <c>user_app</c>, no row for a key without runs. Sums only, so a change is an addition; a run
-    /// leaves its key only when its user is filled in, and a key left without runs is deleted.
+    /// UTC day) or <c>user_app_month</c> (year × 12 + month − 1), or per (day, user) over all apps — <c>user_day</c>
+    /// (schema migration 11): runs, closed_ms, open_runs and open_start_sum as in <c>user_app</c>, no row for a key without
+    /// runs. Sums only, so a change is an addition; a run leaves its key only when its user is filled in, and a key left
+    /// without runs is deleted.
     /// </summary>
     private sealed class PeriodSums
     {
@@ -401,13 +416,19 @@ internal sealed class RunAggregates
         private readonly SqliteCommand apply;
         private readonly SqliteCommand deleteEmpty;
 
-        public PeriodSums(string table, string period, Func<string, string[], SqliteCommand> cmd)
+        private readonly bool perApp;
+
+        /// <param name="perApp">False: the key is (period, user), and the runs' apps (0 here) are left out.</param>
+        public PeriodSums(string table, string period, bool perApp, Func<string, string[], SqliteCommand> cmd)
         {
+            this.perApp = perApp;
+            var key = perApp ? $"{period}, app_id, user_id" : $"{period}, user_id";
+            var values = string.Join(", ", Enumerable.Range(0, perApp ? 7 : 6).Select(i => $"value->>{i}"));
             apply = cmd(
                 $"""
-                INSERT INTO {table}({period}, app_id, user_id, runs, closed_ms, open_runs, open_start_sum)
-                SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 FROM json_each($rows) WHERE true
-                ON CONFLICT({period}, app_id, user_id) DO UPDATE SET
+                INSERT INTO {table}({key}, runs, closed_ms, open_runs, open_start_sum)
+                SELECT {values} FROM json_each($rows) WHERE true
+                ON CONFLICT({key}) DO UPDATE SET
                     runs = runs + excluded.runs,
                     closed_ms = closed_ms + excluded.closed_ms,
                     open_runs = open_runs + excluded.open_runs,
@@ -415,7 +436,7 @@ internal sealed class RunAggregates
                 """,
                 ["$rows"]);
             deleteEmpty = cmd(
-                $"DELETE FROM {table} WHERE ({period}, app_id, user_id) IN (SELECT value->>0, value->>1, value->>2 FROM json_each($rows)) AND runs = 0",
+                $"DELETE FROM {table} WHERE ({key}) IN (SELECT {string.Join(", ", values.Split(", ").Take(perApp ? 3 : 2))} FROM json_each($rows)) AND runs = 0",
                 ["$rows"]);
         }
 
@@ -446,11 +467,17 @@ internal sealed class RunAggregates
 
                     if (c.Runs < 0)
                     {
-                        left.Add([period, app, user]);
+                        left.Add(perApp ? [period, app, user] : [period, user]);
                     }
 
                     writer.WriteStartArray();
-                    foreach (var v in (ReadOnlySpan<long>)[period, app, user, c.Runs, c.ClosedMs, c.OpenRuns, c.OpenStartSum])
+                    writer.WriteNumberValue(period);
+                    if (perApp)
+                    {
+                        writer.WriteNumberValue(app);
+                    }
+
+                    foreach (var v in (ReadOnlySpan<long>)[user, c.Runs, c.ClosedMs, c.OpenRuns, c.OpenStartSum])
                     {
                         writer.WriteNumberValue(v);
                     }

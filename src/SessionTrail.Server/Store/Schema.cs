@@ -307,7 +307,7 @@ internal static class Schema
         CREATE INDEX session_events_session ON session_events(session, time);
         """,
 
-        // 11: the runs' sums per (UTC day, app, user) and per (month, app, user) of their start, kept by ingest with user_app
+        // 11: the runs' sums per (UTC day, app, user), per (month, app, user) and per (day, user) of their start, kept by ingest with user_app
         // (RunAggregates), so that reports over a window read whole months and whole days instead of their runs. The
         // partial index holds the runs that can reach more than a day past their start (open, or a day long or more):
         // with it, the runs running across a window's edge are those that started in the day before it, plus these.
@@ -331,6 +331,15 @@ internal static class Schema
             open_runs INTEGER NOT NULL,
             open_start_sum INTEGER NOT NULL,
             PRIMARY KEY(month, app_id, user_id)) WITHOUT ROWID;
+        -- The same per (UTC day, user) over all apps: the dashboard's runs, users and run time per day.
+        CREATE TABLE user_day(
+            day INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            runs INTEGER NOT NULL,
+            closed_ms INTEGER NOT NULL,
+            open_runs INTEGER NOT NULL,
+            open_start_sum INTEGER NOT NULL,
+            PRIMARY KEY(day, user_id)) WITHOUT ROWID;
         CREATE INDEX runs_long ON runs(start) WHERE end IS NULL OR end - start >= 86400000;
         DELETE FROM user_app;
         DELETE FROM app_total;

@@ -204,7 +204,7 @@ public sealed class SqliteStore : IRecordStore, IDisposable
             Execute(
                 writer,
                 """
-                DELETE FROM user_app; DELETE FROM app_total; DELETE FROM user_app_day; DELETE FROM user_app_month; DELETE FROM aggregates_pending;
+                DELETE FROM user_app; DELETE FROM app_total; DELETE FROM user_app_day; DELETE FROM user_app_month; DELETE FROM user_day; DELETE FROM aggregates_pending;
                 INSERT INTO aggregates_pending SELECT MIN(app_id) FROM runs HAVING COUNT(*) > 0;
                 """);
             RunAggregates.BackFill(writer, progress);

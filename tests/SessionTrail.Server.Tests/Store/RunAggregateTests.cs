@@ -47,6 +47,13 @@ public sealed class RunAggregateTests
         FROM runs GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         """;
 
+    private const string UserDaysFromRuns =
+        """
+        SELECT CAST(strftime('%s', date(start / 1000, 'unixepoch')) AS INTEGER) / 86400, COALESCE(user_id, 0), COUNT(*),
+               SUM(CASE WHEN end IS NULL THEN 0 ELSE MAX(0, end - start) END), SUM(end IS NULL), SUM(CASE WHEN end IS NULL THEN start ELSE 0 END)
+        FROM runs GROUP BY 1, 2 ORDER BY 1, 2
+        """;
+
     public static TheoryData<int> Seeds => [.. Enumerable.Range(1, 12)];
 
     [Theory]
@@ -150,7 +157,7 @@ public sealed class RunAggregateTests
         using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Core.DataDirectory.DatabasePath(dir.Path)};Pooling=False"))
         {
             old.Open();
-            SqliteStore.Execute(old, "DELETE FROM user_app WHERE app_id > 1; DELETE FROM app_total WHERE app_id > 1; DELETE FROM user_app_day WHERE app_id > 1; DELETE FROM user_app_month WHERE app_id > 1; INSERT INTO aggregates_pending VALUES(2);");
+            SqliteStore.Execute(old, "DELETE FROM user_app WHERE app_id > 1; DELETE FROM app_total WHERE app_id > 1; DELETE FROM user_app_day WHERE app_id > 1; DELETE FROM user_app_month WHERE app_id > 1; DELETE FROM user_day; INSERT INTO user_day SELECT day, user_id, SUM(runs), SUM(closed_ms), SUM(open_runs), SUM(open_start_sum) FROM user_app_day GROUP BY 1, 2; INSERT INTO aggregates_pending VALUES(2);");
         }
 
         using (var reader = SqliteStore.OpenReadOnly(dir.Path))
@@ -164,6 +171,7 @@ public sealed class RunAggregateTests
             Assert.Equal(Rows(store, PairsFromRuns), Rows(store, Pairs));
             Assert.Equal(Rows(store, DaysFromRuns), Rows(store, "SELECT * FROM user_app_day ORDER BY 1, 2, 3"));
             Assert.Equal(Rows(store, MonthsFromRuns), Rows(store, "SELECT * FROM user_app_month ORDER BY 1, 2, 3"));
+            Assert.Equal(Rows(store, UserDaysFromRuns), Rows(store, "SELECT * FROM user_day ORDER BY 1, 2"));
         }
     }
 
@@ -173,6 +181,7 @@ public sealed class RunAggregateTests
         Assert.Equal(Rows(store, AppsFromRuns), Rows(store, "SELECT * FROM app_total ORDER BY 1"));
         Assert.Equal(Rows(store, DaysFromRuns), Rows(store, "SELECT * FROM user_app_day ORDER BY 1, 2, 3"));
         Assert.Equal(Rows(store, MonthsFromRuns), Rows(store, "SELECT * FROM user_app_month ORDER BY 1, 2, 3"));
+        Assert.Equal(Rows(store, UserDaysFromRuns), Rows(store, "SELECT * FROM user_day ORDER BY 1, 2"));
         var users = new[] { null, "u0", "u1", "nobody" };
         foreach (var minutes in new[] { 0.0, 2 * 24 * 60, 20 * 24 * 60, random.Next(40 * 24 * 60), (45 * 24 * 60) + random.Next(600) })
         {
@@ -199,14 +208,18 @@ public sealed class RunAggregateTests
                 }
             }
 
-            foreach (var (from, to) in Windows(random))
+            foreach (var (from, to) in Windows(random).Prepend((null, null)))
             {
                 var filter = new ReportFilter(from, to);
-                foreach (var name in new[] { "top-apps", "launches" })
+                foreach (var name in new[] { "top-apps", "launches", "per-day", "per-day u1" })
                 {
-                    Assert.True(
-                        Text(fromRuns.Run(name, filter)) == Text(fromAggregates.Run(name, filter)),
-                        $"{name} from {from:O} to {to:O}, now {clock.GetUtcNow():O}:\n{Text(fromRuns.Run(name, filter))}\n{Text(fromAggregates.Run(name, filter))}");
+                    var (oracle, ours) = name switch
+                    {
+                        "per-day" => (fromRuns.PerDay(filter), fromAggregates.PerDay(filter)),
+                        "per-day u1" => (fromRuns.PerDay(filter with { User = "u1" }), fromAggregates.PerDay(filter with { User = "u1" })),
+                        _ => (fromRuns.Run(name, filter), fromAggregates.Run(name, filter)),
+                    };
+                    Assert.True(Text(oracle) == Text(ours), $"{name} from {from:O} to {to:O}, now {clock.GetUtcNow():O}:\n{Text(oracle)}\n{Text(ours)}");
                 }
             }
         }
