@@ -131,9 +131,14 @@ public sealed class ReportService
         return new(connection, filter, clock.GetUtcNow().ToUnixTimeMilliseconds(), report, MaxRows, first)
         {
             // Over all of history the per (app, user) aggregates answer top-apps, launches, last-used and inactive; over a
-            // window with a whole day in it, the per (month | day, app, user) sums answer top-apps and launches.
+            // window with a whole day in it and at most WholePeriods.MostDays whole days outside whole months, the per
+            // (month | day, app, user) sums answer top-apps and launches (a day's rows are about as many as its runs in a
+            // busy fleet, a month's are far fewer); the per (day, user) sums answer the dashboard's per-day chart.
             Aggregated = ready && filter is { From: null, To: null },
-            Whole = ready && (perDay || (filter is { User: null } && (filter.From is not null || filter.To is not null))) ? WholePeriods.Of(filter) : null,
+            Whole = !ready ? null
+                : perDay ? WholePeriods.Of(filter)
+                : filter is { User: null } && (filter.From is not null || filter.To is not null) && WholePeriods.Of(filter) is { DaysOutsideMonths: <= WholePeriods.MostDays } w ? w
+                : null,
         };
     }
 

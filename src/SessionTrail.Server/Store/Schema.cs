@@ -309,7 +309,8 @@ internal static class Schema
 
         // 11: the runs' sums per (UTC day, app, user), per (month, app, user) and per (day, user) of their start, kept by ingest with user_app
         // (RunAggregates), so that reports over a window read whole months and whole days instead of their runs. The
-        // partial index holds the runs that can reach more than a day past their start (open, or a day long or more):
+        // partial index holds the runs that can reach more than a day past their start (open, or a day long or more), with
+        // the columns the reports read (open runs can be many: an agent that died leaves its runs open):
         // with it, the runs running across a window's edge are those that started in the day before it, plus these.
         // Every aggregate is rebuilt by the back-fill (with progress) when the store is next opened for writing.
         """
@@ -340,7 +341,7 @@ internal static class Schema
             open_runs INTEGER NOT NULL,
             open_start_sum INTEGER NOT NULL,
             PRIMARY KEY(day, user_id)) WITHOUT ROWID;
-        CREATE INDEX runs_long ON runs(start) WHERE end IS NULL OR end - start >= 86400000;
+        CREATE INDEX runs_long ON runs(start, app_id, user_id, end) WHERE end IS NULL OR end - start >= 86400000;
         DELETE FROM user_app;
         DELETE FROM app_total;
         DELETE FROM aggregates_pending;

@@ -226,24 +226,26 @@ public sealed class RunAggregateTests
     }
 
     /// <summary>
-    /// Windows over the fleet's ~40 days from 2026-11-01: whole months and days, partial days at either edge, windows with no
-    /// whole day, one end open, and random ones (minutes apart, so most edges fall inside a day).
+    /// Windows over the fleet's ~40 days from 2026-11-01 (a month end inside): whole months and days, partial days at either
+    /// edge, one end open — each with a whole month or at most WholePeriods.MostDays whole days outside months, which the
+    /// aggregates answer, and as many past it and with no whole day, which the runs answer — and random ones.
     /// </summary>
     private static IEnumerable<(DateTimeOffset? From, DateTimeOffset? To)> Windows(Random random)
     {
-        DateTimeOffset Day(int d) => new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero).AddDays(d); // midnight, UTC
-        DateTimeOffset Any() => R.At(random.Next(-2 * 24 * 60, 44 * 24 * 60));
-        yield return (Day(0), Day(30));                            // November, whole
-        yield return (Day(-1), Day(31));                           // a whole month and a whole day on either side
-        yield return (Day(4), Day(11));                            // whole days, no whole month
-        yield return (R.At((19 * 24 * 60) + 630), R.At((34 * 24 * 60) + 180)); // partial days at both edges, across a month end
-        yield return (R.At((3 * 24 * 60) + 60), R.At((3 * 24 * 60) + 900));   // inside one day: no whole day (the runs answer)
-        yield return (R.At((5 * 24 * 60) + 1), null);
-        yield return (null, R.At((22 * 24 * 60) + 7));
+        DateTimeOffset Day(double d) => new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero).AddDays(d); // from midnight, UTC
+        yield return (Day(0), Day(30));                   // November, whole
+        yield return (Day(-1), Day(31));                  // a whole month and a whole day on either side
+        yield return (Day(-0.5), Day(31.75));             // the same with partial days at both edges
+        yield return (Day(4), Day(11));                   // 7 whole days, no whole month
+        yield return (Day(3.44), Day(9.125));             // 5 whole days and partial ones at both edges
+        yield return (Day(27.2), null);                   // 3 whole days, then every month on
+        yield return (null, Day(32.3));                   // every month before December, 2 whole days and a partial one
+        yield return (Day(19.44), Day(34.125));           // past MostDays: the runs answer
+        yield return (Day(3.04), Day(3.6));               // inside one day: the runs answer
         for (var i = 0; i < 4; i++)
         {
-            var (a, b) = (Any(), Any());
-            yield return a < b ? (a, b) : (b, a);
+            var from = Day(random.Next(-2 * 24 * 60, 42 * 24 * 60) / (24.0 * 60));
+            yield return (from, from.AddMinutes(random.Next(10, 9 * 24 * 60)));
         }
     }
 
