@@ -124,7 +124,7 @@ public sealed class ReportService
             .Take(top)]);
     }
 
-    /// <param name="perDay">For <see cref="PerDay"/>: whole days are read from user_day, with or without a user and window.</param>
+    /// <param name="perDay">For <see cref="PerDay"/>: whole days are read from user_day (no user filter), with or without a window.</param>
     private Query Open(SqliteConnection connection, string report, ReportFilter filter, int? first, bool perDay = false)
     {
         var ready = aggregates && filter is { Fleet: null, Stack: null } && RunAggregates.Ready(connection);
@@ -133,10 +133,10 @@ public sealed class ReportService
             // Over all of history the per (app, user) aggregates answer top-apps, launches, last-used and inactive; over a
             // window with a whole day in it and at most WholePeriods.MostDays whole days outside whole months, the per
             // (month | day, app, user) sums answer top-apps and launches (a day's rows are about as many as its runs in a
-            // busy fleet, a month's are far fewer); the per (day, user) sums answer the dashboard's per-day chart.
+            // busy fleet, a month's are far fewer); the per (day, user) sums answer the dashboard's per-day chart for all users.
             Aggregated = ready && filter is { From: null, To: null },
             Whole = !ready ? null
-                : perDay ? WholePeriods.Of(filter)
+                : perDay ? (filter.User is null ? WholePeriods.Of(filter) : null) // one user's runs are few: runs_day finds them per day
                 : filter is { User: null } && (filter.From is not null || filter.To is not null) && WholePeriods.Of(filter) is { DaysOutsideMonths: <= WholePeriods.MostDays } w ? w
                 : null,
         };
@@ -168,21 +168,21 @@ public sealed class ReportService
             -- the other, so its distinct users are counted from one source.
             WITH parts(day, user_id, runs, ms) AS (
                 SELECT day, user_id, runs, closed_ms + (open_runs * $now) - open_start_sum FROM user_day
-                WHERE day >= $d0 AND day < $d1 AND {q.UserIdFilter("user_id")}
+                WHERE day >= $d0 AND day < $d1
                 UNION ALL
                 SELECT r.start / {DayMillis}, r.user_id, 0, $to - r.end FROM runs r INDEXED BY runs_day
-                WHERE {StartsIn("$tc", "$w1")} AND {Short} AND r.end > $to AND {q.UserIdFilter("r.user_id")}
+                WHERE {StartsIn("$tc", "$w1")} AND {Short} AND r.end > $to
                 UNION ALL
                 SELECT r.start / {DayMillis}, r.user_id, 0,
                        MAX(0, MIN({RunEnd}, $to) - r.start) - CASE WHEN r.end IS NULL THEN $now - r.start ELSE MAX(0, r.end - r.start) END
                 FROM runs r INDEXED BY runs_long
-                WHERE {Long} AND r.start >= $w0 AND r.start < $w1 AND {q.UserIdFilter("r.user_id")}
+                WHERE {Long} AND r.start >= $w0 AND r.start < $w1
                 UNION ALL
                 SELECT r.start / {DayMillis}, r.user_id, 1, MAX(0, MIN({RunEnd}, $to) - r.start) FROM runs r INDEXED BY runs_day
-                WHERE {StartsIn("$from", "$w0")} AND {q.UserIdFilter("r.user_id")}
+                WHERE {StartsIn("$from", "$w0")}
                 UNION ALL
                 SELECT r.start / {DayMillis}, r.user_id, 1, MAX(0, MIN({RunEnd}, $to) - r.start) FROM runs r INDEXED BY runs_day
-                WHERE {StartsIn("$w1", "$to")} AND {q.UserIdFilter("r.user_id")})
+                WHERE {StartsIn("$w1", "$to")})
             SELECT day, COUNT(DISTINCT NULLIF(user_id, 0)), SUM(runs), SUM(ms) FROM parts GROUP BY day HAVING SUM(runs) > 0
             """;
         var sessionSql = $"""
@@ -831,9 +831,6 @@ public sealed class ReportService
         public long Reference => filter.To is { } t ? t.ToUnixTimeMilliseconds() : now;
 
         private string? UserCondition => filter.User is null ? null : "r.user_id = (SELECT id FROM users WHERE name = $user)";
-
-        /// <summary>The user filter on the user id <paramref name="column"/> ("1" without one).</summary>
-        public string UserIdFilter(string column) => filter.User is null ? "1" : $"{column} = (SELECT id FROM users WHERE name = $user)";
 
         /// <summary>Runs of sessions with the fleet / stack asked for (SQLite looks each session's runs up in runs_session).</summary>
         private string? SessionCondition => filter.Fleet is null && filter.Stack is null ? null
