@@ -135,6 +135,7 @@ public sealed class ReportService
             // (month | day, app, user) sums answer top-apps and launches (a day's rows are about as many as its runs in a
             // busy fleet, a month's are far fewer); the per (day, user) sums answer the dashboard's per-day chart for all users.
             Aggregated = ready && filter is { From: null, To: null },
+            SessionSums = aggregates,
             Whole = !ready ? null
                 : perDay ? (filter.User is null ? WholePeriods.Of(filter) : null) // one user's runs are few: runs_day finds them per day
                 : filter is { User: null } && (filter.From is not null || filter.To is not null) && WholePeriods.Of(filter) is { DaysOutsideMonths: <= WholePeriods.MostDays } w ? w
@@ -490,7 +491,16 @@ public sealed class ReportService
     }
 
     private static List<IReportRow> Sessions(Query q) => q.Rows<IReportRow>(
+        q.SessionSums
+        ? """
+        SELECT s.id, s.user, s.host, s.start, s.end, COALESCE(sr.runs, 0) AS runs, COALESCE(s.start, sr.first_start, s.end) AS first
+        FROM sessions s LEFT JOIN session_runs sr ON sr.session = s.id
+        WHERE ($user IS NULL OR s.user = $user) AND ($fleet IS NULL OR s.fleet = $fleet) AND ($stack IS NULL OR s.stack = $stack)
+          AND COALESCE(s.start, sr.first_start, s.end, 0) < $to
+          AND (COALESCE(s.end, $now) > $from OR COALESCE(s.start, s.end, 0) >= $from)
+        ORDER BY first, s.id
         """
+        : """
         SELECT s.id, s.user, s.host, s.start, s.end, (SELECT COUNT(*) FROM runs r WHERE r.session = s.id) AS runs,
                COALESCE(s.start, (SELECT MIN(r.start) FROM runs r WHERE r.session = s.id), s.end) AS first
         FROM sessions s
@@ -800,6 +810,9 @@ public sealed class ReportService
 
         /// <summary>True when the report reads the per (app, user) aggregates (table user_app, alias ua) instead of the runs.</summary>
         public bool Aggregated { get; init; }
+
+        /// <summary>True when <c>sessions</c> reads each session's runs and first start from session_runs (schema 12).</summary>
+        public bool SessionSums { get; init; }
 
         /// <summary>The window's whole months and days, when top-apps and launches read their sums (bound as $m0, $d0, …).</summary>
         public WholePeriods? Whole { get; init; }

@@ -137,7 +137,7 @@ internal sealed class IngestCommands : IDisposable
             LEFT JOIN users u ON u.name = s.user
             LEFT JOIN sessions ss ON ss.id = s.session
             LEFT JOIN users su ON su.name = ss.user
-            RETURNING start_seq, app_id, user_id, start, end
+            RETURNING start_seq, app_id, user_id, start, end, session
             """,
             "$runs");
         // Older runs whose exit pairing changed (same rows): a late exit found its start, an earlier exit arrived, or

@@ -27,6 +27,8 @@ internal sealed class RunAggregates
 {
     private readonly Dictionary<(long App, long User), Change> changes = [];
     private readonly Dictionary<long, Run> before = [];
+    private readonly Dictionary<string, (long Runs, long FirstStart)> sessions = new(StringComparer.Ordinal);
+    private readonly SqliteCommand applySessions;
     private readonly SqliteCommand apply;
     private readonly SqliteCommand refreshMaxima;
     private readonly SqliteCommand applyApps;
@@ -66,6 +68,14 @@ internal sealed class RunAggregates
             """,
             ["$apps"]);
 
+        // [session, runs, first start]: the batch's new runs per session.
+        applySessions = cmd(
+            """
+            INSERT INTO session_runs(session, runs, first_start)
+            SELECT value->>0, value->>1, value->>2 FROM json_each($sessions) WHERE true
+            ON CONFLICT(session) DO UPDATE SET runs = runs + excluded.runs, first_start = MIN(first_start, excluded.first_start)
+            """,
+            ["$sessions"]);
         days = new PeriodSums("user_app_day", "day", perApp: true, cmd);
         months = new PeriodSums("user_app_month", "month", perApp: true, cmd);
         userDays = new PeriodSums("user_day", "day", perApp: false, cmd);
@@ -95,18 +105,28 @@ internal sealed class RunAggregates
     {
         changes.Clear();
         before.Clear();
+        sessions.Clear();
         days.Clear();
         months.Clear();
         userDays.Clear();
     }
 
-    /// <summary>Adds each run <paramref name="runs"/> reads — (start_seq, app_id, user_id, start, end) — as a new run.</summary>
+    /// <summary>
+    /// Adds each run <paramref name="runs"/> reads — (start_seq, app_id, user_id, start, end, session) — as a new run, and
+    /// counts it in its session's row of <c>session_runs</c>.
+    /// </summary>
     public void Added(SqliteCommand runs)
     {
         using var reader = runs.ExecuteReader();
         while (reader.Read())
         {
-            Add(Run.Read(reader), +1);
+            var run = Run.Read(reader);
+            Add(run, +1);
+            if (!reader.IsDBNull(5))
+            {
+                ref var s = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sessions, reader.GetString(5), out var known);
+                s = known ? (s.Runs + 1, Math.Min(s.FirstStart, run.Start)) : (1, run.Start);
+            }
         }
     }
 
@@ -201,6 +221,12 @@ internal sealed class RunAggregates
         days.Flush();
         months.Flush();
         userDays.Flush();
+        if (sessions.Count > 0)
+        {
+            applySessions.Parameters[0].Value = JsonSerializer.Serialize(sessions.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => new object[] { s.Key, s.Value.Runs, s.Value.FirstStart }));
+            applySessions.ExecuteNonQuery();
+            sessions.Clear();
+        }
 
         var refresh = new List<(long App, long User, long? Start, long? End)>();
         var json = new System.Buffers.ArrayBufferWriter<byte>(changes.Count * 48);

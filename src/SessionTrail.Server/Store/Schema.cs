@@ -347,6 +347,17 @@ internal static class Schema
         DELETE FROM aggregates_pending;
         INSERT INTO aggregates_pending SELECT MIN(app_id) FROM runs HAVING COUNT(*) > 0;
         """,
+
+        // 12: per session, its runs and their first start (RunAggregates: the runs ingest inserts; a run's session and start
+        // never change), so that the sessions report reads one row per session instead of counting its runs. Filled here
+        // from the runs (index runs_session walks them in session order).
+        """
+        CREATE TABLE session_runs(
+            session TEXT PRIMARY KEY,
+            runs INTEGER NOT NULL,
+            first_start INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO session_runs SELECT session, COUNT(*), MIN(start) FROM runs WHERE session IS NOT NULL GROUP BY session;
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

@@ -206,6 +206,8 @@ public sealed class SqliteStore : IRecordStore, IDisposable
                 """
                 DELETE FROM user_app; DELETE FROM app_total; DELETE FROM user_app_day; DELETE FROM user_app_month; DELETE FROM user_day; DELETE FROM aggregates_pending;
                 INSERT INTO aggregates_pending SELECT MIN(app_id) FROM runs HAVING COUNT(*) > 0;
+                DELETE FROM session_runs;
+                INSERT INTO session_runs SELECT session, COUNT(*), MIN(start) FROM runs WHERE session IS NOT NULL GROUP BY session;
                 """);
             RunAggregates.BackFill(writer, progress);
         }

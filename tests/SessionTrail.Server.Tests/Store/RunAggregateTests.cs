@@ -120,6 +120,18 @@ public sealed class RunAggregateTests
         Assert.Equal(["/usr/bin/top 9", "/usr/bin/vim 1"], store.Report<LaunchRow>("launches", november).Select(r => $"{r.App} {r.Launches}"));
         Assert.Equal(["/usr/bin/top 4", "/usr/bin/vim 1"], store.Report<LaunchRow>("launches", aDay).Select(r => $"{r.App} {r.Launches}"));
         Assert.Equal(["/usr/bin/top 4"], store.Report<TopAppRow>("top-apps", aDay).Take(1).Select(r => $"{r.App} {r.Runs}"));
+
+        // The sessions report reads each session's runs from session_runs.
+        store.Ingest(R.Start("e", 7, 40, session: "s9"), R.Start("f", 8, 41, session: "s9"));
+        Assert.Equal(["s9 2"], store.Report<SessionRow>("sessions").Select(r => $"{r.Session} {r.Runs}"));
+        store.Store.Write((connection, tx) =>
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "UPDATE session_runs SET runs = 42 WHERE session = 's9'";
+            return cmd.ExecuteNonQuery();
+        });
+        Assert.Equal(["s9 42"], store.Report<SessionRow>("sessions").Select(r => $"{r.Session} {r.Runs}"));
     }
 
     [Fact]
@@ -128,7 +140,7 @@ public sealed class RunAggregateTests
         using var current = new TempDataDir();
         using (var store = SqliteStore.Open(current.Path))
         {
-            store.Ingest([R.Start("a", 1, 0), R.Exit("b", 1, 30), R.Start("c", 2, 10, exe: "/usr/bin/top", user: null), R.Start("d", 3, 20, user: "bob")]);
+            store.Ingest([R.Start("a", 1, 0), R.Exit("b", 1, 30), R.Start("c", 2, 10, exe: "/usr/bin/top", user: null), R.Start("d", 3, 20, user: "bob", session: "s1")]);
         }
 
         // A store as schema 8 left it, holding those runs.
@@ -148,6 +160,7 @@ public sealed class RunAggregateTests
         {
             Assert.Equal(Rows(store, PairsFromRuns), Rows(store, Pairs));
             Assert.Equal(3, Rows(store, Pairs).Count);
+            Assert.Equal([$"s1 1 {R.At(20).ToUnixTimeMilliseconds()}"], Rows(store, "SELECT * FROM session_runs"));
         }
 
         Assert.Equal("back-filling the run aggregates: 3 runs", progress[0]);
@@ -182,6 +195,9 @@ public sealed class RunAggregateTests
         Assert.Equal(Rows(store, DaysFromRuns), Rows(store, "SELECT * FROM user_app_day ORDER BY 1, 2, 3"));
         Assert.Equal(Rows(store, MonthsFromRuns), Rows(store, "SELECT * FROM user_app_month ORDER BY 1, 2, 3"));
         Assert.Equal(Rows(store, UserDaysFromRuns), Rows(store, "SELECT * FROM user_day ORDER BY 1, 2"));
+        Assert.Equal(
+            Rows(store, "SELECT session, COUNT(*), MIN(start) FROM runs WHERE session IS NOT NULL GROUP BY session ORDER BY 1"),
+            Rows(store, "SELECT * FROM session_runs ORDER BY 1"));
         var users = new[] { null, "u0", "u1", "nobody" };
         foreach (var minutes in new[] { 0.0, 2 * 24 * 60, 20 * 24 * 60, random.Next(40 * 24 * 60), (45 * 24 * 60) + random.Next(600) })
         {
@@ -191,7 +207,7 @@ public sealed class RunAggregateTests
             foreach (var user in users)
             {
                 var filter = new ReportFilter(User: user);
-                foreach (var name in new[] { "top-apps", "launches", "last-used" })
+                foreach (var name in new[] { "top-apps", "launches", "last-used", "sessions" })
                 {
                     Assert.Equal(Text(fromRuns.Run(name, filter)), Text(fromAggregates.Run(name, filter)));
                 }
@@ -211,7 +227,7 @@ public sealed class RunAggregateTests
             foreach (var (from, to) in Windows(random).Prepend((null, null)))
             {
                 var filter = new ReportFilter(from, to);
-                foreach (var name in new[] { "top-apps", "launches", "per-day", "per-day u1" })
+                foreach (var name in new[] { "top-apps", "launches", "per-day", "per-day u1", "sessions" })
                 {
                     var (oracle, ours) = name switch
                     {
