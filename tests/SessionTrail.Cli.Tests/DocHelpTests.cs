@@ -46,7 +46,7 @@ public sealed partial class DocHelpTests
     {
         ["--after-cursor"] = "journalctl", ["--all"] = "journalctl", ["--directory"] = "journalctl", ["--follow"] = "journalctl",
         ["--lines"] = "journalctl", ["--no-pager"] = "journalctl", ["--output"] = "journalctl",
-        ["--also-10m"] = "bench", ["--backends"] = "bench", ["--behind"] = "bench", ["--chunk"] = "bench", ["--index-after"] = "bench", ["--content"] = "bench", ["--direct"] = "bench", ["--drop-indexes"] = "bench", ["--keep"] = "bench", ["--late-exits"] = "bench",
+        ["--also-10m"] = "bench", ["--backends"] = "bench", ["--behind"] = "bench", ["--no-duckdb"] = "bench", ["--chunk"] = "bench", ["--index-after"] = "bench", ["--content"] = "bench", ["--direct"] = "bench", ["--drop-indexes"] = "bench", ["--keep"] = "bench", ["--late-exits"] = "bench",
         ["--mib"] = "bench", ["--only"] = "bench", ["--parse-only"] = "bench", ["--profile"] = "bench", ["--rates"] = "bench",
         ["--records"] = "bench", ["--repeat"] = "bench", ["--runs"] = "bench", ["--seconds"] = "bench", ["--settle"] = "bench",
         ["--rounds"] = "bench", ["--skip-server"] = "bench",
